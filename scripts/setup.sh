@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything cnnc needs to build and test on a fresh Debian 12 machine.
+# Idempotent: packages already present are left alone, so it is cheap to re-run.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ git ca-certificates
+  # LLVM/MLIR 19 (libraries, mlir-tblgen, lit/FileCheck/not)
+  llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
+  # libraries
+  libfmt-dev libgtest-dev zlib1g-dev libzstd-dev
+  # formatting check
+  clang-format
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

@@ -1,0 +1,24 @@
+# -*- Python -*-
+# lit configuration for cnnc: .mlir and .mdl tests run through the cnnc tools
+# and FileCheck. Tests mirror the source folders (dialect/, frontend/, ...).
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "cnnc"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".mdl"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.cnnc_obj_root, "test")
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "CMakeLists.txt", "unit", "Inputs"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tools = [ToolSubst("cnnc-opt", unresolved="fatal")]
+llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])

@@ -1,0 +1,1 @@
+//===- OpInferenceTest.cpp - result types inferred by cnn op builders -----===//
