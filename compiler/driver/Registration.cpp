@@ -34,13 +34,13 @@
 #include "mlir/Transforms/Passes.h"
 
 void cnnc::registerDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::cnn::CNNDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::math::MathDialect,
-                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
-                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
-                  mlir::bufferization::BufferizationDialect,
-                  mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect,
-                  mlir::LLVM::LLVMDialect>();
+  registry
+      .insert<mlir::cnn::CNNDialect, mlir::func::FuncDialect,
+              mlir::arith::ArithDialect, mlir::math::MathDialect,
+              mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
+              mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+              mlir::bufferization::BufferizationDialect, mlir::gpu::GPUDialect,
+              mlir::NVVM::NVVMDialect, mlir::LLVM::LLVMDialect>();
   mlir::func::registerAllExtensions(registry);
   // Without these, one-shot bufferization silently leaves ops on tensors.
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);

@@ -31,10 +31,11 @@ LogicalResult mlir::cnn::detail::verifyShapeRules(Operation *op,
   return success();
 }
 
-LogicalResult mlir::cnn::detail::inferF32Result(
-    MLIRContext *context, std::optional<Location> location,
-    llvm::StringRef opName, Expected<Shape> shape,
-    llvm::SmallVectorImpl<Type> &types) {
+LogicalResult
+mlir::cnn::detail::inferF32Result(MLIRContext *context,
+                                  std::optional<Location> location,
+                                  llvm::StringRef opName, Expected<Shape> shape,
+                                  llvm::SmallVectorImpl<Type> &types) {
   if (!shape)
     return emitOptionalError(location, "'", opName, "' op ",
                              llvm::toString(shape.takeError()));
@@ -50,7 +51,8 @@ Expected<ArrayRef<int64_t>> shapeOf(Value value, const char *name) {
   if (auto type = llvm::dyn_cast<RankedTensorType>(value.getType()))
     return type.getShape();
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 llvm::Twine(name) + " must be a ranked tensor");
+                                 llvm::Twine(name) +
+                                     " must be a ranked tensor");
 }
 
 std::optional<ArrayRef<int64_t>> optionalShape(Value value) {
@@ -90,9 +92,8 @@ Expected<Shape> inferConvLike(Adaptor adaptor,
   Conv2DParams params{adaptor.getStride(), adaptor.getPadding(),
                       adaptor.getDilation(),
                       static_cast<int64_t>(adaptor.getGroups()), table.table};
-  return inferFusedConvActPoolShape(*input, *weight,
-                                    optionalShape(adaptor.getBias()), params,
-                                    pool);
+  return inferFusedConvActPoolShape(
+      *input, *weight, optionalShape(adaptor.getBias()), params, pool);
 }
 
 /// For ops whose rule takes one operand shape and plain values.
@@ -115,17 +116,15 @@ Expected<Shape> Conv2DOp::inferShape(Adaptor adaptor) {
 }
 
 Expected<Shape> AvgPool2DOp::inferShape(Adaptor adaptor) {
-  return inferFromInput(
-      adaptor.getInput(), inferPool2DShape,
-      Pool2DParams{adaptor.getKernel(), adaptor.getStride(),
-                   adaptor.getPadding()});
+  return inferFromInput(adaptor.getInput(), inferPool2DShape,
+                        Pool2DParams{adaptor.getKernel(), adaptor.getStride(),
+                                     adaptor.getPadding()});
 }
 
 Expected<Shape> MaxPool2DOp::inferShape(Adaptor adaptor) {
-  return inferFromInput(
-      adaptor.getInput(), inferPool2DShape,
-      Pool2DParams{adaptor.getKernel(), adaptor.getStride(),
-                   adaptor.getPadding()});
+  return inferFromInput(adaptor.getInput(), inferPool2DShape,
+                        Pool2DParams{adaptor.getKernel(), adaptor.getStride(),
+                                     adaptor.getPadding()});
 }
 
 Expected<Shape> Subsample2DOp::inferShape(Adaptor adaptor) {
@@ -138,8 +137,8 @@ Expected<Shape> Subsample2DOp::inferShape(Adaptor adaptor) {
   auto bias = shapeOf(adaptor.getBias(), "bias");
   if (!bias)
     return bias.takeError();
-  return inferSubsample2DShape(*input, *coefficient, *bias,
-                               adaptor.getKernel(), adaptor.getStride());
+  return inferSubsample2DShape(*input, *coefficient, *bias, adaptor.getKernel(),
+                               adaptor.getStride());
 }
 
 Expected<Shape> FusedConvActPoolOp::inferShape(Adaptor adaptor) {
@@ -155,10 +154,9 @@ Expected<Shape> FusedConvActPoolOp::inferShape(Adaptor adaptor) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         "pool requires both pool_kernel and pool_stride");
-  return inferConvLike(adaptor,
-                       Pool2DParams{*adaptor.getPoolKernel(),
-                                    *adaptor.getPoolStride(),
-                                    adaptor.getPoolPadding()});
+  return inferConvLike(adaptor, Pool2DParams{*adaptor.getPoolKernel(),
+                                             *adaptor.getPoolStride(),
+                                             adaptor.getPoolPadding()});
 }
 
 //===----------------------------------------------------------------------===//
@@ -187,11 +185,11 @@ Expected<Shape> SigmoidOp::inferShape(Adaptor adaptor) {
 }
 
 Expected<Shape> LocalResponseNormOp::inferShape(Adaptor adaptor) {
-  return inferFromInput(
-      adaptor.getInput(), inferLocalResponseNormShape,
-      static_cast<int64_t>(adaptor.getSize()),
-      adaptor.getAlpha().convertToDouble(), adaptor.getBeta().convertToDouble(),
-      adaptor.getK().convertToDouble());
+  return inferFromInput(adaptor.getInput(), inferLocalResponseNormShape,
+                        static_cast<int64_t>(adaptor.getSize()),
+                        adaptor.getAlpha().convertToDouble(),
+                        adaptor.getBeta().convertToDouble(),
+                        adaptor.getK().convertToDouble());
 }
 
 Expected<Shape> DropoutOp::inferShape(Adaptor adaptor) {

@@ -110,7 +110,8 @@ Expected<int64_t> windowOutputSize(int64_t input, int64_t kernel,
 
 /// [N, C, OH, OW] for windows over the spatial dims of [N, C, H, W].
 Expected<Shape> windowedShape(ArrayRef<int64_t> input, int64_t channels,
-                              ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                              ArrayRef<int64_t> kernel,
+                              ArrayRef<int64_t> stride,
                               ArrayRef<int64_t> padding,
                               ArrayRef<int64_t> dilation, const char *what) {
   Shape result{input[0], channels};
@@ -166,10 +167,10 @@ std::string mlir::cnn::formatShape(ArrayRef<int64_t> shape) {
   return text + "]";
 }
 
-Expected<Shape> mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input,
-                                            ArrayRef<int64_t> weight,
-                                            std::optional<ArrayRef<int64_t>> bias,
-                                            const Conv2DParams &params) {
+Expected<Shape>
+mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
+                            std::optional<ArrayRef<int64_t>> bias,
+                            const Conv2DParams &params) {
   if (auto err = checkPair("stride", params.stride, 1))
     return std::move(err);
   if (auto err = checkPair("padding", params.padding, 0))
@@ -187,13 +188,13 @@ Expected<Shape> mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input,
 
   int64_t outputs = weight[0], channels = input[1];
   if (bias)
-    if (auto err = checkVector("bias", *bias, outputs,
-                               "weight has output channels"))
+    if (auto err =
+            checkVector("bias", *bias, outputs, "weight has output channels"))
       return std::move(err);
 
   if (params.connections) {
-    if (auto err = checkConnectionTable(*params.connections, outputs,
-                                        weight[1], params.groups))
+    if (auto err = checkConnectionTable(*params.connections, outputs, weight[1],
+                                        params.groups))
       return std::move(err);
     if (isStatic(channels) && channels != weight[1])
       return shapeError("input has {0} channels but weight expects {1}",
@@ -245,9 +246,11 @@ Expected<Shape> mlir::cnn::inferPool2DShape(ArrayRef<int64_t> input,
                        params.padding, noDilation, "pooling");
 }
 
-Expected<Shape> mlir::cnn::inferSubsample2DShape(
-    ArrayRef<int64_t> input, ArrayRef<int64_t> coefficient,
-    ArrayRef<int64_t> bias, ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride) {
+Expected<Shape> mlir::cnn::inferSubsample2DShape(ArrayRef<int64_t> input,
+                                                 ArrayRef<int64_t> coefficient,
+                                                 ArrayRef<int64_t> bias,
+                                                 ArrayRef<int64_t> kernel,
+                                                 ArrayRef<int64_t> stride) {
   if (auto err = checkRank("input", input, 4, "[N, C, H, W]"))
     return std::move(err);
   if (auto err = checkVector("coefficient", coefficient, input[1],
@@ -269,8 +272,8 @@ mlir::cnn::inferDenseShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
   if (auto err = checkStatic("weight", weight))
     return std::move(err);
   if (isStatic(input[1]) && input[1] != weight[1])
-    return shapeError("input has {0} features but weight expects {1}",
-                      input[1], weight[1]);
+    return shapeError("input has {0} features but weight expects {1}", input[1],
+                      weight[1]);
   if (bias)
     if (auto err = checkVector("bias", *bias, weight[0], "weight has outputs"))
       return std::move(err);

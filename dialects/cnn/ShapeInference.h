@@ -68,10 +68,11 @@ llvm::Expected<Shape> inferPool2DShape(llvm::ArrayRef<int64_t> input,
 
 /// LeNet-5's trainable subsampling: input [N, C, H, W], coefficient [C],
 /// bias [C] -> [N, C, OH, OW], unpadded windows.
-llvm::Expected<Shape> inferSubsample2DShape(
-    llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> coefficient,
-    llvm::ArrayRef<int64_t> bias, llvm::ArrayRef<int64_t> kernel,
-    llvm::ArrayRef<int64_t> stride);
+llvm::Expected<Shape> inferSubsample2DShape(llvm::ArrayRef<int64_t> input,
+                                            llvm::ArrayRef<int64_t> coefficient,
+                                            llvm::ArrayRef<int64_t> bias,
+                                            llvm::ArrayRef<int64_t> kernel,
+                                            llvm::ArrayRef<int64_t> stride);
 
 /// input [N, K], weight [M, K] (static), bias [M] -> [N, M].
 llvm::Expected<Shape>
