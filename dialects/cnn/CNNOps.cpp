@@ -221,6 +221,27 @@ Expected<Shape> DenseOp::inferShape(Adaptor adaptor) {
   return inferDenseShape(*input, *weight, optionalShape(adaptor.getBias()));
 }
 
+Expected<Shape> AddOp::inferShape(Adaptor adaptor) {
+  auto lhs = shapeOf(adaptor.getLhs(), "lhs");
+  if (!lhs)
+    return lhs.takeError();
+  auto rhs = shapeOf(adaptor.getRhs(), "rhs");
+  if (!rhs)
+    return rhs.takeError();
+  return inferAddShape(*lhs, *rhs);
+}
+
+Expected<Shape> ConcatOp::inferShape(Adaptor adaptor) {
+  llvm::SmallVector<ArrayRef<int64_t>> shapes;
+  for (Value input : adaptor.getInputs()) {
+    auto shape = shapeOf(input, "input");
+    if (!shape)
+      return shape.takeError();
+    shapes.push_back(*shape);
+  }
+  return inferConcatShape(shapes, adaptor.getAxisAttr().getInt());
+}
+
 Expected<Shape> FlattenOp::inferShape(Adaptor adaptor) {
   return inferFromInput(adaptor.getInput(), inferFlattenShape);
 }

@@ -245,6 +245,39 @@ def CNN_FlattenOp : CNN_ShapedOp<"flatten"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Joining branches
+//===----------------------------------------------------------------------===//
+
+def CNN_AddOp : CNN_ShapedOp<"add", [AllTypesMatch<["lhs", "rhs"]>]> {
+  let summary = "element-wise sum of two tensors of one shape (a skip)";
+  let description = [{
+    ```mlir
+    %y = cnn.add %a, %b : tensor<?x16x10x10xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$lhs, CNN_F32Tensor:$rhs);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs)";
+}
+
+def CNN_ConcatOp : CNN_ShapedOp<"concat"> {
+  let summary = "concatenation along `axis` (channels by default)";
+  let description = [{
+    Joins two or more tensors of one rank whose sizes agree everywhere but
+    along `axis`.
+
+    ```mlir
+    %y = cnn.concat %a, %b : (tensor<?x6x14x14xf32>, tensor<?x10x14x14xf32>)
+           -> tensor<?x16x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<CNN_F32Tensor>:$inputs,
+                       DefaultValuedAttr<I64Attr, "1">:$axis);
+  let assemblyFormat = [{
+    $inputs (`axis` $axis^)? attr-dict `:` functional-type($inputs, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Normalisation and regularisation
 //===----------------------------------------------------------------------===//
 

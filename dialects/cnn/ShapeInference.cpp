@@ -297,6 +297,58 @@ Expected<Shape> mlir::cnn::inferFlattenShape(ArrayRef<int64_t> input) {
   return Shape{input[0], features};
 }
 
+Expected<Shape> mlir::cnn::inferAddShape(ArrayRef<int64_t> lhs,
+                                         ArrayRef<int64_t> rhs) {
+  bool compatible = lhs.size() == rhs.size();
+  Shape result;
+  for (size_t i = 0; compatible && i < lhs.size(); ++i) {
+    compatible = !isStatic(lhs[i]) || !isStatic(rhs[i]) || lhs[i] == rhs[i];
+    result.push_back(isStatic(lhs[i]) ? lhs[i] : rhs[i]);
+  }
+  if (!compatible)
+    return shapeError("lhs has shape {0} but rhs has shape {1}",
+                      formatShape(lhs), formatShape(rhs));
+  return result;
+}
+
+Expected<Shape> mlir::cnn::inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs,
+                                            int64_t axis) {
+  if (inputs.size() < 2)
+    return shapeError("concat needs at least 2 inputs, got {0}", inputs.size());
+  ArrayRef<int64_t> first = inputs.front();
+  if (axis < 0 || axis >= static_cast<int64_t>(first.size()))
+    return shapeError("axis {0} is out of range for inputs of rank {1}", axis,
+                      first.size());
+  Shape result(first);
+  for (auto [index, input] : llvm::enumerate(inputs.drop_front())) {
+    if (input.size() != first.size())
+      return shapeError("input {0} has rank {1} but input 0 has rank {2}",
+                        index + 1, input.size(), first.size());
+    for (size_t dim = 0; dim < first.size(); ++dim) {
+      if (static_cast<int64_t>(dim) == axis) {
+        std::optional<int64_t> sum;
+        if (isStatic(result[dim]) && isStatic(input[dim]))
+          sum = llvm::checkedAdd(result[dim], input[dim]);
+        else
+          sum = kDynamic;
+        if (!sum)
+          return shapeError("concatenated size along axis {0} is too large",
+                            axis);
+        result[dim] = *sum;
+      } else if (isStatic(result[dim]) && isStatic(input[dim]) &&
+                 result[dim] != input[dim]) {
+        return shapeError("input {0} has shape {1}, which differs from input "
+                          "0's {2} outside axis {3}",
+                          index + 1, formatShape(input), formatShape(first),
+                          axis);
+      } else if (!isStatic(result[dim])) {
+        result[dim] = input[dim];
+      }
+    }
+  }
+  return result;
+}
+
 Expected<Shape> mlir::cnn::inferLocalResponseNormShape(ArrayRef<int64_t> input,
                                                        int64_t size,
                                                        double alpha,

@@ -82,6 +82,15 @@ inferDenseShape(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
 /// [N, d1, ..., dk] -> [N, d1 * ... * dk].
 llvm::Expected<Shape> inferFlattenShape(llvm::ArrayRef<int64_t> input);
 
+/// Two operands of compatible shapes -> their common shape.
+llvm::Expected<Shape> inferAddShape(llvm::ArrayRef<int64_t> lhs,
+                                    llvm::ArrayRef<int64_t> rhs);
+
+/// Two or more operands of one rank, equal but along `axis` -> the operands
+/// joined along `axis`.
+llvm::Expected<Shape>
+inferConcatShape(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs, int64_t axis);
+
 /// input [N, C, H, W] -> same; size >= 1, alpha >= 0, beta >= 0, k > 0.
 llvm::Expected<Shape> inferLocalResponseNormShape(llvm::ArrayRef<int64_t> input,
                                                   int64_t size, double alpha,
