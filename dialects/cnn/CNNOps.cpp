@@ -72,7 +72,10 @@ struct ConnectionTableStorage {
   explicit ConnectionTableStorage(DenseIntElementsAttr attr) {
     if (!attr)
       return;
-    connected = llvm::to_vector(attr.getValues<bool>());
+    // A splat can describe a table of any size in a few bytes: expand only
+    // what the rules accept, and let them report the rest.
+    if (attr.getNumElements() <= kMaxConnectionTableEntries)
+      connected = llvm::to_vector(attr.getValues<bool>());
     table = ConnectionTable{attr.getType().getShape(), connected};
   }
 };
@@ -144,10 +147,13 @@ Expected<Shape> Subsample2DOp::inferShape(Adaptor adaptor) {
 Expected<Shape> FusedConvActPoolOp::inferShape(Adaptor adaptor) {
   bool hasWindow = adaptor.getPoolKernel() || adaptor.getPoolStride();
   if (!adaptor.getPool()) {
+    ArrayRef<int64_t> poolPadding = adaptor.getPoolPadding();
+    hasWindow |= llvm::any_of(poolPadding, [](int64_t p) { return p != 0; });
     if (hasWindow)
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "pool_kernel and pool_stride are only "
-                                     "meaningful with pool");
+                                     "pool_kernel, pool_stride and "
+                                     "pool_padding are only meaningful with "
+                                     "pool");
     return inferConvLike(adaptor, std::nullopt);
   }
   if (!adaptor.getPoolKernel() || !adaptor.getPoolStride())

@@ -11,7 +11,9 @@
 
 #include "mlir/IR/BuiltinTypeInterfaces.h"
 #include "llvm/Support/CheckedArithmetic.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 
@@ -35,6 +37,20 @@ llvm::Error shapeError(const char *fmt, Ts &&...values) {
 
 const char *axisName(size_t axis) { return axis == 0 ? "height" : "width"; }
 
+/// "1 channel", "3 channels".
+std::string count(int64_t n, llvm::StringRef noun) {
+  return std::to_string(n) + " " + noun.str() + (n == 1 ? "" : "s");
+}
+
+/// Reals in messages keep their significant digits: "-0.0001", not "-0.00".
+std::string real(double value) {
+  if (std::isnan(value))
+    return "nan"; // not "-nan": the sign of a NaN means nothing to a user
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
 /// `name` has `rank` dimensions, laid out as `layout` ("[N, C, H, W]").
 llvm::Error checkRank(const char *name, ArrayRef<int64_t> shape, size_t rank,
                       const char *layout) {
@@ -49,6 +65,15 @@ llvm::Error checkStatic(const char *name, ArrayRef<int64_t> shape) {
   if (llvm::all_of(shape, isStatic))
     return llvm::Error::success();
   return shapeError("{0} must have a static shape, got {1}", name,
+                    formatShape(shape));
+}
+
+/// Parameters hold at least one element along every dimension; a zero-sized
+/// kernel would make the window arithmetic meaningless.
+llvm::Error checkPositive(const char *name, ArrayRef<int64_t> shape) {
+  if (llvm::all_of(shape, [](int64_t dim) { return dim >= 1; }))
+    return llvm::Error::success();
+  return shapeError("{0} dimensions must be at least 1, got {1}", name,
                     formatShape(shape));
 }
 
@@ -72,8 +97,8 @@ llvm::Error checkVector(const char *name, ArrayRef<int64_t> shape,
     return shapeError("{0} must have rank 1, got rank {1} ({2})", name,
                       shape.size(), formatShape(shape));
   if (isStatic(shape[0]) && isStatic(expected) && shape[0] != expected)
-    return shapeError("{0} has {1} elements but {2} {3}", name, shape[0], what,
-                      expected);
+    return shapeError("{0} has {1} but {2} {3}", name,
+                      count(shape[0], "element"), what, expected);
   return llvm::Error::success();
 }
 
@@ -143,9 +168,14 @@ llvm::Error checkConnectionTable(const ConnectionTable &table, int64_t outputs,
     return shapeError("connection table has {0} columns but weight has {1} "
                       "input channels",
                       table.shape[1], inputs);
-  if (table.connected.size() != static_cast<size_t>(outputs * inputs))
+  std::optional<int64_t> entries = llvm::checkedMul(outputs, inputs);
+  if (!entries || *entries > kMaxConnectionTableEntries)
+    return shapeError("connection table [{0}, {1}] is too large (at most {2} "
+                      "entries)",
+                      outputs, inputs, kMaxConnectionTableEntries);
+  if (table.connected.size() != static_cast<size_t>(*entries))
     return shapeError("connection table has {0} entries, expected {1}",
-                      table.connected.size(), outputs * inputs);
+                      table.connected.size(), *entries);
   for (int64_t o = 0; o < outputs; ++o) {
     ArrayRef<bool> row = table.connected.slice(o * inputs, inputs);
     if (llvm::none_of(row, [](bool c) { return c; }))
@@ -185,6 +215,8 @@ mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
     return std::move(err);
   if (auto err = checkStatic("weight", weight))
     return std::move(err);
+  if (auto err = checkPositive("weight", weight))
+    return std::move(err);
 
   int64_t outputs = weight[0], channels = input[1];
   if (bias)
@@ -197,8 +229,8 @@ mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
                                         params.groups))
       return std::move(err);
     if (isStatic(channels) && channels != weight[1])
-      return shapeError("input has {0} channels but weight expects {1}",
-                        channels, weight[1]);
+      return shapeError("input has {0} but weight expects {1}",
+                        count(channels, "channel"), weight[1]);
   } else {
     if (outputs % params.groups != 0)
       return shapeError("weight has {0} output channels, which groups = {1} "
@@ -211,8 +243,8 @@ mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
                           channels, params.groups);
       if (channels / params.groups != weight[1]) {
         if (params.groups == 1)
-          return shapeError("input has {0} channels but weight expects {1}",
-                            channels, weight[1]);
+          return shapeError("input has {0} but weight expects {1}",
+                            count(channels, "channel"), weight[1]);
         return shapeError("input has {0} channels, {1} per group of {2}, but "
                           "weight expects {3} per group",
                           channels, channels / params.groups, params.groups,
@@ -251,6 +283,10 @@ Expected<Shape> mlir::cnn::inferSubsample2DShape(ArrayRef<int64_t> input,
                                                  ArrayRef<int64_t> bias,
                                                  ArrayRef<int64_t> kernel,
                                                  ArrayRef<int64_t> stride) {
+  if (auto err = checkPair("kernel", kernel, 1))
+    return std::move(err);
+  if (auto err = checkPair("stride", stride, 1))
+    return std::move(err);
   if (auto err = checkRank("input", input, 4, "[N, C, H, W]"))
     return std::move(err);
   if (auto err = checkVector("coefficient", coefficient, input[1],
@@ -271,9 +307,11 @@ mlir::cnn::inferDenseShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
     return std::move(err);
   if (auto err = checkStatic("weight", weight))
     return std::move(err);
+  if (auto err = checkPositive("weight", weight))
+    return std::move(err);
   if (isStatic(input[1]) && input[1] != weight[1])
-    return shapeError("input has {0} features but weight expects {1}", input[1],
-                      weight[1]);
+    return shapeError("input has {0} but weight expects {1}",
+                      count(input[1], "feature"), weight[1]);
   if (bias)
     if (auto err = checkVector("bias", *bias, weight[0], "weight has outputs"))
       return std::move(err);
@@ -320,10 +358,13 @@ Expected<Shape> mlir::cnn::inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs,
     return shapeError("axis {0} is out of range for inputs of rank {1}", axis,
                       first.size());
   Shape result(first);
-  for (auto [index, input] : llvm::enumerate(inputs.drop_front())) {
+  // Which input fixed each static size, to name the two that disagree.
+  llvm::SmallVector<size_t> owner(first.size(), 0);
+  for (auto [position, input] : llvm::enumerate(inputs.drop_front())) {
+    size_t index = position + 1;
     if (input.size() != first.size())
       return shapeError("input {0} has rank {1} but input 0 has rank {2}",
-                        index + 1, input.size(), first.size());
+                        index, input.size(), first.size());
     for (size_t dim = 0; dim < first.size(); ++dim) {
       if (static_cast<int64_t>(dim) == axis) {
         std::optional<int64_t> sum;
@@ -338,11 +379,12 @@ Expected<Shape> mlir::cnn::inferConcatShape(ArrayRef<ArrayRef<int64_t>> inputs,
       } else if (isStatic(result[dim]) && isStatic(input[dim]) &&
                  result[dim] != input[dim]) {
         return shapeError("input {0} has shape {1}, which differs from input "
-                          "0's {2} outside axis {3}",
-                          index + 1, formatShape(input), formatShape(first),
-                          axis);
+                          "{2}'s {3} outside axis {4}",
+                          index, formatShape(input), owner[dim],
+                          formatShape(inputs[owner[dim]]), axis);
       } else if (!isStatic(result[dim])) {
         result[dim] = input[dim];
+        owner[dim] = index;
       }
     }
   }
@@ -357,11 +399,13 @@ Expected<Shape> mlir::cnn::inferLocalResponseNormShape(ArrayRef<int64_t> input,
     return shapeError("size must be at least 1, got {0}", size);
   // Written as negations so that NaN fails too.
   if (!(alpha >= 0) || !std::isfinite(alpha))
-    return shapeError("alpha must be finite and non-negative, got {0}", alpha);
+    return shapeError("alpha must be finite and non-negative, got {0}",
+                      real(alpha));
   if (!(beta >= 0) || !std::isfinite(beta))
-    return shapeError("beta must be finite and non-negative, got {0}", beta);
+    return shapeError("beta must be finite and non-negative, got {0}",
+                      real(beta));
   if (!(k > 0) || !std::isfinite(k))
-    return shapeError("k must be finite and positive, got {0}", k);
+    return shapeError("k must be finite and positive, got {0}", real(k));
   if (auto err = checkRank("input", input, 4, "[N, C, H, W]"))
     return std::move(err);
   return Shape(input);
@@ -370,7 +414,7 @@ Expected<Shape> mlir::cnn::inferLocalResponseNormShape(ArrayRef<int64_t> input,
 Expected<Shape> mlir::cnn::inferDropoutShape(ArrayRef<int64_t> input,
                                              double rate) {
   if (!(rate >= 0 && rate < 1))
-    return shapeError("rate must be in [0, 1), got {0}", rate);
+    return shapeError("rate must be in [0, 1), got {0}", real(rate));
   return Shape(input);
 }
 
@@ -393,8 +437,9 @@ Expected<Shape> mlir::cnn::inferCrossEntropyShape(ArrayRef<int64_t> logits,
   if (logits[1] == 0)
     return shapeError("logits must have at least one class, got 0");
   if (isStatic(logits[0]) && isStatic(labels[0]) && logits[0] != labels[0])
-    return shapeError("labels has {0} entries but logits has {1} rows",
-                      labels[0], logits[0]);
+    return shapeError("labels has {0} {1} but logits has {2}", labels[0],
+                      labels[0] == 1 ? "entry" : "entries",
+                      count(logits[0], "row"));
   return Shape{};
 }
 

@@ -31,6 +31,10 @@ using Shape = llvm::SmallVector<int64_t, 4>;
 /// Renders a shape as "[?, 6, 28, 28]" for messages.
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 
+/// The largest connection table the rules accept: far above any real layer
+/// (LeNet-5's C3 has 96 entries), low enough that expanding one is cheap.
+constexpr int64_t kMaxConnectionTableEntries = int64_t{1} << 20;
+
 /// A channel connection table: `connected[o * inputs + i]` says whether output
 /// map `o` reads input map `i`. `shape` is the table's shape as written, which
 /// the rules check to be [output maps, input maps].
