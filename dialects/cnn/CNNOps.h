@@ -51,14 +51,25 @@ LogicalResult inferF32Result(MLIRContext *context,
                              llvm::Expected<Shape> shape,
                              llvm::SmallVectorImpl<Type> &types);
 
-/// Runs `OpTy::inferShape` on an adaptor whose default-valued attributes are
-/// filled in: the parser and the builders infer result types before the
-/// operation (which populates defaults) exists.
+/// Runs `OpTy::inferShape` on an adaptor whose attributes are complete: the
+/// parser and the builders infer result types before the operation exists,
+/// while attributes written in the attribute dictionary are not yet in the
+/// properties and defaults are not yet filled in.
 template <typename OpTy>
 llvm::Expected<Shape> inferShapeWithDefaults(MLIRContext *context,
+                                             std::optional<Location> location,
                                              typename OpTy::Adaptor adaptor) {
   if constexpr (OpTy::hasProperties()) {
     typename OpTy::Properties properties = adaptor.getProperties();
+    if (DictionaryAttr attributes = adaptor.getAttributes()) {
+      auto emitError = [&] {
+        return mlir::emitError(location ? *location : UnknownLoc::get(context));
+      };
+      if (failed(
+              OpTy::setPropertiesFromAttr(properties, attributes, emitError)))
+        return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                       "has an attribute of the wrong kind");
+    }
     OperationName(OpTy::getOperationName(), context)
         .populateDefaultProperties(OpaqueProperties(&properties));
     return OpTy::inferShape(typename OpTy::Adaptor(

@@ -59,8 +59,8 @@ class CNN_ShapedOp<string mnemonic, list<Trait> traits = []>
         Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
       return ::mlir::cnn::detail::inferF32Result(
           context, location, getOperationName(),
-          ::mlir::cnn::detail::inferShapeWithDefaults<$cppClass>(context,
-                                                                adaptor),
+          ::mlir::cnn::detail::inferShapeWithDefaults<$cppClass>(
+              context, location, adaptor),
           types);
     }
   }];

@@ -90,15 +90,17 @@ llvm::Error checkPair(const char *name, ArrayRef<int64_t> values,
   return llvm::Error::success();
 }
 
-/// A 1-D operand with one entry per channel or output.
+/// A 1-D operand with one entry per channel or output of `owner`:
+/// "bias has 5 elements but weight has 6 output channels".
 llvm::Error checkVector(const char *name, ArrayRef<int64_t> shape,
-                        int64_t expected, const char *what) {
+                        int64_t expected, const char *owner,
+                        llvm::StringRef noun) {
   if (shape.size() != 1)
     return shapeError("{0} must have rank 1, got rank {1} ({2})", name,
                       shape.size(), formatShape(shape));
   if (isStatic(shape[0]) && isStatic(expected) && shape[0] != expected)
-    return shapeError("{0} has {1} but {2} {3}", name,
-                      count(shape[0], "element"), what, expected);
+    return shapeError("{0} has {1} but {2} has {3}", name,
+                      count(shape[0], "element"), owner, count(expected, noun));
   return llvm::Error::success();
 }
 
@@ -112,9 +114,12 @@ Expected<int64_t> windowOutputSize(int64_t input, int64_t kernel,
   auto kernelSpan = llvm::checkedMul(dilation, kernel - 1);
   if (kernelSpan)
     kernelSpan = llvm::checkedAdd(*kernelSpan, int64_t{1});
-  auto twoPad = llvm::checkedMul(padding, int64_t{2});
-  if (!kernelSpan || !twoPad)
+  if (!kernelSpan)
     return shapeError("{0} {1} window is too large", what, axisName(axis));
+  auto twoPad = llvm::checkedMul(padding, int64_t{2});
+  if (!twoPad)
+    return shapeError("{0} padding {1} {2} is too large", what, axisName(axis),
+                      padding);
   if (!isStatic(input))
     return kDynamic;
   auto padded = llvm::checkedAdd(input, *twoPad);
@@ -221,7 +226,7 @@ mlir::cnn::inferConv2DShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
   int64_t outputs = weight[0], channels = input[1];
   if (bias)
     if (auto err =
-            checkVector("bias", *bias, outputs, "weight has output channels"))
+            checkVector("bias", *bias, outputs, "weight", "output channel"))
       return std::move(err);
 
   if (params.connections) {
@@ -289,10 +294,10 @@ Expected<Shape> mlir::cnn::inferSubsample2DShape(ArrayRef<int64_t> input,
     return std::move(err);
   if (auto err = checkRank("input", input, 4, "[N, C, H, W]"))
     return std::move(err);
-  if (auto err = checkVector("coefficient", coefficient, input[1],
-                             "input has channels"))
+  if (auto err =
+          checkVector("coefficient", coefficient, input[1], "input", "channel"))
     return std::move(err);
-  if (auto err = checkVector("bias", bias, input[1], "input has channels"))
+  if (auto err = checkVector("bias", bias, input[1], "input", "channel"))
     return std::move(err);
   const int64_t noPadding[] = {0, 0};
   return inferPool2DShape(input, {kernel, stride, noPadding});
@@ -313,7 +318,7 @@ mlir::cnn::inferDenseShape(ArrayRef<int64_t> input, ArrayRef<int64_t> weight,
     return shapeError("input has {0} but weight expects {1}",
                       count(input[1], "feature"), weight[1]);
   if (bias)
-    if (auto err = checkVector("bias", *bias, weight[0], "weight has outputs"))
+    if (auto err = checkVector("bias", *bias, weight[0], "weight", "output"))
       return std::move(err);
   return Shape{input[0], weight[0]};
 }
@@ -322,6 +327,9 @@ Expected<Shape> mlir::cnn::inferFlattenShape(ArrayRef<int64_t> input) {
   if (input.size() < 2)
     return shapeError("input must have rank 2 or more [N, ...], got rank {0}",
                       input.size());
+  // A static zero empties the result whatever the unknown sizes are.
+  if (llvm::is_contained(input.drop_front(), 0))
+    return Shape{input[0], 0};
   int64_t features = 1;
   for (int64_t dim : input.drop_front()) {
     if (!isStatic(dim))

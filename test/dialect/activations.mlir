@@ -24,3 +24,15 @@ func.func @activation_rank2(%x: tensor<4x120xf32>) -> tensor<4x120xf32> {
   %0 = cnn.relu %x : tensor<4x120xf32>
   return %0 : tensor<4x120xf32>
 }
+
+// -----
+
+// Tests that activations keep dynamic sizes where they are and accept a 0-d tensor.
+// CHECK-LABEL: func @activation_dynamic_and_scalar
+// CHECK:         cnn.sigmoid %{{[^ ]*}} : tensor<?x?x?x?xf32>
+// CHECK:         cnn.tanh %{{[^ ]*}} : tensor<f32>
+func.func @activation_dynamic_and_scalar(%x: tensor<?x?x?x?xf32>, %s: tensor<f32>) -> (tensor<?x?x?x?xf32>, tensor<f32>) {
+  %0 = cnn.sigmoid %x : tensor<?x?x?x?xf32>
+  %1 = cnn.tanh %s : tensor<f32>
+  return %0, %1 : tensor<?x?x?x?xf32>, tensor<f32>
+}

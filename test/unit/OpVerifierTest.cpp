@@ -264,7 +264,7 @@ const InvalidCase kInvalid[] = {
             -> tensor<?x6x28x28xf32>
         return
       })mlir",
-     "'cnn.conv2d' op bias has 5 elements but weight has output channels 6"},
+     "'cnn.conv2d' op bias has 5 elements but weight has 6 output channels"},
     // I64Attr values reach the rules signed.
     {"Conv2DGroupsNegative", R"mlir(
       func.func @f(%x: tensor<?x1x32x32xf32>, %w: tensor<6x1x5x5xf32>) {
@@ -307,7 +307,7 @@ const InvalidCase kInvalid[] = {
         return
       })mlir",
      "'cnn.subsample2d' op coefficient has 16 elements but input has "
-     "channels 6"},
+     "6 channels"},
     // Activations (their result type is inferred when parsing, so the
     // generic form is the only way to write a wrong one).
     {"ActivationWrongResultType", R"mlir(

@@ -78,7 +78,7 @@ TEST(DenseShape, FeaturesMustMatch) {
 TEST(DenseShape, BiasMustMatchOutputs) {
   EXPECT_EQ(errorOf(inferDenseShape({kDyn, 400}, {120, 400},
                                     llvm::ArrayRef<int64_t>{84})),
-            "bias has 84 elements but weight has outputs 120");
+            "bias has 84 elements but weight has 120 outputs");
 }
 
 //===----------------------------------------------------------------------===//

@@ -166,7 +166,7 @@ const ConvErrorCase kConvErrors[] = {
   {"BiasRank2",          {kLeNetInput, kLeNetWeight, Shape{6, 1}},
    "bias must have rank 1, got rank 2 ([6, 1])"},
   {"BiasLength",         {kLeNetInput, kLeNetWeight, Shape{5}},
-   "bias has 5 elements but weight has output channels 6"},
+   "bias has 5 elements but weight has 6 output channels"},
   // Channels and groups.
   {"ChannelMismatch",    {{kDyn, 3, 32, 32}, kLeNetWeight, Shape{6}},
    "input has 3 channels but weight expects 1"},
@@ -194,7 +194,7 @@ const ConvErrorCase kConvErrors[] = {
   {"KernelSpanOverflow", {{1, 1, 8, 8}, {1, 1, kMax, 1}, std::nullopt, {1, 1}, {0, 0}, {2, 1}},
    "conv2d height window is too large"},
   {"PaddingOverflow",    {kLeNetInput, kLeNetWeight, std::nullopt, {1, 1}, {0, kMax}},
-   "conv2d width window is too large"},
+   "conv2d padding width 9223372036854775807 is too large"},
   {"PaddedInputOverflow",{kLeNetInput, {6, 1, 1, 1}, std::nullopt, {1, 1}, {kMax / 2, 0}},
    "conv2d padded input height is too large"},
   {"HugeInputPadded",    {{1, 1, kMax, 1}, {1, 1, 1, 1}, std::nullopt, {1, 1}, {1, 0}},
@@ -442,7 +442,7 @@ TEST(Subsample2DShape, InputMustHaveRank4) {
 TEST(Subsample2DShape, CoefficientIsOnePerChannel) {
   EXPECT_EQ(errorOf(inferSubsample2DShape({kDyn, 6, 28, 28}, {5}, {6},
                                           kWindow2x2, kWindow2x2)),
-            "coefficient has 5 elements but input has channels 6");
+            "coefficient has 5 elements but input has 6 channels");
   EXPECT_EQ(errorOf(inferSubsample2DShape({kDyn, 6, 28, 28}, {6, 1}, {6},
                                           kWindow2x2, kWindow2x2)),
             "coefficient must have rank 1, got rank 2 ([6, 1])");
@@ -451,7 +451,7 @@ TEST(Subsample2DShape, CoefficientIsOnePerChannel) {
 TEST(Subsample2DShape, BiasIsOnePerChannel) {
   EXPECT_EQ(errorOf(inferSubsample2DShape({kDyn, 6, 28, 28}, {6}, {16},
                                           kWindow2x2, kWindow2x2)),
-            "bias has 16 elements but input has channels 6");
+            "bias has 16 elements but input has 6 channels");
   EXPECT_EQ(errorOf(inferSubsample2DShape({kDyn, 6, 28, 28}, {6}, {},
                                           kWindow2x2, kWindow2x2)),
             "bias must have rank 1, got rank 0 ([])");
