@@ -26,9 +26,8 @@ clang++-19 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined \
   -I. -Ibuild -isystem /usr/lib/llvm-19/include \
   test/fuzz/ParserFuzzer.cpp \
-  compiler/frontend/{AST,Diagnostics,Lexer,Parser,Sema}.cpp \
-  dialects/cnn/ShapeInference.cpp \
-  -L/usr/lib/llvm-19/lib -lMLIR -lLLVM -Wl,-rpath,/usr/lib/llvm-19/lib \
+  compiler/frontend/*.cpp dialects/cnn/*.cpp \
+  -L/usr/lib/llvm-19/lib -lMLIR -lLLVM -lfmt -Wl,-rpath,/usr/lib/llvm-19/lib \
   -o "$out/frontend-fuzzer"
 
 seeds=("$out/corpus" models)

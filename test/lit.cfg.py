@@ -20,5 +20,11 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = [ToolSubst("cnnc-opt", unresolved="fatal")]
+tools = [
+    ToolSubst("cnnc-opt", unresolved="fatal"),
+    ToolSubst("cnnc", unresolved="fatal"),
+]
 llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])
+
+# The tools' directory, for tests that feed a binary to a tool as input.
+config.substitutions.append(("%cnnc_tools_dir", config.cnnc_tools_dir))

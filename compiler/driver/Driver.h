@@ -1,0 +1,32 @@
+//===- Driver.h - the pipeline cnnc runs ------------------------*- C++ -*-===//
+//
+// From a .mdl file to the stage the user asked for. The tool's main only
+// parses the command line; everything that can fail on user input is here
+// and reports through Diagnostics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_COMPILER_DRIVER_DRIVER_H
+#define CNNC_COMPILER_DRIVER_DRIVER_H
+
+#include <string>
+
+namespace cnnc {
+
+/// The stages `cnnc --emit=` can stop at.
+enum class EmitStage { Ast, Cnn };
+
+struct DriverOptions {
+  std::string inputPath;
+  std::string outputPath = "-"; // "-" is stdout
+  EmitStage emit = EmitStage::Cnn;
+  bool summary = false; // print the layer table instead of a stage
+};
+
+/// Runs the pipeline; returns the process exit code (0 on success, 1 after
+/// an error was reported).
+int runDriver(const DriverOptions &options);
+
+} // namespace cnnc
+
+#endif // CNNC_COMPILER_DRIVER_DRIVER_H

@@ -1,0 +1,58 @@
+//===- cnnc.cpp - the cnnc compiler ---------------------------------------===//
+//
+// `cnnc model.mdl [--emit=ast|cnn] [--summary] [-o file]`: parses the command
+// line and hands over to the driver (compiler/driver/Driver.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Driver.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("cnnc options");
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.mdl>"),
+                                      cl::Required, cl::cat(category));
+
+static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
+                                       cl::value_desc("file"), cl::init("-"),
+                                       cl::cat(category));
+
+static cl::opt<cnnc::EmitStage>
+    emit("emit", cl::desc("The stage to print"), cl::init(cnnc::EmitStage::Cnn),
+         cl::values(clEnumValN(cnnc::EmitStage::Ast, "ast", "the syntax tree"),
+                    clEnumValN(cnnc::EmitStage::Cnn, "cnn",
+                               "the cnn dialect IR (default)")),
+         cl::cat(category));
+
+static cl::opt<bool>
+    summary("summary",
+            cl::desc("Print a per-layer table: output shapes, parameter "
+                     "counts, totals and a memory estimate"),
+            cl::cat(category));
+
+static void printVersion(llvm::raw_ostream &os) {
+  os << "cnnc " CNNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::SetVersionPrinter(printVersion);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "cnnc: compile a .mdl convolutional network\n\n"
+      "  cnnc lenet5.mdl --summary       the layers, shapes and parameters\n"
+      "  cnnc lenet5.mdl --emit=cnn      the model in the cnn dialect\n");
+  cnnc::DriverOptions options;
+  options.inputPath = inputPath;
+  options.outputPath = outputPath;
+  options.emit = emit;
+  options.summary = summary;
+  return cnnc::runDriver(options);
+}
