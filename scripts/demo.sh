@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# The main job, for a newcomer: set up, build, and show the cnn dialect at
-# work on LeNet-5 (models/lenet5.mlir): cnnc-opt parses it, computes and checks
-# every layer's shape, and prints it back.
+# The main job, for a newcomer: set up, build, and compile LeNet-5 from its
+# .mdl source (models/lenet5.mdl): the per-layer summary, then the model in
+# the cnn dialect, then what a mistake in a model looks like.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 scripts/build.sh
 echo
-echo "== cnnc-opt models/lenet5.mlir"
-build/bin/cnnc-opt models/lenet5.mlir
+echo "== cnnc models/lenet5.mdl --summary"
+build/bin/cnnc models/lenet5.mdl --summary
 echo
-echo "== a shape error is caught, with its place in the source:"
-sed 's/tensor<6x1x5x5xf32>/tensor<6x3x5x5xf32>/g' models/lenet5.mlir |
-  build/bin/cnnc-opt - 2>&1 | head -3 || true
+echo "== cnnc models/lenet5.mdl --emit=cnn"
+build/bin/cnnc models/lenet5.mdl --emit=cnn
+echo
+echo "== a model with a mistake (c3 reads 'c2', which does not exist):"
+sed 's/c3 = conv2d(s2,/c3 = conv2d(c2,/' models/lenet5.mdl >"$root/build/lenet5-typo.mdl"
+build/bin/cnnc "$root/build/lenet5-typo.mdl" --summary || true
