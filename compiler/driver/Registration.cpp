@@ -2,6 +2,7 @@
 
 #include "compiler/driver/Registration.h"
 
+#include "compiler/lowering/Passes.h"
 #include "dialects/cnn/CNNDialect.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -62,4 +63,5 @@ void cnnc::registerPasses() {
   mlir::memref::registerMemRefPasses();
   mlir::registerSCFPasses();
   mlir::tensor::registerTensorPasses();
+  mlir::cnn::registerCNNLoweringPasses();
 }

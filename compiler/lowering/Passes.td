@@ -1,0 +1,57 @@
+//===- Passes.td - lowering passes from cnn to upstream MLIR -*- tablegen -*-===//
+//
+// The passes that take the cnn dialect down to upstream dialects, on the way
+// to bufferization, loops and LLVM. Each pass is reachable from cnnc-opt
+// under its flag and has one lit file named after that flag.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_COMPILER_LOWERING_PASSES_TD
+#define CNNC_COMPILER_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertCNNToLinalg : Pass<"cnn-to-linalg", "func::FuncOp"> {
+  let summary = "Lower the forward cnn ops to linalg/tensor/arith/math on tensors";
+  let description = [{
+    Rewrites every forward `cnn` op into destination-style ops on tensors that
+    one-shot bufferization understands: named linalg convolutions and poolings
+    where upstream has them (`linalg.conv_2d_nchw_fchw`,
+    `linalg.conv_2d_ngchw_gfchw`, `linalg.pooling_nchw_sum/max`,
+    `linalg.matmul_transpose_b`), `linalg.generic` for the rest (activations,
+    biases, softmax, local response normalisation, losses), `linalg.fill` +
+    `tensor.insert_slice` for padding (on 19, `tensor.pad` with a dynamic
+    batch does not bufferize), and `tensor.empty` with `tensor.dim` for a dynamic batch.
+
+    This pass lowers the *inference* program: `cnn.dropout` becomes the
+    identity. Training lowers the dropout mask elsewhere.
+    `cnn.fused_conv_act_pool` becomes the conv, activation and pool lowerings
+    chained; fusing them into one loop nest is the job of later tiling.
+
+    Before:
+    ```mlir
+    %y = cnn.conv2d %x, %w, %b padding [2, 2]
+        : (tensor<?x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>)
+        -> tensor<?x6x28x28xf32>
+    ```
+    After (abridged):
+    ```mlir
+    %n = tensor.dim %x, %c0 : tensor<?x1x28x28xf32>
+    %z = linalg.fill ins(%zero) outs(tensor.empty(%n) : tensor<?x1x32x32xf32>)
+    %p = tensor.insert_slice %x into %z[0, 0, 2, 2] [%n, 1, 28, 28] [1, 1, 1, 1]
+    %e = tensor.empty(%n) : tensor<?x6x28x28xf32>
+    %i = linalg.generic ... ins(%b) outs(%e)   // broadcast the bias
+    %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>,
+                                   strides = dense<1> : tensor<2xi64>}
+        ins(%p, %w : ...) outs(%i : tensor<?x6x28x28xf32>)
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect",
+    "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect",
+  ];
+}
+
+#endif // CNNC_COMPILER_LOWERING_PASSES_TD
