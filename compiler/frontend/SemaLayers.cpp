@@ -233,6 +233,7 @@ bool Analyzer::readLayerParams(const LayerInfo &info, const BoundParams &args,
     init();
     break;
   case LayerKind::LocalResponseNorm:
+    layer.alpha = roundToF32(layer.alpha); // the default, as the op holds it
     integer("size", 1, layer.size);
     real("alpha", layer.alpha);
     real("beta", layer.beta);
