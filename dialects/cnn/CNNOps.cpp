@@ -108,6 +108,19 @@ Expected<Shape> inferFromInput(Value input, Rule rule, Args... args) {
   return rule(*shape, args...);
 }
 
+/// For ops whose rule takes two operand shapes.
+template <typename Rule>
+Expected<Shape> inferFromPair(Value lhs, const char *lhsName, Value rhs,
+                              const char *rhsName, Rule rule) {
+  auto lhsShape = shapeOf(lhs, lhsName);
+  if (!lhsShape)
+    return lhsShape.takeError();
+  auto rhsShape = shapeOf(rhs, rhsName);
+  if (!rhsShape)
+    return rhsShape.takeError();
+  return rule(*lhsShape, *rhsShape);
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -218,23 +231,16 @@ Expected<Shape> LogSoftmaxOp::inferShape(Adaptor adaptor) {
 //===----------------------------------------------------------------------===//
 
 Expected<Shape> DenseOp::inferShape(Adaptor adaptor) {
-  auto input = shapeOf(adaptor.getInput(), "input");
-  if (!input)
-    return input.takeError();
-  auto weight = shapeOf(adaptor.getWeight(), "weight");
-  if (!weight)
-    return weight.takeError();
-  return inferDenseShape(*input, *weight, optionalShape(adaptor.getBias()));
+  return inferFromPair(
+      adaptor.getInput(), "input", adaptor.getWeight(), "weight",
+      [&](ArrayRef<int64_t> input, ArrayRef<int64_t> weight) {
+        return inferDenseShape(input, weight, optionalShape(adaptor.getBias()));
+      });
 }
 
 Expected<Shape> AddOp::inferShape(Adaptor adaptor) {
-  auto lhs = shapeOf(adaptor.getLhs(), "lhs");
-  if (!lhs)
-    return lhs.takeError();
-  auto rhs = shapeOf(adaptor.getRhs(), "rhs");
-  if (!rhs)
-    return rhs.takeError();
-  return inferAddShape(*lhs, *rhs);
+  return inferFromPair(adaptor.getLhs(), "lhs", adaptor.getRhs(), "rhs",
+                       inferAddShape);
 }
 
 Expected<Shape> ConcatOp::inferShape(Adaptor adaptor) {
@@ -253,23 +259,13 @@ Expected<Shape> FlattenOp::inferShape(Adaptor adaptor) {
 }
 
 Expected<Shape> CrossEntropyOp::inferShape(Adaptor adaptor) {
-  auto logits = shapeOf(adaptor.getLogits(), "logits");
-  if (!logits)
-    return logits.takeError();
-  auto labels = shapeOf(adaptor.getLabels(), "labels");
-  if (!labels)
-    return labels.takeError();
-  return inferCrossEntropyShape(*logits, *labels);
+  return inferFromPair(adaptor.getLogits(), "logits", adaptor.getLabels(),
+                       "labels", inferCrossEntropyShape);
 }
 
 Expected<Shape> MSEOp::inferShape(Adaptor adaptor) {
-  auto prediction = shapeOf(adaptor.getPrediction(), "prediction");
-  if (!prediction)
-    return prediction.takeError();
-  auto target = shapeOf(adaptor.getTarget(), "target");
-  if (!target)
-    return target.takeError();
-  return inferMSEShape(*prediction, *target);
+  return inferFromPair(adaptor.getPrediction(), "prediction",
+                       adaptor.getTarget(), "target", inferMSEShape);
 }
 
 #define GET_OP_CLASSES
