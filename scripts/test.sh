@@ -23,8 +23,11 @@ echo "== lit tests"
 lit_status=$?
 
 echo "== unit tests"
-"$build_dir/bin/cnnc-unit-tests" --gtest_brief=1
-unit_status=$?
+unit_status=0
+for tests in "$build_dir"/bin/cnnc-*-tests; do
+  echo "-- $(basename "$tests")"
+  "$tests" --gtest_brief=1 || unit_status=1
+done
 
 echo "== formatting"
 scripts/check-format.sh

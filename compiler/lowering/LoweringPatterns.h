@@ -1,0 +1,61 @@
+//===- LoweringPatterns.h - pieces of the cnn-to-linalg pass ----*- C++ -*-===//
+//
+// Internal to compiler/lowering. cnn-to-linalg is split by pipeline piece:
+// ConvPoolToLinalg.cpp lowers the spatial ops (conv2d, pooling, subsample2d,
+// fused_conv_act_pool) and owns the tensor-building helpers they share with
+// the rest; CNNToLinalg.cpp lowers the remaining ops and defines the pass.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_COMPILER_LOWERING_LOWERINGPATTERNS_H
+#define CNNC_COMPILER_LOWERING_LOWERINGPATTERNS_H
+
+#include "dialects/cnn/CNNOps.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::cnn {
+
+/// Adds the patterns for conv2d, avg/max_pool2d, subsample2d and
+/// fused_conv_act_pool.
+void populateConvPoolToLinalgPatterns(RewritePatternSet &patterns);
+
+namespace lowering {
+
+/// The sizes of `value`, as constants where static and tensor.dim where not.
+SmallVector<OpFoldResult> getSizes(OpBuilder &b, Location loc, Value value);
+
+/// A tensor.empty of `type` whose dynamic sizes are read from `like` at the
+/// same positions.
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type, Value like);
+
+Value f32Const(OpBuilder &b, Location loc, double value);
+Value negInf(OpBuilder &b, Location loc);
+Value fill(OpBuilder &b, Location loc, Value scalar, Value init);
+SmallVector<utils::IteratorType> parallel(unsigned n);
+
+/// Pads `input` by `low`/`high` elements per dimension with `padValue`.
+Value padWith(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
+              ArrayRef<int64_t> high, Value padValue);
+
+/// Pads dimensions 2 and 3 of an NCHW tensor symmetrically with `padValue`.
+Value padHW(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> padding,
+            Value padValue);
+
+/// Applies `body(x)` to every element of `input`.
+Value mapElements(OpBuilder &b, Location loc, Value input,
+                  function_ref<Value(OpBuilder &, Location, Value)> body);
+
+/// A tensor of `type` holding `vec[d]` wherever the index along `dim` is d.
+Value broadcastAlong(OpBuilder &b, Location loc, Value vec,
+                     RankedTensorType type, unsigned dim, Value like);
+
+/// `act` applied element-wise to `input` (the input itself for None).
+Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input);
+
+} // namespace lowering
+} // namespace mlir::cnn
+
+#endif // CNNC_COMPILER_LOWERING_LOWERINGPATTERNS_H
