@@ -2,6 +2,7 @@
 
 #include "compiler/driver/Driver.h"
 
+#include "compiler/driver/Pipelines.h"
 #include "compiler/driver/Registration.h"
 #include "compiler/frontend/Diagnostics.h"
 #include "compiler/frontend/IRGen.h"
@@ -13,6 +14,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -79,6 +81,19 @@ int cnnc::runDriver(const DriverOptions &options) {
       generateIR(*checked, context, diags);
   if (!module)
     return 1;
+
+  if (options.emit != EmitStage::Cnn) {
+    static const bool registered = (registerPasses(), true);
+    (void)registered;
+    mlir::PassManager pm(&context);
+    buildCnnToLinalgPipeline(pm);
+    if (options.emit == EmitStage::LLVMDialect)
+      buildLinalgToLLVMPipeline(pm);
+    // Lowering a verified module cannot fail on user input; if it does, the
+    // pass has already reported where.
+    if (mlir::failed(pm.run(*module)))
+      return 1;
+  }
   return writeOutput(options.outputPath, [&](llvm::raw_ostream &os) {
     module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
                           /*enable=*/false));

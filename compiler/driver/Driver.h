@@ -14,7 +14,7 @@
 namespace cnnc {
 
 /// The stages `cnnc --emit=` can stop at.
-enum class EmitStage { Ast, Cnn };
+enum class EmitStage { Ast, Cnn, Linalg, LLVMDialect };
 
 struct DriverOptions {
   std::string inputPath;

@@ -2,6 +2,8 @@
 
 #include "compiler/driver/Registration.h"
 
+#include "compiler/driver/Pipelines.h"
+
 #include "compiler/lowering/Passes.h"
 #include "dialects/cnn/CNNDialect.h"
 
@@ -83,4 +85,5 @@ void cnnc::registerPasses() {
   mlir::registerSCFPasses();
   mlir::tensor::registerTensorPasses();
   mlir::cnn::registerCNNLoweringPasses();
+  cnnc::registerPipelines();
 }

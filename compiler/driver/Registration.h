@@ -20,7 +20,8 @@ namespace cnnc {
 /// with the external models bufferization and LLVM conversion need.
 void registerDialects(mlir::DialectRegistry &registry);
 
-/// Registers the upstream passes the pipeline uses, so cnnc-opt can run each.
+/// Registers the passes and named pipelines cnnc uses, so cnnc-opt can run
+/// each and the driver can build its pipelines from their names.
 void registerPasses();
 
 } // namespace cnnc

@@ -12,6 +12,7 @@
 #ifndef CNNC_TEST_UNIT_LOWERINGTESTUTIL_H
 #define CNNC_TEST_UNIT_LOWERINGTESTUTIL_H
 
+#include "compiler/driver/Pipelines.h"
 #include "compiler/driver/Registration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -145,13 +146,10 @@ protected:
         mlir::cast<mlir::RankedTensorType>(func.getResultTypes()[0]);
     int64_t rank = resultType.getRank();
 
+    // The pipelines cnnc itself runs for --emit=llvm-dialect.
     mlir::PassManager pm(&context);
-    std::string errors;
-    llvm::raw_string_ostream errorStream(errors);
-    if (mlir::failed(mlir::parsePassPipeline(kPipeline, pm, errorStream))) {
-      ADD_FAILURE() << "bad pipeline: " << errors;
-      return {};
-    }
+    cnnc::buildCnnToLinalgPipeline(pm);
+    cnnc::buildLinalgToLLVMPipeline(pm);
     if (mlir::failed(pm.run(*module))) {
       ADD_FAILURE() << "pipeline failed on:\n" << source;
       return {};
@@ -223,18 +221,6 @@ protected:
   }
 
   mlir::MLIRContext context;
-
-private:
-  static constexpr const char *kPipeline =
-      "func.func(cnn-to-linalg),"
-      "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
-      "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-      "func.func(convert-linalg-to-loops),convert-math-to-libm,"
-      "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
-      "finalize-memref-to-llvm,convert-arith-to-llvm,convert-cf-to-llvm,"
-      "convert-func-to-llvm,convert-index-to-llvm,"
-      "reconcile-unrealized-casts";
 };
 
 } // namespace cnnc::test

@@ -27,7 +27,11 @@ static cl::opt<cnnc::EmitStage>
     emit("emit", cl::desc("The stage to print"), cl::init(cnnc::EmitStage::Cnn),
          cl::values(clEnumValN(cnnc::EmitStage::Ast, "ast", "the syntax tree"),
                     clEnumValN(cnnc::EmitStage::Cnn, "cnn",
-                               "the cnn dialect IR (default)")),
+                               "the cnn dialect IR (default)"),
+                    clEnumValN(cnnc::EmitStage::Linalg, "linalg",
+                               "lowered to linalg on tensors"),
+                    clEnumValN(cnnc::EmitStage::LLVMDialect, "llvm-dialect",
+                               "lowered to the llvm dialect")),
          cl::cat(category));
 
 static cl::opt<bool>

@@ -1,0 +1,61 @@
+//===- Pipelines.cpp - the pass pipelines cnnc runs -----------------------===//
+//
+// The order follows MLIR19-NOTES.md ("CPU lowering that works") and is
+// checked numerically by test/unit/LoweringNumericsTest.cpp, which runs these
+// same pipelines. Loops are scalar for now: tiling, vectorisation and fusion
+// belong to the performance work.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace {
+
+constexpr const char *kCnnToLinalg = "func.func(cnn-to-linalg)";
+
+constexpr const char *kLinalgToLLVM =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "func.func(convert-linalg-to-loops),convert-math-to-libm,"
+    "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+    "finalize-memref-to-llvm,convert-arith-to-llvm,convert-cf-to-llvm,"
+    "convert-func-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts";
+
+/// The texts above are ours, not the user's: failing to parse them is a bug
+/// in cnnc (an unregistered pass), reported as such.
+void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text) {
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (mlir::failed(mlir::parsePassPipeline(text, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("cnnc: internal pipeline '") + text +
+                             "' does not parse: " + error);
+}
+
+} // namespace
+
+void cnnc::buildCnnToLinalgPipeline(mlir::OpPassManager &pm) {
+  addPipeline(pm, kCnnToLinalg);
+}
+
+void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
+  addPipeline(pm, kLinalgToLLVM);
+}
+
+void cnnc::registerPipelines() {
+  mlir::PassPipelineRegistration<>(
+      "cnnc-cpu-to-linalg", "cnn ops to linalg on tensors (cnnc --emit=linalg)",
+      buildCnnToLinalgPipeline);
+  mlir::PassPipelineRegistration<>(
+      "cnnc-cpu-to-llvm",
+      "cnn ops to the llvm dialect (cnnc --emit=llvm-dialect)",
+      [](mlir::OpPassManager &pm) {
+        buildCnnToLinalgPipeline(pm);
+        buildLinalgToLLVMPipeline(pm);
+      });
+}

@@ -1,0 +1,30 @@
+//===- Pipelines.h - the pass pipelines cnnc runs ---------------*- C++ -*-===//
+//
+// The CPU pipeline in named stages, so `cnnc --emit=<stage>`, `cnnc-opt` and
+// the tests run exactly the same passes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_COMPILER_DRIVER_PIPELINES_H
+#define CNNC_COMPILER_DRIVER_PIPELINES_H
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace cnnc {
+
+/// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`).
+void buildCnnToLinalgPipeline(mlir::OpPassManager &pm);
+
+/// Linalg on tensors → the llvm dialect: one-shot bufferization, loops,
+/// libm calls for transcendental functions (`--emit=llvm-dialect` runs both
+/// stages).
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
+
+/// Registers `cnnc-cpu-to-linalg` and `cnnc-cpu-to-llvm` with cnnc-opt.
+void registerPipelines();
+
+} // namespace cnnc
+
+#endif // CNNC_COMPILER_DRIVER_PIPELINES_H
