@@ -80,34 +80,6 @@ struct ConnectionTableStorage {
   }
 };
 
-/// Shared by cnn.conv2d and cnn.fused_conv_act_pool, which carry the same
-/// convolution operands and attributes.
-template <typename Adaptor>
-Expected<Shape> inferConvLike(Adaptor adaptor,
-                              std::optional<Pool2DParams> pool) {
-  auto input = shapeOf(adaptor.getInput(), "input");
-  if (!input)
-    return input.takeError();
-  auto weight = shapeOf(adaptor.getWeight(), "weight");
-  if (!weight)
-    return weight.takeError();
-  ConnectionTableStorage table(adaptor.getConnectionsAttr());
-  Conv2DParams params{adaptor.getStride(), adaptor.getPadding(),
-                      adaptor.getDilation(),
-                      static_cast<int64_t>(adaptor.getGroups()), table.table};
-  return inferFusedConvActPoolShape(
-      *input, *weight, optionalShape(adaptor.getBias()), params, pool);
-}
-
-/// For ops whose rule takes one operand shape and plain values.
-template <typename Rule, typename... Args>
-Expected<Shape> inferFromInput(Value input, Rule rule, Args... args) {
-  auto shape = shapeOf(input, "input");
-  if (!shape)
-    return shape.takeError();
-  return rule(*shape, args...);
-}
-
 /// For ops whose rule takes two operand shapes.
 template <typename Rule>
 Expected<Shape> inferFromPair(Value lhs, const char *lhsName, Value rhs,
@@ -119,6 +91,32 @@ Expected<Shape> inferFromPair(Value lhs, const char *lhsName, Value rhs,
   if (!rhsShape)
     return rhsShape.takeError();
   return rule(*lhsShape, *rhsShape);
+}
+
+/// Shared by cnn.conv2d and cnn.fused_conv_act_pool, which carry the same
+/// convolution operands and attributes.
+template <typename Adaptor>
+Expected<Shape> inferConvLike(Adaptor adaptor,
+                              std::optional<Pool2DParams> pool) {
+  ConnectionTableStorage table(adaptor.getConnectionsAttr());
+  Conv2DParams params{adaptor.getStride(), adaptor.getPadding(),
+                      adaptor.getDilation(),
+                      static_cast<int64_t>(adaptor.getGroups()), table.table};
+  return inferFromPair(
+      adaptor.getInput(), "input", adaptor.getWeight(), "weight",
+      [&](ArrayRef<int64_t> input, ArrayRef<int64_t> weight) {
+        return inferFusedConvActPoolShape(
+            input, weight, optionalShape(adaptor.getBias()), params, pool);
+      });
+}
+
+/// For ops whose rule takes one operand shape and plain values.
+template <typename Rule, typename... Args>
+Expected<Shape> inferFromInput(Value input, Rule rule, Args... args) {
+  auto shape = shapeOf(input, "input");
+  if (!shape)
+    return shape.takeError();
+  return rule(*shape, args...);
 }
 
 } // namespace
