@@ -2,6 +2,9 @@
 
 #include "compiler/driver/Driver.h"
 
+#include "compiler/codegen/ModelDescription.h"
+#include "compiler/driver/DriverOutput.h"
+
 #include "compiler/driver/Pipelines.h"
 #include "compiler/driver/Registration.h"
 #include "compiler/frontend/Diagnostics.h"
@@ -10,6 +13,8 @@
 #include "compiler/frontend/Sema.h"
 #include "compiler/frontend/Summary.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -17,16 +22,15 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace cnnc;
 
-/// Writes through a temporary file that replaces `path` only when kept, so a
-/// failed run never leaves a truncated output behind.
-static int writeOutput(const std::string &path,
-                       llvm::function_ref<void(llvm::raw_ostream &)> write) {
+int cnnc::writeOutput(const std::string &path,
+                      llvm::function_ref<bool(llvm::raw_fd_ostream &)> write) {
   std::string error;
   std::unique_ptr<llvm::ToolOutputFile> file =
       mlir::openOutputFile(path, &error);
@@ -34,7 +38,8 @@ static int writeOutput(const std::string &path,
     llvm::errs() << "cnnc: error: " << error << "\n";
     return 1;
   }
-  write(file->os());
+  if (!write(file->os()))
+    return 1;
   file->os().flush();
   if (file->os().has_error()) {
     llvm::errs() << "cnnc: error: cannot write '" << path
@@ -44,6 +49,41 @@ static int writeOutput(const std::string &path,
   }
   file->keep();
   return 0;
+}
+
+/// The default output of a stage: binaries next to the working directory,
+/// named after the model file; text on stdout.
+static std::string defaultOutputPath(const DriverOptions &options) {
+  if (!options.outputPath.empty())
+    return options.outputPath;
+  if (options.summary ||
+      (options.emit != EmitStage::So && options.emit != EmitStage::Obj))
+    return "-";
+  llvm::StringRef stem = llvm::sys::path::stem(options.inputPath);
+  if (stem.empty() || stem == "-")
+    stem = "model";
+  return (stem + (options.emit == EmitStage::So ? ".so" : ".o")).str();
+}
+
+/// Keeps the forward function only, marked for the C interface the model
+/// record calls. The loss function joins the .so with the training step.
+static void keepForwardEntry(mlir::ModuleOp module,
+                             mlir::func::FuncOp forward) {
+  for (auto func :
+       llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
+    if (func != forward)
+      func.erase();
+  forward->setAttr(mlir::LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                   mlir::UnitAttr::get(module.getContext()));
+}
+
+static int writeModule(mlir::ModuleOp module, const std::string &path) {
+  return writeOutput(path, [&](llvm::raw_ostream &os) {
+    module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
+                          /*enable=*/false));
+    os << "\n";
+    return true;
+  });
 }
 
 int cnnc::runDriver(const DriverOptions &options) {
@@ -61,16 +101,21 @@ int cnnc::runDriver(const DriverOptions &options) {
   std::optional<ast::Model> model = parseModel(sourceMgr, diags);
   if (!model)
     return 1;
+  DriverOptions resolved = options;
+  resolved.outputPath = defaultOutputPath(options);
   if (!options.summary && options.emit == EmitStage::Ast)
-    return writeOutput(options.outputPath,
-                       [&](llvm::raw_ostream &os) { ast::print(*model, os); });
+    return writeOutput(resolved.outputPath, [&](llvm::raw_ostream &os) {
+      ast::print(*model, os);
+      return true;
+    });
 
   std::unique_ptr<CheckedModel> checked = analyze(*model, diags);
   if (!checked)
     return 1;
   if (options.summary)
-    return writeOutput(options.outputPath, [&](llvm::raw_ostream &os) {
+    return writeOutput(resolved.outputPath, [&](llvm::raw_ostream &os) {
       printSummary(*checked, os);
+      return true;
     });
 
   mlir::DialectRegistry registry;
@@ -82,21 +127,26 @@ int cnnc::runDriver(const DriverOptions &options) {
   if (!module)
     return 1;
 
-  if (options.emit != EmitStage::Cnn) {
-    static const bool registered = (registerPasses(), true);
-    (void)registered;
-    mlir::PassManager pm(&context);
-    buildCnnToLinalgPipeline(pm);
-    if (options.emit == EmitStage::LLVMDialect)
-      buildLinalgToLLVMPipeline(pm);
-    // Lowering a verified module cannot fail on user input; if it does, the
-    // pass has already reported where.
-    if (mlir::failed(pm.run(*module)))
-      return 1;
-  }
-  return writeOutput(options.outputPath, [&](llvm::raw_ostream &os) {
-    module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
-                          /*enable=*/false));
-    os << "\n";
-  });
+  if (options.emit == EmitStage::Cnn)
+    return writeModule(*module, resolved.outputPath);
+
+  mlir::FailureOr<ModelDescription> description = describeModel(*module);
+  if (mlir::failed(description))
+    return 1;
+  keepForwardEntry(*module, findForwardFunction(*module));
+  static const bool registered = (registerPasses(), true);
+  (void)registered;
+  mlir::PassManager pm(&context);
+  buildModelEntryPipeline(pm);
+  buildCnnToLinalgPipeline(pm);
+  if (options.emit != EmitStage::Linalg)
+    buildLinalgToLLVMPipeline(pm);
+  // Lowering a verified module cannot fail on user input; if it does, the
+  // pass has already reported where.
+  if (mlir::failed(pm.run(*module)))
+    return 1;
+  if (options.emit == EmitStage::Linalg ||
+      options.emit == EmitStage::LLVMDialect)
+    return writeModule(*module, resolved.outputPath);
+  return emitNativeOutput(*module, *description, resolved);
 }

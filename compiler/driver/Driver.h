@@ -13,14 +13,18 @@
 
 namespace cnnc {
 
-/// The stages `cnnc --emit=` can stop at.
-enum class EmitStage { Ast, Cnn, Linalg, LLVMDialect };
+/// The stages `cnnc --emit=` can stop at, in pipeline order.
+enum class EmitStage { Ast, Cnn, Linalg, LLVMDialect, LLVM, Asm, Obj, So };
 
 struct DriverOptions {
   std::string inputPath;
-  std::string outputPath = "-"; // "-" is stdout
-  EmitStage emit = EmitStage::Cnn;
-  bool summary = false; // print the layer table instead of a stage
+  /// "-" is stdout; empty picks `<model file stem>.so` / `.o` for the binary
+  /// stages and stdout for the text ones.
+  std::string outputPath;
+  EmitStage emit = EmitStage::So;
+  bool summary = false;            // print the layer table instead of a stage
+  std::string cpu = "host";        // see createTargetMachine
+  std::string modelRuntimeArchive; // libcnnc_model.a, for EmitStage::So
 };
 
 /// Runs the pipeline; returns the process exit code (0 on success, 1 after

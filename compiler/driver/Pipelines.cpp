@@ -39,6 +39,10 @@ void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text) {
 
 } // namespace
 
+void cnnc::buildModelEntryPipeline(mlir::OpPassManager &pm) {
+  addPipeline(pm, "cnn-pack-parameters");
+}
+
 void cnnc::buildCnnToLinalgPipeline(mlir::OpPassManager &pm) {
   addPipeline(pm, kCnnToLinalg);
 }

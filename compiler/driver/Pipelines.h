@@ -14,6 +14,10 @@ class OpPassManager;
 
 namespace cnnc {
 
+/// The model's ABI entry: parameters packed into one flat buffer
+/// (cnn-pack-parameters). Runs first on the way to native code.
+void buildModelEntryPipeline(mlir::OpPassManager &pm);
+
 /// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`).
 void buildCnnToLinalgPipeline(mlir::OpPassManager &pm);
 

@@ -5,6 +5,7 @@
 #include "compiler/driver/Pipelines.h"
 
 #include "compiler/lowering/Passes.h"
+#include "compiler/transforms/Passes.h"
 #include "dialects/cnn/CNNDialect.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -42,6 +43,8 @@
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 void cnnc::registerDialects(mlir::DialectRegistry &registry) {
@@ -69,6 +72,9 @@ void cnnc::registerDialects(mlir::DialectRegistry &registry) {
   mlir::index::registerConvertIndexToLLVMInterface(registry);
   mlir::registerConvertMemRefToLLVMInterface(registry);
   mlir::ub::registerConvertUBToLLVMInterface(registry);
+  // What translateModuleToLLVMIR needs to leave MLIR for LLVM IR.
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
 }
 
 void cnnc::registerPasses() {
@@ -84,6 +90,7 @@ void cnnc::registerPasses() {
   mlir::memref::registerMemRefPasses();
   mlir::registerSCFPasses();
   mlir::tensor::registerTensorPasses();
+  mlir::cnn::registerCNNTransformsPasses();
   mlir::cnn::registerCNNLoweringPasses();
   cnnc::registerPipelines();
 }

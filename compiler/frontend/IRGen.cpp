@@ -127,6 +127,11 @@ void IRGenerator::buildFunction(mlir::ModuleOp module, bool loss) {
       loc(model.range), name, builder.getFunctionType(argTypes, resultTypes));
   for (auto [i, attrs] : llvm::enumerate(argAttrs))
     func.setArgAttrs(i, attrs.getDictionary(&context));
+  // The ABI describes outputs by the names the model gives them.
+  if (!loss)
+    for (auto [i, output] : llvm::enumerate(model.outputs))
+      func.setResultAttr(i, "cnn.output",
+                         builder.getStringAttr(model.nameOf(output.value)));
   mlir::Block *entry = func.addEntryBlock();
   builder.setInsertionPointToStart(entry);
 

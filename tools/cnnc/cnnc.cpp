@@ -1,10 +1,12 @@
 //===- cnnc.cpp - the cnnc compiler ---------------------------------------===//
 //
-// `cnnc model.mdl [--emit=ast|cnn] [--summary] [-o file]`: parses the command
-// line and hands over to the driver (compiler/driver/Driver.h).
+// `cnnc model.mdl [-o model.so] [--emit=<stage>] [--cpu=<name>] [--summary]`:
+// parses the command line and hands over to the driver
+// (compiler/driver/Driver.h).
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/codegen/Linker.h"
 #include "compiler/driver/Driver.h"
 
 #include "llvm/Config/llvm-config.h"
@@ -19,20 +21,33 @@ static cl::OptionCategory category("cnnc options");
 static cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model.mdl>"),
                                       cl::Required, cl::cat(category));
 
-static cl::opt<std::string> outputPath("o", cl::desc("Output file"),
-                                       cl::value_desc("file"), cl::init("-"),
-                                       cl::cat(category));
+static cl::opt<std::string>
+    outputPath("o",
+               cl::desc("Output file ('-' for stdout; default: <model>.so "
+                        "or <model>.o for the binary stages, stdout else)"),
+               cl::value_desc("file"), cl::cat(category));
 
-static cl::opt<cnnc::EmitStage>
-    emit("emit", cl::desc("The stage to print"), cl::init(cnnc::EmitStage::Cnn),
-         cl::values(clEnumValN(cnnc::EmitStage::Ast, "ast", "the syntax tree"),
-                    clEnumValN(cnnc::EmitStage::Cnn, "cnn",
-                               "the cnn dialect IR (default)"),
-                    clEnumValN(cnnc::EmitStage::Linalg, "linalg",
-                               "lowered to linalg on tensors"),
-                    clEnumValN(cnnc::EmitStage::LLVMDialect, "llvm-dialect",
-                               "lowered to the llvm dialect")),
-         cl::cat(category));
+static cl::opt<cnnc::EmitStage> emit(
+    "emit", cl::desc("The stage to stop at"), cl::init(cnnc::EmitStage::So),
+    cl::values(clEnumValN(cnnc::EmitStage::Ast, "ast", "the syntax tree"),
+               clEnumValN(cnnc::EmitStage::Cnn, "cnn", "the cnn dialect IR"),
+               clEnumValN(cnnc::EmitStage::Linalg, "linalg",
+                          "lowered to linalg on tensors"),
+               clEnumValN(cnnc::EmitStage::LLVMDialect, "llvm-dialect",
+                          "lowered to the llvm dialect"),
+               clEnumValN(cnnc::EmitStage::LLVM, "llvm", "optimised LLVM IR"),
+               clEnumValN(cnnc::EmitStage::Asm, "asm", "assembly"),
+               clEnumValN(cnnc::EmitStage::Obj, "obj", "an object file"),
+               clEnumValN(cnnc::EmitStage::So, "so",
+                          "the model's shared library (default)")),
+    cl::cat(category));
+
+static cl::opt<std::string>
+    cpu("cpu",
+        cl::desc("The CPU to generate code for: 'host' (this machine, the "
+                 "default), 'generic' (portable), or an LLVM CPU name such "
+                 "as 'x86-64-v3'"),
+        cl::value_desc("name"), cl::init("host"), cl::cat(category));
 
 static cl::opt<bool>
     summary("summary",
@@ -51,6 +66,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "cnnc: compile a .mdl convolutional network\n\n"
+      "  cnnc lenet5.mdl -o lenet5.so    the model as a shared library\n"
       "  cnnc lenet5.mdl --summary       the layers, shapes and parameters\n"
       "  cnnc lenet5.mdl --emit=cnn      the model in the cnn dialect\n");
   cnnc::DriverOptions options;
@@ -58,5 +74,8 @@ int main(int argc, char **argv) {
   options.outputPath = outputPath;
   options.emit = emit;
   options.summary = summary;
+  options.cpu = cpu;
+  options.modelRuntimeArchive = cnnc::findModelRuntimeArchive(
+      argv[0], reinterpret_cast<void *>(&printVersion));
   return cnnc::runDriver(options);
 }

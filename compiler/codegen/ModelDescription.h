@@ -1,0 +1,62 @@
+//===- ModelDescription.h - what a compiled model says about itself -------===//
+//
+// The inputs, outputs and parameters (with their offsets in the flat
+// parameter buffer and their initialisers) that the .so reports through the
+// ABI of runtime/include/cnnc/cnnc.h. Read from the cnn-level module, before
+// lowering erases names and layers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_COMPILER_CODEGEN_MODELDESCRIPTION_H
+#define CNNC_COMPILER_CODEGEN_MODELDESCRIPTION_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cnnc {
+
+struct TensorDescription {
+  std::string name;
+  bool isInteger = false;     // i32 labels; f32 otherwise
+  std::vector<int64_t> shape; // -1 for the batch dimension
+};
+
+/// How the ABI's cnnc_init_params draws a parameter.
+struct Initialization {
+  enum class Kind { Uniform, Constant };
+  Kind kind = Kind::Uniform;
+  float value = 0; // the bound of a uniform draw, or the constant
+};
+
+struct ParameterDescription {
+  TensorDescription tensor;
+  int64_t offset = 0; // elements into the flat buffer
+  Initialization init;
+};
+
+struct ModelDescription {
+  std::string name; // the forward function's name = the model's
+  std::vector<TensorDescription> inputs;
+  std::vector<TensorDescription> outputs;
+  std::vector<ParameterDescription> params;
+  int64_t paramElements = 0;
+  bool hasSeed = false;
+};
+
+/// Finds the model's forward function: the one whose results carry
+/// `cnn.output` names (the front end's inference function).
+mlir::func::FuncOp findForwardFunction(mlir::ModuleOp module);
+
+/// Describes the model of a cnn-level module. Fails with an error at the
+/// offending function or argument when the module is not a model the ABI
+/// can describe (no forward function, an input without a leading batch
+/// dimension, a non-static parameter).
+mlir::FailureOr<ModelDescription> describeModel(mlir::ModuleOp module);
+
+} // namespace cnnc
+
+#endif // CNNC_COMPILER_CODEGEN_MODELDESCRIPTION_H

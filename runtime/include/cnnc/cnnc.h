@@ -1,0 +1,136 @@
+/*===- cnnc.h - the C ABI of a model compiled by cnnc ---------------------===*\
+ *
+ * `cnnc model.mdl -o model.so` writes a shared library that exports the
+ * functions below and nothing else. cnnc-run and cnnc-train load it with
+ * dlopen and call only these; so can any C, C++ or Python (ctypes) program.
+ *
+ *   1. Check the version: cnnc_abi_version() == CNNC_ABI_VERSION.
+ *   2. Describe the model: cnnc_model_name(), cnnc_num_inputs() and
+ *      cnnc_input_info(), outputs and parameters likewise.
+ *   3. cnnc_create(CNNC_ABI_VERSION, &model), then cnnc_init_params(model,
+ *      seed) or cnnc_set_param() for each parameter from a checkpoint.
+ *   4. cnnc_infer(model, inputs, n, outputs, m) on batches of any size.
+ *   5. cnnc_destroy(model).
+ *
+ * Tensors cross the ABI as contiguous row-major float32 (NCHW for images)
+ * with explicit shapes. Inputs and outputs have a leading batch dimension,
+ * described as -1. Parameters have the layout and names PyTorch gives the
+ * same layers ("c1.weight" [filters, channels/groups, kh, kw], "f6.weight"
+ * [units, features]).
+ *
+ * Every function that can fail returns a cnnc_status; on failure
+ * cnnc_last_error() returns a sentence that says what was wrong. Wrong
+ * shapes, null pointers, out-of-range indices and a mismatched ABI version
+ * are reported this way; the library never aborts its host process.
+ *
+ * One model instance may be used by one thread at a time; distinct instances
+ * are independent.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef CNNC_CNNC_H
+#define CNNC_CNNC_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a function, a struct or the meaning of a field changes. */
+#define CNNC_ABI_VERSION 1u
+
+/* The largest rank of any tensor a model describes. */
+#define CNNC_MAX_RANK 8
+
+#if defined(__GNUC__)
+#define CNNC_EXPORT __attribute__((visibility("default")))
+#else
+#define CNNC_EXPORT
+#endif
+
+typedef enum cnnc_status {
+  CNNC_OK = 0,
+  CNNC_INVALID_ARGUMENT = 1, /* null pointer, index out of range, bad count */
+  CNNC_SHAPE_MISMATCH = 2,   /* a tensor's dtype, rank or shape is wrong */
+  CNNC_ABI_MISMATCH = 3,     /* caller and library disagree on the ABI */
+  CNNC_OUT_OF_MEMORY = 4,
+  CNNC_INTERNAL_ERROR = 5, /* a bug in cnnc: please report it */
+} cnnc_status;
+
+typedef enum cnnc_dtype {
+  CNNC_F32 = 0,
+  CNNC_I32 = 1, /* class labels */
+} cnnc_dtype;
+
+/* The description of an input, output or parameter. `name` and the struct
+ * live as long as the library is loaded. */
+typedef struct cnnc_tensor_info {
+  const char *name;
+  int32_t dtype; /* a cnnc_dtype */
+  int32_t rank;
+  int64_t shape[CNNC_MAX_RANK]; /* -1 marks the batch dimension */
+} cnnc_tensor_info;
+
+/* A tensor the caller owns: `rank` extents in `shape`, elements contiguous
+ * in row-major order at `data`. */
+typedef struct cnnc_tensor {
+  void *data;
+  int32_t dtype; /* a cnnc_dtype */
+  int32_t rank;
+  const int64_t *shape;
+} cnnc_tensor;
+
+/* A model instance: its parameters and working memory. */
+typedef struct cnnc_model cnnc_model;
+
+/* The ABI version the library implements. */
+CNNC_EXPORT uint32_t cnnc_abi_version(void);
+
+/* The model's name as written after `model` in the .mdl file. */
+CNNC_EXPORT const char *cnnc_model_name(void);
+
+/* The message of the last call on this thread that did not return CNNC_OK;
+ * "" if there was none. Valid until the next failing call on this thread. */
+CNNC_EXPORT const char *cnnc_last_error(void);
+
+CNNC_EXPORT int32_t cnnc_num_inputs(void);
+CNNC_EXPORT int32_t cnnc_num_outputs(void);
+CNNC_EXPORT int32_t cnnc_num_params(void);
+CNNC_EXPORT cnnc_status cnnc_input_info(int32_t index, cnnc_tensor_info *info);
+CNNC_EXPORT cnnc_status cnnc_output_info(int32_t index, cnnc_tensor_info *info);
+CNNC_EXPORT cnnc_status cnnc_param_info(int32_t index, cnnc_tensor_info *info);
+
+/* Creates an instance with every parameter zero. `abi_version` is the
+ * caller's CNNC_ABI_VERSION; a different one yields CNNC_ABI_MISMATCH. */
+CNNC_EXPORT cnnc_status cnnc_create(uint32_t abi_version, cnnc_model **model);
+
+/* Frees an instance; null is allowed. */
+CNNC_EXPORT void cnnc_destroy(cnnc_model *model);
+
+/* Draws every parameter from its initialiser (PyTorch's defaults unless the
+ * model says otherwise: weights and biases of conv2d and dense uniform in
+ * +-1/sqrt(fan_in)). The same seed gives the same parameters everywhere. */
+CNNC_EXPORT cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed);
+
+/* Copies parameter `index` out of / into the instance; `count` must be its
+ * number of elements. */
+CNNC_EXPORT cnnc_status cnnc_get_param(const cnnc_model *model, int32_t index,
+                                       float *data, int64_t count);
+CNNC_EXPORT cnnc_status cnnc_set_param(cnnc_model *model, int32_t index,
+                                       const float *data, int64_t count);
+
+/* Runs inference on one batch. `inputs` holds cnnc_num_inputs() tensors in
+ * the order of cnnc_input_info, all with the same batch size N >= 1;
+ * `outputs` holds cnnc_num_outputs() caller-allocated tensors whose shapes
+ * must be the described ones with N as the batch. */
+CNNC_EXPORT cnnc_status cnnc_infer(cnnc_model *model, const cnnc_tensor *inputs,
+                                   int32_t num_inputs,
+                                   const cnnc_tensor *outputs,
+                                   int32_t num_outputs);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CNNC_CNNC_H */

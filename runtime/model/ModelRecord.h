@@ -1,0 +1,67 @@
+/*===- ModelRecord.h - what cnnc emits into every compiled model ----------===*\
+ *
+ * The compiler writes one constant `cnnc_model_record_v1` into the object of
+ * each model: the description the ABI functions report and the entry points
+ * they call. compiler/codegen/ModelRecordEmitter.cpp builds the same layout
+ * as LLVM constants; a change here must be made there too, and bumps
+ * CNNC_ABI_VERSION. Not part of the public header: users see it only through
+ * the functions of cnnc.h.
+ *
+ * An entry point takes one array of pointers (`args`), so the support
+ * library calls every model the same way:
+ *   args[0]            the results: one strided memref descriptor per output,
+ *                      back to back ({allocated, aligned, offset, sizes[r],
+ *                      strides[r]}, all 8-byte words), filled by the callee
+ *                      with buffers it allocated with malloc;
+ *   args[1 + i]        a descriptor of input i;
+ *   args[1 + inputs]   a descriptor of the flat parameter buffer (rank 1);
+ *   args[2 + inputs]   a pointer to the int64 dropout seed, if has_seed.
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef CNNC_RUNTIME_MODEL_MODELRECORD_H
+#define CNNC_RUNTIME_MODEL_MODELRECORD_H
+
+#include "cnnc/cnnc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cnnc_init_kind {
+  CNNC_INIT_UNIFORM = 0,  /* uniform in [-value, value] */
+  CNNC_INIT_CONSTANT = 1, /* every element = value */
+} cnnc_init_kind;
+
+typedef struct cnnc_param_record {
+  cnnc_tensor_info info;
+  int64_t offset; /* in elements, into the flat parameter buffer */
+  int32_t init;   /* a cnnc_init_kind */
+  float init_value;
+} cnnc_param_record;
+
+typedef void (*cnnc_entry_fn)(void **args);
+
+typedef struct cnnc_model_record {
+  uint32_t abi_version;
+  int32_t num_inputs;
+  int32_t num_outputs;
+  int32_t num_params;
+  const char *name;
+  const cnnc_tensor_info *inputs;
+  const cnnc_tensor_info *outputs;
+  const cnnc_param_record *params;
+  int64_t param_elements;
+  int32_t has_seed;
+  int32_t reserved;
+  cnnc_entry_fn infer;
+} cnnc_model_record;
+
+/* Defined by the compiled model's object, hidden outside the .so. */
+extern const cnnc_model_record cnnc_model_record_v1;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CNNC_RUNTIME_MODEL_MODELRECORD_H */
