@@ -3,9 +3,10 @@
 // The numeric lowering tests compile a small cnn-dialect function @f all the
 // way to native code (cnn-to-linalg, one-shot bufferization, loops, LLVM) in
 // the CPU pass order of MLIR19-NOTES.md, JIT it with mlir::ExecutionEngine,
-// and compare its single result with a plain C++ reference written in the
-// test. Arguments and results travel as strided memref descriptors through
-// the `_mlir_ciface_f` wrapper that `llvm.emit_c_interface` asks for.
+// and compare its single result with the plain C++ references of
+// test/reference/ReferenceOps.h. Arguments and results travel as strided memref
+// descriptors through the `_mlir_ciface_f` wrapper that `llvm.emit_c_interface`
+// asks for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,7 @@
 
 #include "compiler/driver/Pipelines.h"
 #include "compiler/driver/Registration.h"
+#include "test/reference/HostTensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -35,62 +37,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace cnnc::test {
-
-/// A dense row-major host tensor: f32 data, or i32 when `isInt` (labels).
-struct HostTensor {
-  std::vector<int64_t> shape;
-  std::vector<float> data;
-  std::vector<int32_t> ints;
-  bool isInt = false;
-
-  int64_t numElements() const {
-    int64_t n = 1;
-    for (int64_t d : shape)
-      n *= d;
-    return n;
-  }
-  /// Element at a row-major multi-index.
-  float &at(std::initializer_list<int64_t> index) {
-    int64_t flat = 0, i = 0;
-    for (int64_t x : index)
-      flat = flat * shape[i++] + x;
-    return data[flat];
-  }
-  float at(std::initializer_list<int64_t> index) const {
-    return const_cast<HostTensor *>(this)->at(index);
-  }
-};
-
-inline HostTensor zeros(std::vector<int64_t> shape) {
-  HostTensor t;
-  t.shape = std::move(shape);
-  t.data.assign(t.numElements(), 0.0f);
-  return t;
-}
-
-/// Uniform values in [lo, hi) from `rng`.
-inline HostTensor randomTensor(std::mt19937 &rng, std::vector<int64_t> shape,
-                               float lo = -1.0f, float hi = 1.0f) {
-  HostTensor t = zeros(std::move(shape));
-  std::uniform_real_distribution<float> dist(lo, hi);
-  for (float &x : t.data)
-    x = dist(rng);
-  return t;
-}
-
-inline HostTensor intTensor(std::vector<int64_t> shape,
-                            std::vector<int32_t> values) {
-  HostTensor t;
-  t.shape = std::move(shape);
-  t.ints = std::move(values);
-  t.isInt = true;
-  return t;
-}
 
 /// Checks every element within 1e-5 absolute or 1e-4 relative.
 inline void expectClose(const HostTensor &got, const HostTensor &want) {
