@@ -23,6 +23,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tools = [
     ToolSubst("cnnc-opt", unresolved="fatal"),
     ToolSubst("cnnc", unresolved="fatal"),
+    ToolSubst("cnnc-run", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])
 
