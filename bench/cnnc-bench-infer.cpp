@@ -1,0 +1,316 @@
+//===- cnnc-bench-infer.cpp - time inference of a compiled model ----------===//
+//
+// `cnnc-bench-infer MODEL.so --batch B [--iterations N | --min-time S]
+// [--seed S] [--save-params DIR]`: loads a model compiled by cnnc through its
+// C ABI, draws its parameters from a seed, makes one fixed pseudo-random
+// input batch with values in [0, 1), warms up, then times repeated inference
+// calls on that batch with std::chrono::steady_clock and prints one JSON
+// line. bench/torch_inference.py prints the same line for PyTorch.
+//
+// With --save-params DIR it also writes every parameter, the input batch and
+// the output as .npy files, so that `torch_inference.py --check DIR` can run
+// PyTorch on exactly the same numbers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/io/Npy.h"
+#include "runtime/loader/ModelLibrary.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace cnnc::rt;
+
+namespace {
+
+constexpr const char *kUsage =
+    R"(usage: cnnc-bench-infer MODEL.so --batch B [options]
+
+Times inference of a model compiled by cnnc (cnnc model.mdl -o model.so) on
+one fixed pseudo-random batch and prints one JSON line:
+  {"harness": "cnnc", "model": ..., "batch": ..., "iterations": ...,
+   "median_ms": ..., "min_ms": ..., "images_per_s": ..., ...}
+Times are per inference call (one batch); images_per_s and us_per_image
+are derived from the median.
+
+  --batch B          images per inference call (default 1)
+  --iterations N     time exactly N calls (N >= 0)
+  --min-time S       otherwise: time calls until S seconds have passed and
+                     at least --min-iterations calls were made (default 2)
+  --min-iterations N with --min-time (default 3)
+  --warmup N         untimed calls first; the first call is always one
+                     (default: more until 0.2 s have passed, at most 100)
+  --seed S           parameters from cnnc_init_params(S); the input from a
+                     generator seeded with S too (default 0)
+  --save-params DIR  write DIR/param.<name>.npy for every parameter,
+                     DIR/input.<name>.npy, DIR/output.<name>.npy (of the
+                     first call) and DIR/meta.json
+  --help             this text
+)";
+
+struct Options {
+  std::string model, saveDir;
+  int64_t batch = 1;
+  int64_t iterations = -1; // -1: by time
+  double minTime = 2.0;
+  int64_t minIterations = 3;
+  int64_t warmup = -1; // -1: automatic
+  uint64_t seed = 0;
+};
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr,
+               "cnnc-bench-infer: error: %s\n(cnnc-bench-infer --help shows "
+               "usage)\n",
+               message.c_str());
+  return 1;
+}
+
+int fail(const Error &error) {
+  std::fprintf(stderr, "cnnc-bench-infer: error: %s\n", error.message.c_str());
+  return 1;
+}
+
+bool parseInteger(const char *text, int64_t min, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text, &end, 10);
+  if (errno || !end || *end || end == text || v < min)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseSeconds(const char *text, double &out) {
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(text, &end);
+  if (errno || !end || *end || end == text || !(v >= 0) || v > 1e6)
+    return false;
+  out = v;
+  return true;
+}
+
+/// Returns -1 to continue, else the exit code.
+int parseArgs(int argc, char **argv, Options &o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (!arg.empty() && arg[0] == '-') {
+      if (arg != "--batch" && arg != "--iterations" && arg != "--min-time" &&
+          arg != "--min-iterations" && arg != "--warmup" && arg != "--seed" &&
+          arg != "--save-params")
+        return usageError("unknown option '" + arg + "'");
+      if (i + 1 >= argc)
+        return usageError(arg + " needs a value");
+      const char *v = argv[++i];
+      int64_t n = 0;
+      bool ok = true;
+      if (arg == "--batch")
+        ok = parseInteger(v, 1, o.batch);
+      else if (arg == "--iterations")
+        ok = parseInteger(v, 0, o.iterations);
+      else if (arg == "--min-time")
+        ok = parseSeconds(v, o.minTime);
+      else if (arg == "--min-iterations")
+        ok = parseInteger(v, 1, o.minIterations);
+      else if (arg == "--warmup")
+        ok = parseInteger(v, 0, o.warmup);
+      else if (arg == "--seed" && (ok = parseInteger(v, 0, n)))
+        o.seed = static_cast<uint64_t>(n);
+      else if (arg == "--save-params")
+        o.saveDir = v;
+      if (!ok)
+        return usageError(arg + " expects " +
+                          (arg == "--min-time" ? "a number of seconds >= 0"
+                           : arg == "--batch" || arg == "--min-iterations"
+                               ? "a positive integer"
+                               : "a non-negative integer") +
+                          ", got '" + v + "'");
+    } else if (o.model.empty()) {
+      o.model = arg;
+    } else {
+      return usageError("unexpected argument '" + arg + "'");
+    }
+  }
+  if (o.model.empty())
+    return usageError("no model given");
+  return -1;
+}
+
+/// SplitMix64: a small generator whose stream is the same on every platform
+/// (std::uniform_real_distribution's is not).
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  /// A float in [0, 1) with 24 random bits.
+  float uniform() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }
+};
+
+/// One tensor of `info`'s shape with `batch` as its batch dimension, filled
+/// from `rng`: values in [0, 1) for f32, 0 for i32.
+Tensor makeInput(const TensorInfo &info, int64_t batch, SplitMix64 &rng) {
+  std::vector<int64_t> shape = info.shape;
+  shape[0] = batch;
+  if (info.dtype == DType::I32)
+    return Tensor::zerosI32(shape);
+  Tensor t = Tensor::zerosF32(shape);
+  for (float &x : t.f32)
+    x = rng.uniform();
+  return t;
+}
+
+/// The `.npy` files of --save-params, and a meta.json naming the model.
+Status saveAll(const std::string &dir, const ModelInstance &instance,
+               const std::vector<Tensor> &inputs,
+               const std::vector<Tensor> &outputs, const Options &o) {
+  const ModelLibrary &lib = instance.library();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return Error{dir + ": cannot create the directory: " + ec.message()};
+  for (size_t i = 0; i < lib.params().size(); ++i) {
+    Result<Tensor> value = instance.getParam(static_cast<int>(i));
+    if (!value)
+      return value.error();
+    if (Status s =
+            writeNpy(dir + "/param." + lib.params()[i].name + ".npy", *value);
+        !s)
+      return s;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    if (Status s = writeNpy(dir + "/input." + lib.inputs()[i].name + ".npy",
+                            inputs[i]);
+        !s)
+      return s;
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (Status s = writeNpy(dir + "/output." + lib.outputs()[i].name + ".npy",
+                            outputs[i]);
+        !s)
+      return s;
+  std::ofstream meta(dir + "/meta.json");
+  meta << "{\"model\": \"" << lib.name() << "\", \"batch\": " << o.batch
+       << ", \"seed\": " << o.seed << "}\n";
+  if (!meta)
+    return Error{dir + "/meta.json: cannot write"};
+  return Status::ok();
+}
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  if (int rc = parseArgs(argc, argv, o); rc >= 0)
+    return rc;
+
+  Result<std::shared_ptr<ModelLibrary>> lib = ModelLibrary::open(o.model);
+  if (!lib)
+    return fail(lib.error());
+  Result<std::unique_ptr<ModelInstance>> created = (*lib)->createInstance();
+  if (!created)
+    return fail(created.error());
+  ModelInstance &instance = **created;
+  if (Status s = instance.initParams(o.seed); !s)
+    return fail(s.error());
+
+  // The input stream is seeded apart from the parameters' initialiser.
+  SplitMix64 rng{o.seed ^ 0x696e707574ull}; // "input"
+  std::vector<Tensor> inputs;
+  std::vector<const Tensor *> inputPtrs;
+  for (const TensorInfo &info : (*lib)->inputs())
+    inputs.push_back(makeInput(info, o.batch, rng));
+  for (const Tensor &t : inputs)
+    inputPtrs.push_back(&t);
+
+  // The first call: a warm-up, and the reference output.
+  Clock::time_point warmStart = Clock::now();
+  Result<std::vector<Tensor>> first = instance.infer(inputPtrs);
+  if (!first)
+    return fail(first.error());
+  int64_t warmups = 1;
+  if (!o.saveDir.empty()) {
+    if (Status s = saveAll(o.saveDir, instance, inputs, *first, o); !s)
+      return fail(s.error());
+    warmStart = Clock::now();
+  }
+  while (o.warmup < 0 ? warmups < 100 && secondsSince(warmStart) < 0.2
+                      : warmups < o.warmup) {
+    if (Result<std::vector<Tensor>> r = instance.infer(inputPtrs); !r)
+      return fail(r.error());
+    ++warmups;
+  }
+
+  std::vector<double> ms;
+  Clock::time_point benchStart = Clock::now();
+  std::vector<Tensor> last;
+  for (;;) {
+    bool done = o.iterations >= 0
+                    ? static_cast<int64_t>(ms.size()) >= o.iterations
+                    : static_cast<int64_t>(ms.size()) >= o.minIterations &&
+                          secondsSince(benchStart) >= o.minTime;
+    if (done)
+      break;
+    Clock::time_point start = Clock::now();
+    Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
+    Clock::time_point end = Clock::now();
+    if (!r)
+      return fail(r.error());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+    last = std::move(*r);
+  }
+
+  // The same batch must give the same output every time.
+  for (size_t i = 0; i < last.size(); ++i)
+    if (last[i].f32 != (*first)[i].f32 || last[i].i32 != (*first)[i].i32)
+      return fail(Error{o.model + ": output " + (*lib)->outputs()[i].name +
+                        " differs between two calls on the same input"});
+
+  std::string model = (*lib)->name();
+  if (ms.empty()) {
+    std::printf("{\"harness\": \"cnnc\", \"model\": \"%s\", \"batch\": %lld, "
+                "\"iterations\": 0}\n",
+                model.c_str(), static_cast<long long>(o.batch));
+    return 0;
+  }
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  size_t n = sorted.size();
+  double median =
+      n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  double mean = 0;
+  for (double t : ms)
+    mean += t / static_cast<double>(n);
+  double batch = static_cast<double>(o.batch);
+  std::printf("{\"harness\": \"cnnc\", \"model\": \"%s\", \"batch\": %lld, "
+              "\"threads\": 1, \"warmup\": %lld, \"iterations\": %zu, "
+              "\"median_ms\": %.6g, \"min_ms\": %.6g, \"max_ms\": %.6g, "
+              "\"mean_ms\": %.6g, \"us_per_image\": %.6g, "
+              "\"images_per_s\": %.6g}\n",
+              model.c_str(), static_cast<long long>(o.batch),
+              static_cast<long long>(warmups), n, median, sorted.front(),
+              sorted.back(), mean, median * 1000.0 / batch,
+              batch / (median / 1000.0));
+  return 0;
+}
