@@ -16,7 +16,7 @@
 #
 # Each case runs one untimed warm-up call (more for fast ones), then at least
 # BENCH_MIN_ITERATIONS (3) timed calls and at least BENCH_MIN_TIME (2) seconds;
-# the median call is reported. The whole run takes about 3 to 5 minutes on a
+# the median call is reported. The whole run takes about 2 to 4 minutes on a
 # 2-core machine, most of it cnnc's AlexNet at batch 16.
 #
 # Needs Debian's python3-torch and python3-numpy for /usr/bin/python3 (the

@@ -162,8 +162,9 @@ def main():
     parser.add_argument("--min-iterations", type=int, default=3,
                         help="... and at least N passes were made (default 3)")
     parser.add_argument("--warmup", type=int,
-                        help="untimed passes first; the first pass is always one "
-                             "(default: more until 0.2 s have passed, at most 100)")
+                        help="untimed passes first; the first pass is "
+                             "always one (default: more until 0.2 s have "
+                             "passed, at most 100)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the parameters and the input")
     parser.add_argument("--threads", type=int, default=2,

@@ -42,11 +42,11 @@ class AlexNet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.c1 = nn.Conv2d(3, 96, kernel_size=11, stride=4)  # 96 x 55 x 55
-        self.c2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)  # 256 x 27 x 27
-        self.c3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)  # 384 x 13 x 13
-        self.c4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)  # 384 x 13 x 13
-        self.c5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)  # 256 x 13 x 13
+        self.c1 = nn.Conv2d(3, 96, kernel_size=11, stride=4)  # 96x55x55
+        self.c2 = nn.Conv2d(96, 256, kernel_size=5, padding=2)  # 256x27x27
+        self.c3 = nn.Conv2d(256, 384, kernel_size=3, padding=1)  # 384x13x13
+        self.c4 = nn.Conv2d(384, 384, kernel_size=3, padding=1)  # 384x13x13
+        self.c5 = nn.Conv2d(384, 256, kernel_size=3, padding=1)  # 256x13x13
         self.f6 = nn.Linear(256 * 6 * 6, 4096)
         self.f7 = nn.Linear(4096, 4096)
         self.logits = nn.Linear(4096, 1000)
@@ -55,9 +55,9 @@ class AlexNet(nn.Module):
 
     def forward(self, image):
         c1 = F.relu(self.c1(image))
-        p1 = F.max_pool2d(self.lrn(c1), kernel_size=3, stride=2)  # 96 x 27 x 27
+        p1 = F.max_pool2d(self.lrn(c1), kernel_size=3, stride=2)  # 96x27x27
         c2 = F.relu(self.c2(p1))
-        p2 = F.max_pool2d(self.lrn(c2), kernel_size=3, stride=2)  # 256 x 13 x 13
+        p2 = F.max_pool2d(self.lrn(c2), kernel_size=3, stride=2)  # 256x13x13
         c3 = F.relu(self.c3(p2))
         c4 = F.relu(self.c4(c3))
         c5 = F.relu(self.c5(c4))
