@@ -171,6 +171,13 @@ private:
   llvm::Expected<ref::Conv2DParams> convParams(ConvOp op, const HostTensor &x,
                                                const HostTensor &w,
                                                const HostTensor *bias);
+  /// The operands of a conv-like op, read and checked, with its params.
+  struct ConvOperands {
+    const HostTensor *x, *w, *bias;
+    ref::Conv2DParams params;
+  };
+  template <typename ConvOp>
+  llvm::Expected<ConvOperands> convOperands(ConvOp op);
   llvm::Expected<ref::Pool2DParams> poolParams(const HostTensor &x,
                                                llvm::ArrayRef<int64_t> kernel,
                                                llvm::ArrayRef<int64_t> stride,
@@ -444,7 +451,8 @@ Interpreter::poolParams(const HostTensor &x, llvm::ArrayRef<int64_t> kernel,
   return ref::Pool2DParams{*k, *s, *p};
 }
 
-llvm::Expected<RtValue> Interpreter::evalConv(cnn::Conv2DOp op) {
+template <typename ConvOp>
+llvm::Expected<Interpreter::ConvOperands> Interpreter::convOperands(ConvOp op) {
   auto x = tensor(op.getInput(), "input");
   if (!x)
     return x.takeError();
@@ -461,39 +469,34 @@ llvm::Expected<RtValue> Interpreter::evalConv(cnn::Conv2DOp op) {
   auto p = convParams(op, **x, **w, bias);
   if (!p)
     return p.takeError();
-  return RtValue::of(ref::conv2d(**x, **w, bias, *p));
+  return ConvOperands{*x, *w, bias, *p};
+}
+
+llvm::Expected<RtValue> Interpreter::evalConv(cnn::Conv2DOp op) {
+  auto c = convOperands(op);
+  if (!c)
+    return c.takeError();
+  return RtValue::of(ref::conv2d(*c->x, *c->w, c->bias, c->params));
 }
 
 llvm::Expected<RtValue> Interpreter::evalFused(cnn::FusedConvActPoolOp op) {
-  auto x = tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  auto w = tensor(op.getWeight(), "weight");
-  if (!w)
-    return w.takeError();
-  const HostTensor *bias = nullptr;
-  if (mlir::Value b = op.getBias()) {
-    auto t = tensor(b, "bias");
-    if (!t)
-      return t.takeError();
-    bias = *t;
-  }
-  auto p = convParams(op, **x, **w, bias);
-  if (!p)
-    return p.takeError();
+  auto c = convOperands(op);
+  if (!c)
+    return c.takeError();
+  const HostTensor &x = *c->x, &w = *c->w;
+  const ref::Conv2DParams &p = c->params;
   ref::Activation act = toRef(op.getAct());
   if (!op.getPool())
-    return RtValue::of(ref::fusedConvActPool(**x, **w, bias, *p, act, {}));
+    return RtValue::of(ref::fusedConvActPool(x, w, c->bias, p, act, {}));
   if (!op.getPoolKernel() || !op.getPoolStride())
     return fail("pool needs pool_kernel and pool_stride");
   // The pool's window must fit the conv's output.
   HostTensor convShape;
-  convShape.shape = {
-      (*x)->shape[0], (*w)->shape[0],
-      ref::windowOutputSize((*x)->shape[2], (*w)->shape[2], p->stride[0],
-                            p->padding[0], p->dilation[0]),
-      ref::windowOutputSize((*x)->shape[3], (*w)->shape[3], p->stride[1],
-                            p->padding[1], p->dilation[1])};
+  convShape.shape = {x.shape[0], w.shape[0],
+                     ref::windowOutputSize(x.shape[2], w.shape[2], p.stride[0],
+                                           p.padding[0], p.dilation[0]),
+                     ref::windowOutputSize(x.shape[3], w.shape[3], p.stride[1],
+                                           p.padding[1], p.dilation[1])};
   auto pool = poolParams(convShape, *op.getPoolKernel(), *op.getPoolStride(),
                          op.getPoolPadding());
   if (!pool)
@@ -501,7 +504,7 @@ llvm::Expected<RtValue> Interpreter::evalFused(cnn::FusedConvActPoolOp op) {
   ref::FusedPool fused{*op.getPool() == cnn::PoolKind::Max ? ref::PoolKind::Max
                                                            : ref::PoolKind::Avg,
                        *pool};
-  return RtValue::of(ref::fusedConvActPool(**x, **w, bias, *p, act, fused));
+  return RtValue::of(ref::fusedConvActPool(x, w, c->bias, p, act, fused));
 }
 
 template <typename PoolOp>
