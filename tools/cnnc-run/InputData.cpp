@@ -6,6 +6,8 @@
 #include "runtime/io/Npy.h"
 #include "runtime/io/Png.h"
 
+#include <algorithm>
+
 using namespace cnnc::rt;
 
 namespace {
@@ -43,11 +45,32 @@ Error shapeError(const std::string &path, const std::vector<int64_t> &got,
   return Error{path + ": holds samples of shape " + formatShape(got) +
                ", the model's input '" + input.name + "' takes " +
                formatShape(sampleShape(input)) +
-               " (resize or pad the data to fit the model)"};
+               " (--pad centres smaller images in zeros; otherwise resize "
+               "the data to fit the model)"};
+}
+
+/// Whether [N, C, h, w] fits [C, H, W] by padding each side equally.
+bool canPad(const std::vector<int64_t> &batch,
+            const std::vector<int64_t> &want) {
+  return batch.size() == 4 && want.size() == 3 && batch[1] == want[0] &&
+         batch[2] <= want[1] && batch[3] <= want[2] &&
+         (want[1] - batch[2]) % 2 == 0 && (want[2] - batch[3]) % 2 == 0;
+}
+
+Tensor padCentred(const Tensor &batch, const std::vector<int64_t> &want) {
+  int64_t n = batch.shape[0], c = want[0], h = batch.shape[2],
+          w = batch.shape[3], top = (want[1] - h) / 2, left = (want[2] - w) / 2;
+  Tensor out = Tensor::zerosF32({n, c, want[1], want[2]});
+  for (int64_t plane = 0; plane < n * c; ++plane)
+    for (int64_t y = 0; y < h; ++y)
+      std::copy_n(batch.f32.begin() + (plane * h + y) * w, w,
+                  out.f32.begin() + (plane * want[1] + y + top) * want[2] +
+                      left);
+  return out;
 }
 
 Result<Tensor> readPngBatch(const std::vector<std::string> &paths,
-                            const TensorInfo &input) {
+                            const TensorInfo &input, bool pad) {
   std::vector<int64_t> want = sampleShape(input);
   if (want.size() != 3)
     return Error{paths.front() + ": an image cannot feed input '" + input.name +
@@ -61,6 +84,13 @@ Result<Tensor> readPngBatch(const std::vector<std::string> &paths,
     if (!image)
       return image.error();
     Tensor converted = convertChannels(*image, want[0]);
+    std::vector<int64_t> asBatch = converted.shape;
+    asBatch.insert(asBatch.begin(), 1);
+    if (converted.shape != want && pad && canPad(asBatch, want)) {
+      converted.shape = asBatch;
+      converted = padCentred(converted, want);
+      converted.shape = want;
+    }
     if (converted.shape != want)
       return shapeError(paths[i], image->shape, input);
     std::copy(converted.f32.begin(), converted.f32.end(),
@@ -72,7 +102,7 @@ Result<Tensor> readPngBatch(const std::vector<std::string> &paths,
 } // namespace
 
 Result<Tensor> cnnc::rt::readInputBatch(const std::vector<std::string> &paths,
-                                        const TensorInfo &input) {
+                                        const TensorInfo &input, bool pad) {
   if (paths.empty())
     return Error{"no input files"};
   if (input.dtype != DType::F32)
@@ -82,7 +112,7 @@ Result<Tensor> cnnc::rt::readInputBatch(const std::vector<std::string> &paths,
   for (const std::string &p : paths)
     allPng = allPng && endsWith(p, ".png");
   if (allPng)
-    return readPngBatch(paths, input);
+    return readPngBatch(paths, input, pad);
   if (paths.size() != 1)
     return Error{"several --input files are accepted for PNG images only; "
                  "got " +
@@ -100,6 +130,8 @@ Result<Tensor> cnnc::rt::readInputBatch(const std::vector<std::string> &paths,
     data->shape.insert(data->shape.begin(), 1);
   std::vector<int64_t> got(data->shape.begin() + (data->shape.empty() ? 0 : 1),
                            data->shape.end());
+  if (got != want && pad && canPad(data->shape, want))
+    return padCentred(*data, want);
   if (got != want)
     return shapeError(path, got, input);
   if (data->shape[0] == 0)

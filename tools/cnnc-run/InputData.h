@@ -14,9 +14,11 @@ namespace cnnc::rt {
 /// sample without the batch), one IDX image file (MNIST, maybe gzipped), or
 /// PNG files (one sample each; gray and RGB are converted to the channels
 /// the model wants). Pixel values are scaled to [0, 1]. Every sample must
-/// have the model's shape: the error says which file does not.
+/// have the model's shape: the error says which file does not. With `pad`,
+/// images smaller than the model's are centred in zeros (the LeNet-5 paper
+/// padded 28x28 MNIST digits to 32x32).
 Result<Tensor> readInputBatch(const std::vector<std::string> &paths,
-                              const TensorInfo &input);
+                              const TensorInfo &input, bool pad = false);
 
 /// Reads class labels from an IDX label file or an integer .npy file.
 Result<Tensor> readLabels(const std::string &path);

@@ -35,6 +35,8 @@ Runs a model compiled by cnnc (cnnc model.mdl -o model.so) on images.
   --input FILE    images: a .npy array [N, C, H, W] (or one [C, H, W]), an
                   IDX image file (MNIST, Fashion-MNIST; .gz too), or .png
                   files (repeat --input for several); pixels scaled to [0, 1]
+  --pad           centre images smaller than the model's input in zeros
+                  (28x28 MNIST digits for the 32x32 LeNet-5 of the paper)
   --weights FILE  parameters from a safetensors checkpoint (names as in the
                   model: c1.weight, c1.bias, ...)
   --seed N        without --weights: initialise the parameters from seed N
@@ -56,6 +58,7 @@ struct Options {
   uint64_t seed = 0;
   int64_t topK = 3, show = 10, batch = 256;
   bool info = false;
+  bool pad = false;
 };
 
 int usageError(const std::string &message) {
@@ -91,6 +94,8 @@ int parseArgs(int argc, char **argv, Options &o) {
       return 0;
     } else if (arg == "--info") {
       o.info = true;
+    } else if (arg == "--pad") {
+      o.pad = true;
     } else if (arg == "--input" || arg == "--weights" || arg == "--labels" ||
                arg == "--output" || arg == "--seed" || arg == "--top-k" ||
                arg == "--show" || arg == "--batch") {
@@ -192,7 +197,8 @@ int main(int argc, char **argv) {
     return fail(Error{o.model + ": the model has " +
                       std::to_string((*lib)->inputs().size()) +
                       " inputs; cnnc-run feeds models with one image input"});
-  Result<Tensor> images = readInputBatch(o.inputs, (*lib)->inputs().front());
+  Result<Tensor> images =
+      readInputBatch(o.inputs, (*lib)->inputs().front(), o.pad);
   if (!images)
     return fail(images.error());
   int64_t count = images->shape[0];
