@@ -9,6 +9,8 @@
 
 #include "runtime/io/Npy.h"
 
+#include "runtime/io/ElementDecoding.h"
+
 #include "runtime/io/IOSupport.h"
 #include "runtime/support/AtomicFile.h"
 
@@ -217,10 +219,8 @@ const PyValue *lookup(const PyValue &dict, std::string_view key) {
 // Element types
 //===----------------------------------------------------------------------===//
 
-enum class Element { F4, F8, U1, I1, I2, U2, I4, I8 };
-
 struct ElementType {
-  Element element;
+  StoredElement element;
   unsigned size;
 };
 
@@ -236,10 +236,10 @@ std::variant<ElementType, std::string> elementType(const std::string &raw) {
   char order = raw[0];
   std::string_view code = std::string_view(raw).substr(1);
   static const std::pair<std::string_view, ElementType> table[] = {
-      {"f4", {Element::F4, 4}}, {"f8", {Element::F8, 8}},
-      {"u1", {Element::U1, 1}}, {"i1", {Element::I1, 1}},
-      {"i2", {Element::I2, 2}}, {"u2", {Element::U2, 2}},
-      {"i4", {Element::I4, 4}}, {"i8", {Element::I8, 8}}};
+      {"f4", {StoredElement::F32, 4}}, {"f8", {StoredElement::F64, 8}},
+      {"u1", {StoredElement::U8, 1}},  {"i1", {StoredElement::I8, 1}},
+      {"i2", {StoredElement::I16, 2}}, {"u2", {StoredElement::U16, 2}},
+      {"i4", {StoredElement::I32, 4}}, {"i8", {StoredElement::I64, 8}}};
   for (const auto &[name, type] : table) {
     if (code != name)
       continue;
@@ -380,55 +380,11 @@ Result<Tensor> readNpy(const std::string &path) {
 
   // The size check above bounds every allocation below by the file length.
   const unsigned char *p = data + preamble + headerLength;
-  size_t count = static_cast<size_t>(*dataBytes / header.type.size);
-  Tensor t;
-  t.shape = header.shape;
-  switch (header.type.element) {
-  case Element::F4:
-    t.f32.resize(count);
-    if (count)
-      std::memcpy(t.f32.data(), p, count * 4);
-    return t;
-  case Element::F8:
-    t.f32.resize(count);
-    for (size_t i = 0; i < count; ++i)
-      t.f32[i] = static_cast<float>(loadLittle<double>(p + 8 * i));
-    return t;
-  default:
-    break;
-  }
-  t.dtype = DType::I32;
-  t.i32.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    switch (header.type.element) {
-    case Element::U1:
-      t.i32[i] = p[i];
-      break;
-    case Element::I1:
-      t.i32[i] = static_cast<int8_t>(p[i]);
-      break;
-    case Element::I2:
-      t.i32[i] = loadLittle<int16_t>(p + 2 * i);
-      break;
-    case Element::U2:
-      t.i32[i] = loadLittle<uint16_t>(p + 2 * i);
-      break;
-    case Element::I4:
-      t.i32[i] = loadLittle<int32_t>(p + 4 * i);
-      break;
-    case Element::I8: {
-      int64_t v = loadLittle<int64_t>(p + 8 * i);
-      if (v < INT32_MIN || v > INT32_MAX)
-        return Error{path + ": element " + std::to_string(i) + " is " +
-                     std::to_string(v) +
-                     ", outside the i32 range the runtime holds integers in."};
-      t.i32[i] = static_cast<int32_t>(v);
-      break;
-    }
-    default:
-      break;
-    }
-  }
+  Result<Tensor> t = decodeElements(
+      header.type.element, p,
+      static_cast<size_t>(*dataBytes / header.type.size), header.shape);
+  if (!t)
+    return Error{path + ": " + t.error().message + "."};
   return t;
 }
 

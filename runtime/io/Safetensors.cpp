@@ -9,6 +9,8 @@
 
 #include "runtime/io/Safetensors.h"
 
+#include "runtime/io/ElementDecoding.h"
+
 #include "runtime/io/IOSupport.h"
 #include "runtime/support/AtomicFile.h"
 
@@ -74,50 +76,17 @@ private:
   std::vector<std::set<std::string>> keys_;
 };
 
-enum class StoredType { F32, F64, F16, BF16, I32, I64, U8, I8 };
-
 struct DTypeInfo {
   const char *name = "F32";
-  StoredType type = StoredType::F32;
+  StoredElement type = StoredElement::F32;
   unsigned size = 4;
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {"F32", StoredType::F32, 4}, {"F64", StoredType::F64, 8},
-    {"F16", StoredType::F16, 2}, {"BF16", StoredType::BF16, 2},
-    {"I32", StoredType::I32, 4}, {"I64", StoredType::I64, 8},
-    {"U8", StoredType::U8, 1},   {"I8", StoredType::I8, 1}};
-
-float halfToFloat(uint16_t h) {
-  uint32_t sign = uint32_t(h & 0x8000u) << 16;
-  uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
-  uint32_t bits;
-  if (exponent == 0 && mantissa == 0) {
-    bits = sign;
-  } else if (exponent == 0) {
-    // Subnormal: shift the mantissa up until it has the implicit bit.
-    uint32_t shift = 0;
-    while (!(mantissa & 0x400u)) {
-      mantissa <<= 1;
-      ++shift;
-    }
-    bits = sign | ((113 - shift) << 23) | ((mantissa & 0x3ffu) << 13);
-  } else if (exponent == 31) {
-    bits = sign | 0x7f800000u | (mantissa << 13);
-  } else {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-float bf16ToFloat(uint16_t b) {
-  uint32_t bits = uint32_t(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
+    {"F32", StoredElement::F32, 4}, {"F64", StoredElement::F64, 8},
+    {"F16", StoredElement::F16, 2}, {"BF16", StoredElement::BF16, 2},
+    {"I32", StoredElement::I32, 4}, {"I64", StoredElement::I64, 8},
+    {"U8", StoredElement::U8, 1},   {"I8", StoredElement::I8, 1}};
 
 /// One header entry after its checks.
 struct Entry {
@@ -203,59 +172,9 @@ Result<Entry> checkEntry(const std::string &name, const json &value,
 
 /// Converts the checked entry's bytes; the error is as for checkEntry.
 Result<Tensor> convert(const Entry &e, const unsigned char *p) {
-  size_t count = static_cast<size_t>((e.end - e.begin) / e.dtype.size);
-  Tensor t;
-  t.shape = e.shape;
-  switch (e.dtype.type) {
-  case StoredType::F32:
-    t.f32.resize(count);
-    if (count)
-      std::memcpy(t.f32.data(), p, count * 4);
-    return t;
-  case StoredType::F64:
-    t.f32.resize(count);
-    for (size_t i = 0; i < count; ++i)
-      t.f32[i] = static_cast<float>(loadLittle<double>(p + 8 * i));
-    return t;
-  case StoredType::F16:
-  case StoredType::BF16:
-    t.f32.resize(count);
-    for (size_t i = 0; i < count; ++i) {
-      uint16_t v = loadLittle<uint16_t>(p + 2 * i);
-      t.f32[i] =
-          e.dtype.type == StoredType::F16 ? halfToFloat(v) : bf16ToFloat(v);
-    }
-    return t;
-  default:
-    break;
-  }
-  t.dtype = DType::I32;
-  t.i32.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    switch (e.dtype.type) {
-    case StoredType::I32:
-      t.i32[i] = loadLittle<int32_t>(p + 4 * i);
-      break;
-    case StoredType::I64: {
-      int64_t v = loadLittle<int64_t>(p + 8 * i);
-      if (v < INT32_MIN || v > INT32_MAX)
-        return Error{"element " + std::to_string(i) + " is " +
-                     std::to_string(v) +
-                     ", outside the i32 range the runtime holds integers in"};
-      t.i32[i] = static_cast<int32_t>(v);
-      break;
-    }
-    case StoredType::U8:
-      t.i32[i] = p[i];
-      break;
-    case StoredType::I8:
-      t.i32[i] = static_cast<int8_t>(p[i]);
-      break;
-    default:
-      break;
-    }
-  }
-  return t;
+  return decodeElements(e.dtype.type, p,
+                        static_cast<size_t>((e.end - e.begin) / e.dtype.size),
+                        e.shape);
 }
 
 } // namespace
