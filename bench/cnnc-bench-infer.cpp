@@ -15,6 +15,7 @@
 
 #include "runtime/io/Npy.h"
 #include "runtime/loader/ModelLibrary.h"
+#include "runtime/support/ParseNumber.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -76,16 +77,6 @@ int usageError(const std::string &message) {
 int fail(const Error &error) {
   std::fprintf(stderr, "cnnc-bench-infer: error: %s\n", error.message.c_str());
   return 1;
-}
-
-bool parseInteger(const char *text, int64_t min, int64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text, &end, 10);
-  if (errno || !end || *end || end == text || v < min)
-    return false;
-  out = v;
-  return true;
 }
 
 bool parseSeconds(const char *text, double &out) {

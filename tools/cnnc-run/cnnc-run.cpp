@@ -12,6 +12,7 @@
 #include "runtime/io/Npy.h"
 #include "runtime/loader/Checkpoint.h"
 #include "runtime/loader/ModelLibrary.h"
+#include "runtime/support/ParseNumber.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -65,16 +66,6 @@ int usageError(const std::string &message) {
   std::fprintf(stderr, "cnnc-run: error: %s\n(cnnc-run --help shows usage)\n",
                message.c_str());
   return 1;
-}
-
-bool parseInteger(const char *text, int64_t min, int64_t &out) {
-  char *end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(text, &end, 10);
-  if (errno || !end || *end || end == text || v < min)
-    return false;
-  out = v;
-  return true;
 }
 
 /// Returns -1 to continue, else the exit code.
