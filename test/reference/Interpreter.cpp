@@ -183,6 +183,10 @@ private:
                                                llvm::ArrayRef<int64_t> stride,
                                                llvm::ArrayRef<int64_t> padding);
 
+  /// Two operands that must have one shape (add, mse).
+  llvm::Expected<std::pair<const HostTensor *, const HostTensor *>>
+  sameShapePair(mlir::Value lhs, const char *lhsName, mlir::Value rhs,
+                const char *rhsName);
   llvm::Expected<RtValue> evalConv(cnn::Conv2DOp op);
   llvm::Expected<RtValue> evalFused(cnn::FusedConvActPoolOp op);
   template <typename PoolOp>
@@ -590,17 +594,27 @@ llvm::Expected<RtValue> Interpreter::evalFlatten(cnn::FlattenOp op) {
   return RtValue::of(ref::flatten(**x));
 }
 
-llvm::Expected<RtValue> Interpreter::evalAdd(cnn::AddOp op) {
-  auto a = tensor(op.getLhs(), "lhs");
+llvm::Expected<std::pair<const HostTensor *, const HostTensor *>>
+Interpreter::sameShapePair(mlir::Value lhs, const char *lhsName,
+                           mlir::Value rhs, const char *rhsName) {
+  auto a = tensor(lhs, lhsName);
   if (!a)
     return a.takeError();
-  auto b = tensor(op.getRhs(), "rhs");
+  auto b = tensor(rhs, rhsName);
   if (!b)
     return b.takeError();
   if ((*a)->shape != (*b)->shape)
-    return fail("lhs has shape " + formatShape((*a)->shape) +
-                " but rhs has shape " + formatShape((*b)->shape));
-  return RtValue::of(ref::add(**a, **b));
+    return fail(std::string(lhsName) + " has shape " +
+                formatShape((*a)->shape) + " but " + rhsName + " has shape " +
+                formatShape((*b)->shape));
+  return std::make_pair(*a, *b);
+}
+
+llvm::Expected<RtValue> Interpreter::evalAdd(cnn::AddOp op) {
+  auto operands = sameShapePair(op.getLhs(), "lhs", op.getRhs(), "rhs");
+  if (!operands)
+    return operands.takeError();
+  return RtValue::of(ref::add(*operands->first, *operands->second));
 }
 
 llvm::Expected<RtValue> Interpreter::evalConcat(cnn::ConcatOp op) {
@@ -695,16 +709,11 @@ llvm::Expected<RtValue> Interpreter::evalCrossEntropy(cnn::CrossEntropyOp op) {
 }
 
 llvm::Expected<RtValue> Interpreter::evalMSE(cnn::MSEOp op) {
-  auto prediction = tensor(op.getPrediction(), "prediction");
-  if (!prediction)
-    return prediction.takeError();
-  auto target = tensor(op.getTarget(), "target");
-  if (!target)
-    return target.takeError();
-  if ((*prediction)->shape != (*target)->shape)
-    return fail("prediction has shape " + formatShape((*prediction)->shape) +
-                " but target has shape " + formatShape((*target)->shape));
-  return RtValue::of(ref::mse(**prediction, **target));
+  auto operands =
+      sameShapePair(op.getPrediction(), "prediction", op.getTarget(), "target");
+  if (!operands)
+    return operands.takeError();
+  return RtValue::of(ref::mse(*operands->first, *operands->second));
 }
 
 //===----------------------------------------------------------------------===//
