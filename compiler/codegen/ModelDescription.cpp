@@ -56,13 +56,15 @@ struct ParamUse {
   RankedTensorType weight;
   bool isBias = false;
   bool isSubsample = false;
+  bool isCoefficient = false; // of a subsample2d
 };
 
 ParamUse useOf(Value param) {
   ParamUse use;
   for (Operation *user : param.getUsers()) {
-    if (isa<cnn::Subsample2DOp>(user)) {
+    if (auto sub = dyn_cast<cnn::Subsample2DOp>(user)) {
       use.isSubsample = true;
+      use.isCoefficient = sub.getCoefficient() == param;
       return use;
     }
     Value weight;
@@ -84,14 +86,8 @@ ParamUse useOf(Value param) {
 Initialization initializerFor(Value param, StringRef weightInit) {
   ParamUse use = useOf(param);
   auto type = cast<RankedTensorType>(param.getType());
-  if (use.isSubsample) {
-    // Coefficient first, then bias: the op's operand order.
-    bool isCoefficient = false;
-    for (Operation *user : param.getUsers())
-      if (auto sub = dyn_cast<cnn::Subsample2DOp>(user))
-        isCoefficient = sub.getCoefficient() == param;
-    return {Initialization::Kind::Constant, isCoefficient ? 1.0f : 0.0f};
-  }
+  if (use.isSubsample)
+    return {Initialization::Kind::Constant, use.isCoefficient ? 1.0f : 0.0f};
   Fans fans = fansOfWeight(use.weight ? use.weight : type);
   double in = static_cast<double>(std::max<int64_t>(fans.in, 1));
   double out = static_cast<double>(std::max<int64_t>(fans.out, 1));
