@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/cnn/CNNOps.h"
+#include "dialects/cnn/OperandShapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -16,6 +17,7 @@ using namespace mlir;
 using namespace mlir::cnn;
 using llvm::ArrayRef;
 using llvm::Expected;
+using namespace mlir::cnn::detail;
 
 LogicalResult mlir::cnn::detail::verifyShapeRules(Operation *op,
                                                   Expected<Shape> shape) {
@@ -44,41 +46,6 @@ mlir::cnn::detail::inferF32Result(MLIRContext *context,
 }
 
 namespace {
-
-/// The shape of a ranked tensor operand; ODS guarantees rankedness before the
-/// shape rules run, but builders may call inference on anything.
-Expected<ArrayRef<int64_t>> shapeOf(Value value, const char *name) {
-  if (auto type = llvm::dyn_cast<RankedTensorType>(value.getType()))
-    return type.getShape();
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 llvm::Twine(name) +
-                                     " must be a ranked tensor");
-}
-
-std::optional<ArrayRef<int64_t>> optionalShape(Value value) {
-  if (!value)
-    return std::nullopt;
-  if (auto type = llvm::dyn_cast<RankedTensorType>(value.getType()))
-    return type.getShape();
-  return std::nullopt;
-}
-
-/// Owns the unpacked values of a connection table attribute while a shape
-/// rule looks at them.
-struct ConnectionTableStorage {
-  llvm::SmallVector<bool> connected;
-  std::optional<ConnectionTable> table;
-
-  explicit ConnectionTableStorage(DenseIntElementsAttr attr) {
-    if (!attr)
-      return;
-    // A splat can describe a table of any size in a few bytes: expand only
-    // what the rules accept, and let them report the rest.
-    if (attr.getNumElements() <= kMaxConnectionTableEntries)
-      connected = llvm::to_vector(attr.getValues<bool>());
-    table = ConnectionTable{attr.getType().getShape(), connected};
-  }
-};
 
 /// For ops whose rule takes two operand shapes.
 template <typename Rule>

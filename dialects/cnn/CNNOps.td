@@ -424,4 +424,6 @@ def CNN_FusedConvActPoolOp : CNN_ShapedOp<"fused_conv_act_pool"> {
   }];
 }
 
+include "dialects/cnn/CNNGradientOps.td"
+
 #endif // CNN_OPS_TD

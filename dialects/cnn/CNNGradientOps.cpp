@@ -1,0 +1,300 @@
+//===- CNNGradientOps.cpp - shape rules of the backward ops ---------------===//
+//
+// A backward op's result has the shape of the forward operand it is the
+// gradient of. Each rule rebuilds that forward operand's shape, runs the
+// forward layer's own rule on it and checks that the forward result would
+// have the shape of `grad_output`: the forward rules stay the one place that
+// says what a layer accepts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/cnn/CNNOps.h"
+#include "dialects/cnn/OperandShapes.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::cnn;
+using namespace mlir::cnn::detail;
+using llvm::ArrayRef;
+using llvm::Expected;
+
+namespace {
+
+template <typename... Ts>
+llvm::Error gradError(const char *fmt, Ts &&...values) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      llvm::formatv(fmt, std::forward<Ts>(values)...).str());
+}
+
+bool compatible(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip_equal(a, b))
+    if (!ShapedType::isDynamic(x) && !ShapedType::isDynamic(y) && x != y)
+      return false;
+  return true;
+}
+
+/// Checks that the forward layer, given the rebuilt operand shapes, yields a
+/// result of `gradOutput`'s shape; returns `result` if so.
+Expected<Shape> checkForward(Expected<Shape> forward,
+                             ArrayRef<int64_t> gradOutput, Shape result) {
+  if (!forward)
+    return forward.takeError();
+  if (!compatible(*forward, gradOutput))
+    return gradError("grad_output has shape {0} but the forward layer's "
+                     "result has shape {1}",
+                     formatShape(gradOutput), formatShape(*forward));
+  return result;
+}
+
+llvm::Error checkPairAttr(const char *name, ArrayRef<int64_t> values) {
+  if (values.size() != 2)
+    return gradError("{0} must have 2 values, got {1}", name, values.size());
+  return llvm::Error::success();
+}
+
+/// [N, C, H, W] from the batch of `gradOutput`, `channels` and `size`.
+Shape nchw(ArrayRef<int64_t> gradOutput, int64_t channels,
+           ArrayRef<int64_t> size) {
+  return {gradOutput.empty() ? ShapedType::kDynamic : gradOutput[0], channels,
+          size[0], size[1]};
+}
+
+template <typename Adaptor> Conv2DParams convParams(Adaptor adaptor) {
+  return Conv2DParams{adaptor.getStride(), adaptor.getPadding(),
+                      adaptor.getDilation(),
+                      static_cast<int64_t>(adaptor.getGroups()), std::nullopt};
+}
+
+/// `grad` and `other` must have one shape; for element-wise rules.
+Expected<Shape> sameShapeAs(Value grad, Value other, const char *otherName) {
+  auto g = shapeOf(grad, "grad_output");
+  if (!g)
+    return g.takeError();
+  auto o = shapeOf(other, otherName);
+  if (!o)
+    return o.takeError();
+  if (!compatible(*g, *o))
+    return gradError("grad_output has shape {0} but {1} has shape {2}",
+                     formatShape(*g), otherName, formatShape(*o));
+  return Shape(*o);
+}
+
+} // namespace
+
+Expected<Shape> Conv2DBackwardInputOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  auto weight = shapeOf(adaptor.getWeight(), "weight");
+  if (!weight)
+    return weight.takeError();
+  if (auto error = checkPairAttr("input_size", adaptor.getInputSize()))
+    return std::move(error);
+  if (gy->size() != 4 || weight->size() != 4)
+    return gradError("grad_output and weight must have rank 4");
+  ConnectionTableStorage table(adaptor.getConnectionsAttr());
+  Conv2DParams params = convParams(adaptor);
+  params.connections = table.table;
+  Shape input =
+      nchw(*gy, (*weight)[1] * adaptor.getGroups(), adaptor.getInputSize());
+  return checkForward(inferConv2DShape(input, *weight, std::nullopt, params),
+                      *gy, input);
+}
+
+Expected<Shape> Conv2DBackwardWeightOp::inferShape(Adaptor adaptor) {
+  auto input = shapeOf(adaptor.getInput(), "input");
+  if (!input)
+    return input.takeError();
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  if (auto error = checkPairAttr("kernel", adaptor.getKernel()))
+    return std::move(error);
+  if (gy->size() != 4 || input->size() != 4)
+    return gradError("input and grad_output must have rank 4");
+  int64_t groups = adaptor.getGroups();
+  if (groups < 1 || ShapedType::isDynamic((*input)[1]) ||
+      (*input)[1] % groups != 0)
+    return gradError("input channels {0} do not split into {1} groups",
+                     (*input)[1], groups);
+  ConnectionTableStorage table(adaptor.getConnectionsAttr());
+  Conv2DParams params = convParams(adaptor);
+  params.connections = table.table;
+  Shape weight{(*gy)[1], (*input)[1] / groups, adaptor.getKernel()[0],
+               adaptor.getKernel()[1]};
+  return checkForward(inferConv2DShape(*input, weight, std::nullopt, params),
+                      *gy, weight);
+}
+
+Expected<Shape> BiasBackwardOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  if (gy->size() < 2 || ShapedType::isDynamic((*gy)[1]))
+    return gradError("grad_output must have rank 2 or more and a static "
+                     "dimension 1, got {0}",
+                     formatShape(*gy));
+  return Shape{(*gy)[1]};
+}
+
+Expected<Shape> AvgPool2DBackwardOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  if (auto error = checkPairAttr("input_size", adaptor.getInputSize()))
+    return std::move(error);
+  if (gy->size() != 4)
+    return gradError("grad_output must have rank 4");
+  Shape input = nchw(*gy, (*gy)[1], adaptor.getInputSize());
+  Pool2DParams params{adaptor.getKernel(), adaptor.getStride(),
+                      adaptor.getPadding()};
+  return checkForward(inferPool2DShape(input, params), *gy, input);
+}
+
+Expected<Shape> MaxPool2DBackwardOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  auto input = shapeOf(adaptor.getInput(), "input");
+  if (!input)
+    return input.takeError();
+  Pool2DParams params{adaptor.getKernel(), adaptor.getStride(),
+                      adaptor.getPadding()};
+  return checkForward(inferPool2DShape(*input, params), *gy, Shape(*input));
+}
+
+Expected<Shape> Subsample2DBackwardInputOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  auto coefficient = shapeOf(adaptor.getCoefficient(), "coefficient");
+  if (!coefficient)
+    return coefficient.takeError();
+  if (auto error = checkPairAttr("input_size", adaptor.getInputSize()))
+    return std::move(error);
+  if (gy->size() != 4)
+    return gradError("grad_output must have rank 4");
+  Shape input = nchw(*gy, (*gy)[1], adaptor.getInputSize());
+  return checkForward(inferSubsample2DShape(input, *coefficient, *coefficient,
+                                            adaptor.getKernel(),
+                                            adaptor.getStride()),
+                      *gy, input);
+}
+
+Expected<Shape> Subsample2DBackwardCoefficientOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  auto input = shapeOf(adaptor.getInput(), "input");
+  if (!input)
+    return input.takeError();
+  if (input->size() != 4 || ShapedType::isDynamic((*input)[1]))
+    return gradError("input must be [N, C, H, W] with static C, got {0}",
+                     formatShape(*input));
+  Shape coefficient{(*input)[1]};
+  return checkForward(inferSubsample2DShape(*input, coefficient, coefficient,
+                                            adaptor.getKernel(),
+                                            adaptor.getStride()),
+                      *gy, coefficient);
+}
+
+Expected<Shape> ActivationBackwardOp::inferShape(Adaptor adaptor) {
+  if (adaptor.getAct() == Activation::None)
+    return gradError("act must be an activation, not none");
+  return sameShapeAs(adaptor.getGradOutput(), adaptor.getOutput(), "output");
+}
+
+Expected<Shape> DenseBackwardInputOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  auto weight = shapeOf(adaptor.getWeight(), "weight");
+  if (!weight)
+    return weight.takeError();
+  if (gy->size() != 2 || weight->size() != 2)
+    return gradError("grad_output and weight must have rank 2");
+  Shape input{(*gy)[0], (*weight)[1]};
+  return checkForward(inferDenseShape(input, *weight, std::nullopt), *gy,
+                      input);
+}
+
+Expected<Shape> DenseBackwardWeightOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  auto input = shapeOf(adaptor.getInput(), "input");
+  if (!input)
+    return input.takeError();
+  if (gy->size() != 2 || input->size() != 2)
+    return gradError("grad_output and input must have rank 2");
+  Shape weight{(*gy)[1], (*input)[1]};
+  return checkForward(inferDenseShape(*input, weight, std::nullopt), *gy,
+                      weight);
+}
+
+Expected<Shape> UnflattenOp::inferShape(Adaptor adaptor) {
+  auto input = shapeOf(adaptor.getInput(), "input");
+  if (!input)
+    return input.takeError();
+  if (input->size() != 2)
+    return gradError("input must be [N, K], got {0}", formatShape(*input));
+  Shape result{(*input)[0]};
+  result.append(adaptor.getSizes().begin(), adaptor.getSizes().end());
+  return checkForward(inferFlattenShape(result), *input, result);
+}
+
+Expected<Shape> LocalResponseNormBackwardOp::inferShape(Adaptor adaptor) {
+  auto shape =
+      sameShapeAs(adaptor.getGradOutput(), adaptor.getInput(), "input");
+  if (!shape)
+    return shape.takeError();
+  return inferLocalResponseNormShape(
+      *shape, adaptor.getSize(), adaptor.getAlpha().convertToDouble(),
+      adaptor.getBeta().convertToDouble(), adaptor.getK().convertToDouble());
+}
+
+Expected<Shape> SoftmaxBackwardOp::inferShape(Adaptor adaptor) {
+  auto shape =
+      sameShapeAs(adaptor.getGradOutput(), adaptor.getOutput(), "output");
+  if (!shape)
+    return shape.takeError();
+  return inferSoftmaxShape(*shape, adaptor.getAxis());
+}
+
+Expected<Shape> LogSoftmaxBackwardOp::inferShape(Adaptor adaptor) {
+  auto shape =
+      sameShapeAs(adaptor.getGradOutput(), adaptor.getOutput(), "output");
+  if (!shape)
+    return shape.takeError();
+  return inferSoftmaxShape(*shape, adaptor.getAxis());
+}
+
+Expected<Shape> CrossEntropyBackwardOp::inferShape(Adaptor adaptor) {
+  auto logits = shapeOf(adaptor.getLogits(), "logits");
+  if (!logits)
+    return logits.takeError();
+  auto labels = shapeOf(adaptor.getLabels(), "labels");
+  if (!labels)
+    return labels.takeError();
+  auto loss = inferCrossEntropyShape(*logits, *labels);
+  if (!loss)
+    return loss.takeError();
+  return Shape(*logits);
+}
+
+Expected<Shape> MSEBackwardOp::inferShape(Adaptor adaptor) {
+  auto prediction = shapeOf(adaptor.getPrediction(), "prediction");
+  if (!prediction)
+    return prediction.takeError();
+  auto target = shapeOf(adaptor.getTarget(), "target");
+  if (!target)
+    return target.takeError();
+  auto loss = inferMSEShape(*prediction, *target);
+  if (!loss)
+    return loss.takeError();
+  return Shape(*prediction);
+}
