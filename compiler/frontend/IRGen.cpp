@@ -127,6 +127,9 @@ void IRGenerator::buildFunction(mlir::ModuleOp module, bool loss) {
       loc(model.range), name, builder.getFunctionType(argTypes, resultTypes));
   for (auto [i, attrs] : llvm::enumerate(argAttrs))
     func.setArgAttrs(i, attrs.getDictionary(&context));
+  // cnn-differentiate starts from the result marked as the loss.
+  if (loss)
+    func.setResultAttr(0, "cnn.loss", builder.getUnitAttr());
   // The ABI describes outputs by the names the model gives them.
   if (!loss)
     for (auto [i, output] : llvm::enumerate(model.outputs))

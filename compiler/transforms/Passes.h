@@ -8,6 +8,8 @@
 #ifndef CNNC_COMPILER_TRANSFORMS_PASSES_H
 #define CNNC_COMPILER_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"

@@ -26,6 +26,9 @@ def PackParameters : Pass<"cnn-pack-parameters", "ModuleOp"> {
     each starting at a multiple of 16 elements (64 bytes) so vector loads of
     a parameter start aligned. The `.so` describes the same offsets.
 
+    Results marked `cnn.grad = "<name>"` (cnn-differentiate's) become one
+    flat `tensor<Nxf32> {cnn.grads}` in the same layout, zero in the padding.
+
     Before:
     ```mlir
     func.func @m(%x: tensor<?x1x28x28xf32> {cnn.input = "image"},
@@ -43,6 +46,77 @@ def PackParameters : Pass<"cnn-pack-parameters", "ModuleOp"> {
     ```
   }];
   let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def Differentiate : Pass<"cnn-differentiate", "ModuleOp"> {
+  let summary = "Add the gradient function of each loss function";
+  let description = [{
+    For each function whose single result is marked `cnn.loss` (the front
+    end's `@m_loss`), adds `@m_grad`: the same arguments, and as results the
+    loss, the prediction the loss compared with the target (marked
+    `cnn.prediction`, for accuracy), and the gradient of the mean loss with
+    respect to each `cnn.param` argument, in argument order (marked
+    `cnn.grad = "<name>"`).
+
+    Reverse mode over the loss function's single block: each forward op's
+    gradient rule (compiler/transforms/GradientRules.cpp) emits backward ops
+    (`cnn.*_backward`), only for operands that lead to a parameter, and a
+    value used twice gets the `cnn.add` of its gradients. Dropout's gradient
+    is the same dropout (same seed, so the same mask) applied to the
+    incoming gradient. Fused ops have no rule: differentiate before fusion.
+
+    ```mlir
+    func.func @m_loss(%x: tensor<?x4xf32> {cnn.input = "x"},
+                      %w: tensor<3x4xf32> {cnn.param = "fc.weight"},
+                      %t: tensor<?xi32> {cnn.input = "label"})
+        -> (tensor<f32> {cnn.loss}) {
+      %y = cnn.dense %x, %w : (tensor<?x4xf32>, tensor<3x4xf32>) -> tensor<?x3xf32>
+      %l = cnn.cross_entropy %y, %t : (tensor<?x3xf32>, tensor<?xi32>) -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    ```
+    gains
+    ```mlir
+    func.func @m_grad(...) -> (tensor<f32> {cnn.loss},
+        tensor<?x3xf32> {cnn.prediction},
+        tensor<3x4xf32> {cnn.grad = "fc.weight"}) {
+      ...
+      %g = cnn.cross_entropy_backward %y, %t : ...
+      %gw = cnn.dense_backward_weight %g, %x : ...
+      return %l, %y, %gw : ...
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
+def BuildTrainStep : Pass<"cnn-build-train-step", "ModuleOp"> {
+  let summary = "Add the training step and evaluation entry points";
+  let description = [{
+    From each packed gradient function `@m_grad` (cnn-differentiate, then
+    cnn-pack-parameters) builds `@m_train_step`: the gradient function's
+    body followed by the optimizer update of the module's `cnn.train`
+    settings (`cnn.sgd_update`, `cnn.sgd_momentum_update` or
+    `cnn.adam_update`) over the flat parameter buffer. Its arguments are the
+    gradient function's, then one flat buffer per optimizer state
+    (`cnn.optimizer_state = "exp_avg"`...), the learning rate (f32, so the
+    runtime applies schedules) and the step number counting from 1 (i64).
+    It returns the loss, the prediction, the new parameters and the new
+    state, and is marked `cnn.training` (its dropout is live).
+
+    From each loss function `@m_loss` builds `@m_evaluate`, the same
+    function also returning the prediction (marked `cnn.prediction`), so
+    the runtime counts correct answers without a second forward pass.
+  }];
+}
+
+def RemoveDropout : Pass<"cnn-remove-dropout", "mlir::func::FuncOp"> {
+  let summary = "Make dropout the identity in functions not marked cnn.training";
+  let description = [{
+    Inference and evaluation see every unit: `cnn.dropout` is replaced by its
+    input everywhere but in functions carrying the `cnn.training` attribute,
+    whose dropout cnn-to-linalg lowers to its seeded mask.
+  }];
 }
 
 #endif // CNNC_COMPILER_TRANSFORMS_PASSES_TD
