@@ -1,0 +1,509 @@
+//===- ReferenceGradients.cpp - cnn backward ops as plain loops -----------===//
+//
+// Each gradient is the textbook sum written as the forward op's loop nest
+// with the roles of input and output swapped, accumulated in double and
+// rounded to f32 once. The optimizer updates instead repeat PyTorch's f32
+// element-wise operations one by one (each product and sum rounded to f32;
+// this file is compiled with -ffp-contract=off so none is fused).
+//
+//===----------------------------------------------------------------------===//
+
+#include "test/reference/ReferenceGradients.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace cnnc::test::ref {
+
+namespace {
+
+/// Rounds a double accumulator to an f32 tensor of `shape`.
+HostTensor fromDouble(std::vector<int64_t> shape,
+                      const std::vector<double> &acc) {
+  HostTensor t = zeros(std::move(shape));
+  for (size_t i = 0; i < acc.size(); ++i)
+    t.data[i] = static_cast<float>(acc[i]);
+  return t;
+}
+
+/// Sizes before, along and after `axis`.
+struct AxisSplit {
+  int64_t outer = 1, size = 1, inner = 1;
+  int64_t index(int64_t o, int64_t i, int64_t in) const {
+    return (o * size + i) * inner + in;
+  }
+};
+
+AxisSplit splitAt(const std::vector<int64_t> &shape, int64_t axis) {
+  AxisSplit s;
+  s.size = shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    s.outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    s.inner *= shape[d];
+  return s;
+}
+
+bool connected(const Conv2DParams &p, int64_t f, int64_t c) {
+  return p.connections.empty() || p.connections[f][c];
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+// The forward op computes, for every output (b, f, i, j) and tap (ci, u, v)
+// whose input cell r = i·stride − padding + u·dilation (and likewise s) lies
+// inside the input, y[b, f, i, j] += x[b, g·CG + ci, r, s] · w[f, ci, u, v]
+// with g = f / (F / groups). Both gradients walk the same nest.
+
+HostTensor conv2dBackwardInput(const HostTensor &gy, const HostTensor &w,
+                               Pair inputSize, const Conv2DParams &p) {
+  int64_t n = gy.shape[0], f = gy.shape[1], oh = gy.shape[2], ow = gy.shape[3];
+  int64_t cg = w.shape[1], kh = w.shape[2], kw = w.shape[3];
+  int64_t c = cg * p.groups, h = inputSize[0], wd = inputSize[1];
+  int64_t fPerGroup = f / p.groups;
+  std::vector<double> acc(n * c * h * wd, 0.0);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t o = 0; o < f; ++o) {
+      const float *grad = gy.data.data() + (b * f + o) * oh * ow;
+      for (int64_t ci = 0; ci < cg; ++ci) {
+        int64_t ch = (o / fPerGroup) * cg + ci;
+        if (!connected(p, o, ch))
+          continue;
+        double *plane = acc.data() + (b * c + ch) * h * wd;
+        const float *kernel = w.data.data() + (o * cg + ci) * kh * kw;
+        for (int64_t u = 0; u < kh; ++u)
+          for (int64_t v = 0; v < kw; ++v) {
+            double weight = kernel[u * kw + v];
+            for (int64_t i = 0; i < oh; ++i) {
+              int64_t r = i * p.stride[0] - p.padding[0] + u * p.dilation[0];
+              if (r < 0 || r >= h)
+                continue;
+              for (int64_t j = 0; j < ow; ++j) {
+                int64_t s = j * p.stride[1] - p.padding[1] + v * p.dilation[1];
+                if (s >= 0 && s < wd)
+                  plane[r * wd + s] += weight * grad[i * ow + j];
+              }
+            }
+          }
+      }
+    }
+  return fromDouble({n, c, h, wd}, acc);
+}
+
+HostTensor conv2dBackwardWeight(const HostTensor &x, const HostTensor &gy,
+                                Pair kernel, const Conv2DParams &p) {
+  int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+  int64_t f = gy.shape[1], oh = gy.shape[2], ow = gy.shape[3];
+  int64_t cg = c / p.groups, kh = kernel[0], kw = kernel[1];
+  int64_t fPerGroup = f / p.groups;
+  std::vector<double> acc(f * cg * kh * kw, 0.0);
+  for (int64_t o = 0; o < f; ++o)
+    for (int64_t ci = 0; ci < cg; ++ci) {
+      int64_t ch = (o / fPerGroup) * cg + ci;
+      if (!connected(p, o, ch))
+        continue; // stays zero
+      double *taps = acc.data() + (o * cg + ci) * kh * kw;
+      for (int64_t b = 0; b < n; ++b) {
+        const float *grad = gy.data.data() + (b * f + o) * oh * ow;
+        const float *plane = x.data.data() + (b * c + ch) * h * wd;
+        for (int64_t u = 0; u < kh; ++u)
+          for (int64_t v = 0; v < kw; ++v) {
+            double sum = 0;
+            for (int64_t i = 0; i < oh; ++i) {
+              int64_t r = i * p.stride[0] - p.padding[0] + u * p.dilation[0];
+              if (r < 0 || r >= h)
+                continue;
+              for (int64_t j = 0; j < ow; ++j) {
+                int64_t s = j * p.stride[1] - p.padding[1] + v * p.dilation[1];
+                if (s >= 0 && s < wd)
+                  sum +=
+                      static_cast<double>(grad[i * ow + j]) * plane[r * wd + s];
+              }
+            }
+            taps[u * kw + v] += sum;
+          }
+      }
+    }
+  return fromDouble({f, cg, kh, kw}, acc);
+}
+
+HostTensor biasBackward(const HostTensor &gy) {
+  AxisSplit s = splitAt(gy.shape, 1);
+  std::vector<double> acc(s.size, 0.0);
+  for (int64_t o = 0; o < s.outer; ++o)
+    for (int64_t ch = 0; ch < s.size; ++ch)
+      for (int64_t in = 0; in < s.inner; ++in)
+        acc[ch] += gy.data[s.index(o, ch, in)];
+  return fromDouble({s.size}, acc);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling and subsampling
+//===----------------------------------------------------------------------===//
+
+HostTensor avgPool2dBackward(const HostTensor &gy, Pair inputSize,
+                             const Pool2DParams &p) {
+  int64_t planes = gy.shape[0] * gy.shape[1], oh = gy.shape[2],
+          ow = gy.shape[3];
+  int64_t h = inputSize[0], w = inputSize[1];
+  double count = static_cast<double>(p.kernel[0] * p.kernel[1]);
+  std::vector<double> acc(planes * h * w, 0.0);
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const float *grad = gy.data.data() + plane * oh * ow;
+    double *out = acc.data() + plane * h * w;
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        double share = grad[i * ow + j] / count;
+        for (int64_t u = 0; u < p.kernel[0]; ++u) {
+          int64_t r = i * p.stride[0] - p.padding[0] + u;
+          if (r < 0 || r >= h)
+            continue; // a padded cell: its share goes nowhere
+          for (int64_t v = 0; v < p.kernel[1]; ++v) {
+            int64_t s = j * p.stride[1] - p.padding[1] + v;
+            if (s >= 0 && s < w)
+              out[r * w + s] += share;
+          }
+        }
+      }
+  }
+  return fromDouble({gy.shape[0], gy.shape[1], h, w}, acc);
+}
+
+HostTensor maxPool2dBackward(const HostTensor &gy, const HostTensor &x,
+                             const Pool2DParams &p) {
+  int64_t planes = gy.shape[0] * gy.shape[1], oh = gy.shape[2],
+          ow = gy.shape[3];
+  int64_t h = x.shape[2], w = x.shape[3];
+  std::vector<double> acc(planes * h * w, 0.0);
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    const float *grad = gy.data.data() + plane * oh * ow;
+    const float *in = x.data.data() + plane * h * w;
+    double *out = acc.data() + plane * h * w;
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        // Strictly greater: the first maximum in row-major order keeps it.
+        int64_t winner = -1;
+        for (int64_t u = 0; u < p.kernel[0]; ++u) {
+          int64_t r = i * p.stride[0] - p.padding[0] + u;
+          if (r < 0 || r >= h)
+            continue; // padding is −∞ and never wins
+          for (int64_t v = 0; v < p.kernel[1]; ++v) {
+            int64_t s = j * p.stride[1] - p.padding[1] + v;
+            if (s < 0 || s >= w)
+              continue;
+            if (winner < 0 || in[r * w + s] > in[winner])
+              winner = r * w + s;
+          }
+        }
+        if (winner >= 0)
+          out[winner] += grad[i * ow + j];
+      }
+  }
+  return fromDouble(x.shape, acc);
+}
+
+HostTensor subsample2dBackwardInput(const HostTensor &gy,
+                                    const HostTensor &coefficient, Pair kernel,
+                                    Pair stride, Pair inputSize) {
+  int64_t n = gy.shape[0], c = gy.shape[1], oh = gy.shape[2], ow = gy.shape[3];
+  int64_t h = inputSize[0], w = inputSize[1];
+  double count = static_cast<double>(kernel[0] * kernel[1]);
+  std::vector<double> acc(n * c * h * w, 0.0);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float *grad = gy.data.data() + (b * c + ch) * oh * ow;
+      double *out = acc.data() + (b * c + ch) * h * w;
+      double scale = coefficient.data[ch] / count;
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j)
+          for (int64_t u = 0; u < kernel[0]; ++u)
+            for (int64_t v = 0; v < kernel[1]; ++v)
+              out[(i * stride[0] + u) * w + j * stride[1] + v] +=
+                  grad[i * ow + j] * scale;
+    }
+  return fromDouble({n, c, h, w}, acc);
+}
+
+HostTensor subsample2dBackwardCoefficient(const HostTensor &gy,
+                                          const HostTensor &x, Pair kernel,
+                                          Pair stride) {
+  int64_t n = gy.shape[0], c = gy.shape[1], oh = gy.shape[2], ow = gy.shape[3];
+  int64_t h = x.shape[2], w = x.shape[3];
+  double count = static_cast<double>(kernel[0] * kernel[1]);
+  std::vector<double> acc(c, 0.0);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float *grad = gy.data.data() + (b * c + ch) * oh * ow;
+      const float *in = x.data.data() + (b * c + ch) * h * w;
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+          double sum = 0;
+          for (int64_t u = 0; u < kernel[0]; ++u)
+            for (int64_t v = 0; v < kernel[1]; ++v)
+              sum += in[(i * stride[0] + u) * w + j * stride[1] + v];
+          acc[ch] += grad[i * ow + j] * (sum / count);
+        }
+    }
+  return fromDouble({c}, acc);
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise, dense, reshaping
+//===----------------------------------------------------------------------===//
+
+HostTensor activationBackward(const HostTensor &gy, const HostTensor &y,
+                              Activation act) {
+  HostTensor gx = zeros(gy.shape);
+  for (size_t i = 0; i < gy.data.size(); ++i) {
+    double g = gy.data[i], out = y.data[i], slope = 1.0;
+    switch (act) {
+    case Activation::None:
+      break;
+    case Activation::Tanh:
+      slope = 1.0 - out * out;
+      break;
+    case Activation::ScaledTanh:
+      slope = 2.0 / 3.0 * (1.7159 - out * out / 1.7159);
+      break;
+    case Activation::Relu:
+      slope = out > 0 ? 1.0 : 0.0;
+      break;
+    case Activation::Sigmoid:
+      slope = out * (1.0 - out);
+      break;
+    }
+    gx.data[i] = static_cast<float>(g * slope);
+  }
+  return gx;
+}
+
+HostTensor denseBackwardInput(const HostTensor &gy, const HostTensor &w) {
+  int64_t n = gy.shape[0], m = gy.shape[1], k = w.shape[1];
+  std::vector<double> acc(n * k, 0.0);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t o = 0; o < m; ++o) {
+      double g = gy.data[b * m + o];
+      const float *row = w.data.data() + o * k;
+      for (int64_t i = 0; i < k; ++i)
+        acc[b * k + i] += g * row[i];
+    }
+  return fromDouble({n, k}, acc);
+}
+
+HostTensor denseBackwardWeight(const HostTensor &gy, const HostTensor &x) {
+  int64_t n = gy.shape[0], m = gy.shape[1], k = x.shape[1];
+  std::vector<double> acc(m * k, 0.0);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t o = 0; o < m; ++o) {
+      double g = gy.data[b * m + o];
+      const float *row = x.data.data() + b * k;
+      for (int64_t i = 0; i < k; ++i)
+        acc[o * k + i] += g * row[i];
+    }
+  return fromDouble({m, k}, acc);
+}
+
+HostTensor unflatten(const HostTensor &x, const std::vector<int64_t> &sizes) {
+  HostTensor y = x;
+  y.shape = {x.shape[0]};
+  y.shape.insert(y.shape.end(), sizes.begin(), sizes.end());
+  return y;
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation, softmax, losses, dropout
+//===----------------------------------------------------------------------===//
+
+// Forward: b[c] = a[c] · s[c]^−β with s[c] = k + α/size · Σ_{c'∈W(c)} a[c']²,
+// W(c) = [c − size/2, c + (size−1)/2]. Then ∂b[c']/∂a[c] =
+// [c = c']·s[c']^−β − 2αβ/size · a[c'] a[c] s[c']^(−β−1) for c ∈ W(c'),
+// i.e. c' ∈ [c − (size−1)/2, c + size/2].
+HostTensor localResponseNormBackward(const HostTensor &gy, const HostTensor &x,
+                                     int64_t size, double alpha, double beta,
+                                     double k) {
+  AxisSplit split = splitAt(x.shape, 1);
+  int64_t c = split.size;
+  HostTensor gx = zeros(x.shape);
+  std::vector<double> s(c), weighted(c);
+  for (int64_t o = 0; o < split.outer; ++o)
+    for (int64_t in = 0; in < split.inner; ++in) {
+      auto at = [&](int64_t ch) { return split.index(o, ch, in); };
+      for (int64_t ch = 0; ch < c; ++ch) {
+        double sum = 0;
+        int64_t first = std::max<int64_t>(0, ch - size / 2);
+        int64_t last = std::min<int64_t>(c - 1, ch + (size - 1) / 2);
+        for (int64_t q = first; q <= last; ++q) {
+          double a = x.data[at(q)];
+          sum += a * a;
+        }
+        s[ch] = k + alpha / size * sum;
+        // g[c']·a[c']·s[c']^(−β−1), the common factor of the cross terms.
+        weighted[ch] = gy.data[at(ch)] * static_cast<double>(x.data[at(ch)]) *
+                       std::pow(s[ch], -beta - 1);
+      }
+      for (int64_t ch = 0; ch < c; ++ch) {
+        double cross = 0;
+        int64_t first = std::max<int64_t>(0, ch - (size - 1) / 2);
+        int64_t last = std::min<int64_t>(c - 1, ch + size / 2);
+        for (int64_t q = first; q <= last; ++q)
+          cross += weighted[q];
+        double a = x.data[at(ch)];
+        gx.data[at(ch)] =
+            static_cast<float>(gy.data[at(ch)] * std::pow(s[ch], -beta) -
+                               2.0 * alpha * beta / size * a * cross);
+      }
+    }
+  return gx;
+}
+
+HostTensor softmaxBackward(const HostTensor &gy, const HostTensor &y,
+                           int64_t axis) {
+  AxisSplit s = splitAt(y.shape, axis);
+  HostTensor gx = zeros(y.shape);
+  for (int64_t o = 0; o < s.outer; ++o)
+    for (int64_t in = 0; in < s.inner; ++in) {
+      double dot = 0;
+      for (int64_t i = 0; i < s.size; ++i)
+        dot += static_cast<double>(gy.data[s.index(o, i, in)]) *
+               y.data[s.index(o, i, in)];
+      for (int64_t i = 0; i < s.size; ++i) {
+        int64_t at = s.index(o, i, in);
+        gx.data[at] = static_cast<float>(y.data[at] * (gy.data[at] - dot));
+      }
+    }
+  return gx;
+}
+
+HostTensor logSoftmaxBackward(const HostTensor &gy, const HostTensor &y,
+                              int64_t axis) {
+  AxisSplit s = splitAt(y.shape, axis);
+  HostTensor gx = zeros(y.shape);
+  for (int64_t o = 0; o < s.outer; ++o)
+    for (int64_t in = 0; in < s.inner; ++in) {
+      double sum = 0;
+      for (int64_t i = 0; i < s.size; ++i)
+        sum += gy.data[s.index(o, i, in)];
+      for (int64_t i = 0; i < s.size; ++i) {
+        int64_t at = s.index(o, i, in);
+        gx.data[at] = static_cast<float>(
+            gy.data[at] - std::exp(static_cast<double>(y.data[at])) * sum);
+      }
+    }
+  return gx;
+}
+
+HostTensor crossEntropyBackward(const HostTensor &logits,
+                                const HostTensor &labels) {
+  int64_t n = logits.shape[0], c = logits.shape[1];
+  HostTensor g = zeros(logits.shape);
+  for (int64_t b = 0; b < n; ++b) {
+    const float *row = logits.data.data() + b * c;
+    double mx = -std::numeric_limits<double>::infinity();
+    for (int64_t i = 0; i < c; ++i)
+      mx = std::max<double>(mx, row[i]);
+    double sum = 0;
+    for (int64_t i = 0; i < c; ++i)
+      sum += std::exp(row[i] - mx);
+    for (int64_t i = 0; i < c; ++i) {
+      double p = std::exp(row[i] - mx) / sum;
+      double onehot = i == labels.ints[b] ? 1.0 : 0.0;
+      g.data[b * c + i] = static_cast<float>((p - onehot) / n);
+    }
+  }
+  return g;
+}
+
+HostTensor mseBackward(const HostTensor &prediction, const HostTensor &target) {
+  HostTensor g = zeros(prediction.shape);
+  double count = static_cast<double>(prediction.data.size());
+  for (size_t i = 0; i < prediction.data.size(); ++i)
+    g.data[i] = static_cast<float>(
+        2.0 * (static_cast<double>(prediction.data[i]) - target.data[i]) /
+        count);
+  return g;
+}
+
+HostTensor dropoutTraining(const HostTensor &x, double rate, uint64_t seed) {
+  auto mix = [](uint64_t z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  uint64_t threshold = static_cast<uint64_t>(rate * 16777216.0);
+  float scale = static_cast<float>(1.0 / (1.0 - rate));
+  HostTensor y = zeros(x.shape);
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    uint64_t u = mix(seed + (i + 1) * 0x9E3779B97F4A7C15ull) >> 40;
+    y.data[i] = u >= threshold ? x.data[i] * scale : 0.0f;
+  }
+  return y;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizers
+//===----------------------------------------------------------------------===//
+
+// torch.optim's _single_tensor_sgd / _single_tensor_adam on f32 tensors, one
+// rounded f32 operation per tensor op: `a.add(b, alpha=s)` is a + s·b,
+// `lerp_(b, w)` (w < 0.5) is a + w·(b − a), `addcmul_(b, c, value=s)` is
+// a + s·b·c and `addcdiv_(b, c, value=s)` is a + s·b / c, evaluated left to
+// right. Python-float scalars (lr, 1 − dampening, step size) reach the
+// kernels as f32.
+
+void sgdUpdate(HostTensor &param, const HostTensor &grad, float lr,
+               float weightDecay) {
+  for (size_t i = 0; i < param.data.size(); ++i) {
+    float g = grad.data[i];
+    if (weightDecay != 0.0f)
+      g = g + weightDecay * param.data[i];
+    param.data[i] = param.data[i] + (-lr) * g;
+  }
+}
+
+void sgdMomentumUpdate(HostTensor &param, const HostTensor &grad,
+                       HostTensor &buffer, float lr, int64_t step,
+                       float momentum, float dampening, bool nesterov,
+                       float weightDecay) {
+  float keep = static_cast<float>(1.0 - static_cast<double>(dampening));
+  for (size_t i = 0; i < param.data.size(); ++i) {
+    float g = grad.data[i];
+    if (weightDecay != 0.0f)
+      g = g + weightDecay * param.data[i];
+    float &buf = buffer.data[i];
+    buf = step <= 1 ? g : buf * momentum + keep * g;
+    g = nesterov ? g + momentum * buf : buf;
+    param.data[i] = param.data[i] + (-lr) * g;
+  }
+}
+
+void adamUpdate(HostTensor &param, const HostTensor &grad, HostTensor &expAvg,
+                HostTensor &expAvgSq, float lr, int64_t step, float beta1,
+                float beta2, float eps, float weightDecay) {
+  double b1 = beta1, b2 = beta2, t = static_cast<double>(step);
+  double biasCorrection1 = 1.0 - std::pow(b1, t);
+  double biasCorrection2Sqrt = std::sqrt(1.0 - std::pow(b2, t));
+  float stepSize = static_cast<float>(
+      -(static_cast<double>(lr) / biasCorrection1)); // value=-step_size
+  float correction2 = static_cast<float>(biasCorrection2Sqrt);
+  float weight1 = static_cast<float>(1.0 - b1);
+  float weight2 = static_cast<float>(1.0 - b2);
+  for (size_t i = 0; i < param.data.size(); ++i) {
+    float g = grad.data[i];
+    if (weightDecay != 0.0f)
+      g = g + weightDecay * param.data[i];
+    float &m = expAvg.data[i], &v = expAvgSq.data[i];
+    // lerp_ with weight 1 − beta1; PyTorch switches formula at weight 0.5.
+    m = weight1 < 0.5f ? m + weight1 * (g - m) : g - (g - m) * (1.0f - weight1);
+    v = v * beta2;
+    v = v + weight2 * g * g;
+    float denom = std::sqrt(v) / correction2 + eps;
+    param.data[i] = param.data[i] + stepSize * m / denom;
+  }
+}
+
+} // namespace cnnc::test::ref
