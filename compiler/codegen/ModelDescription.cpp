@@ -104,8 +104,12 @@ Initialization initializerFor(Value param, StringRef weightInit) {
 }
 
 /// Inputs and outputs: a leading dynamic batch dimension, the rest static.
-FailureOr<TensorDescription> describeBatched(Type type, StringRef name,
-                                             Operation *at, StringRef what) {
+
+} // namespace
+
+FailureOr<TensorDescription> cnnc::describeBatched(Type type, StringRef name,
+                                                   Operation *at,
+                                                   StringRef what) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   Type element = tensor ? tensor.getElementType() : Type();
   bool ok = tensor && tensor.getRank() >= 1 && tensor.getRank() <= 8 &&
@@ -126,8 +130,6 @@ FailureOr<TensorDescription> describeBatched(Type type, StringRef name,
   d.shape[0] = -1;
   return d;
 }
-
-} // namespace
 
 FailureOr<ModelDescription> cnnc::describeModel(ModuleOp module) {
   func::FuncOp forward = findForwardFunction(module);

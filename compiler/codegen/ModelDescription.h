@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,33 @@ struct ParameterDescription {
   Initialization init;
 };
 
+/// The `train` section, as the ABI's cnnc_train_config reports it.
+struct TrainConfig {
+  std::string loss, optimizer, schedule, init;
+  double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999,
+         eps = 1e-8, gamma = 0.1, etaMin = 0;
+  int64_t stepSize = 0, tMax = 0, batch = 0, epochs = 0;
+  uint64_t seed = 0;
+  bool nesterov = false;
+};
+
+/// What each argument of a training or evaluation entry is (ModelRecord.h's
+/// cnnc_arg_kind) and, for inputs, targets and states, which one.
+struct EntryArgument {
+  enum class Kind { Input, Target, Params, Seed, State, LearningRate, Step };
+  Kind kind;
+  int32_t index = 0;
+};
+
+struct TrainingDescription {
+  TrainConfig config;
+  std::vector<TensorDescription> targets; // the loss's labels or targets
+  std::vector<std::string> stateNames;    // "exp_avg", ...
+  TensorDescription prediction;           // what the loss scores
+  std::string trainStepFunction, evaluateFunction;
+  std::vector<EntryArgument> trainStepArgs, evaluateArgs;
+};
+
 struct ModelDescription {
   std::string name; // the forward function's name = the model's
   std::vector<TensorDescription> inputs;
@@ -45,7 +73,18 @@ struct ModelDescription {
   std::vector<ParameterDescription> params;
   int64_t paramElements = 0;
   bool hasSeed = false;
+  /// The training and evaluation entries, for a model with a `train`
+  /// section (filled in by describeTraining, after cnn-build-train-step).
+  std::optional<TrainingDescription> training;
 };
+
+/// Describes a tensor with a leading batch dimension (reported as -1);
+/// fails with an error at `at` naming `what` and `name` when `type` is not
+/// an f32/i32 tensor of rank 1 to 8 with a dynamic batch and static rest.
+mlir::FailureOr<TensorDescription> describeBatched(mlir::Type type,
+                                                   llvm::StringRef name,
+                                                   mlir::Operation *at,
+                                                   llvm::StringRef what);
 
 /// Finds the model's forward function: the one whose results carry
 /// `cnn.output` names (the front end's inference function).

@@ -15,7 +15,8 @@ namespace {
 
 /// Must match CNNC_ABI_VERSION and CNNC_MAX_RANK in cnnc.h, and the field
 /// order of cnnc_tensor_info, cnnc_param_record and cnnc_model_record.
-constexpr uint32_t kAbiVersion = 1;
+constexpr uint32_t kAbiVersion = 2;
+constexpr int32_t kRoleScale = 65536;
 constexpr unsigned kMaxRank = 8;
 constexpr int32_t kF32 = 0, kI32 = 1;
 constexpr int32_t kInitUniform = 0, kInitConstant = 1;
@@ -26,6 +27,7 @@ public:
       : module(module), ctx(module.getContext()),
         ptr(PointerType::getUnqual(ctx)), i32(Type::getInt32Ty(ctx)),
         i64(Type::getInt64Ty(ctx)), f32(Type::getFloatTy(ctx)),
+        f64(Type::getDoubleTy(ctx)),
         // {name, dtype, rank, shape[8]}
         tensorInfo(StructType::create(
             ctx, {ptr, i32, i32, ArrayType::get(i64, kMaxRank)},
@@ -33,10 +35,25 @@ public:
         // {info, offset, init, init_value}
         paramRecord(StructType::create(ctx, {tensorInfo, i64, i32, f32},
                                        "cnnc_param_record")),
+        // {loss, optimizer, schedule, init, lr, momentum, weight_decay,
+        //  beta1, beta2, eps, gamma, eta_min, step_size, t_max, batch,
+        //  epochs, seed, nesterov, reserved}
+        trainConfig(StructType::create(ctx,
+                                       {ptr, ptr, ptr, ptr, f64, f64, f64, f64,
+                                        f64, f64, f64, f64, i64, i64, i64, i64,
+                                        i64, i32, i32},
+                                       "cnnc_train_config")),
+        // {fn, num_args, reserved, arg_roles}
+        entryRecord(
+            StructType::create(ctx, {ptr, i32, i32, ptr}, "cnnc_entry_record")),
         // {abi_version, num_inputs, num_outputs, num_params, name, inputs,
-        //  outputs, params, param_elements, has_seed, reserved, infer}
+        //  outputs, params, param_elements, has_seed, reserved, infer,
+        //  train, num_targets, num_states, targets, state_names,
+        //  prediction, train_step, evaluate}
         modelRecord(StructType::create(
-            ctx, {i32, i32, i32, i32, ptr, ptr, ptr, ptr, i64, i32, i32, ptr},
+            ctx, {i32, i32, i32, i32,        ptr,         ptr,        ptr,
+                  ptr, i64, i32, i32,        ptr,         ptr,        i32,
+                  i32, ptr, ptr, tensorInfo, entryRecord, entryRecord},
             "cnnc_model_record")) {}
 
   Constant *string(StringRef text, const Twine &symbol) {
@@ -78,19 +95,79 @@ public:
     return arrayOf(paramRecord, items, "cnnc.params");
   }
 
-  Constant *record(const ModelDescription &model, Function *infer) {
-    return ConstantStruct::get(modelRecord,
-                               {ConstantInt::get(i32, kAbiVersion),
-                                ConstantInt::get(i32, model.inputs.size()),
-                                ConstantInt::get(i32, model.outputs.size()),
-                                ConstantInt::get(i32, model.params.size()),
-                                string(model.name, "cnnc.model_name"),
-                                infoArray(model.inputs, "cnnc.inputs"),
-                                infoArray(model.outputs, "cnnc.outputs"),
-                                paramArray(model.params),
-                                ConstantInt::get(i64, model.paramElements),
-                                ConstantInt::get(i32, model.hasSeed ? 1 : 0),
-                                ConstantInt::get(i32, 0), infer});
+  /// The entry functions of a model: inference always, training and
+  /// evaluation with a `train` section.
+  struct Entries {
+    Function *infer = nullptr, *trainStep = nullptr, *evaluate = nullptr;
+  };
+
+  Constant *record(const ModelDescription &model, const Entries &entries) {
+    const std::optional<TrainingDescription> &training = model.training;
+    SmallVector<Constant *> stateNames;
+    if (training)
+      for (auto [i, name] : llvm::enumerate(training->stateNames))
+        stateNames.push_back(string(name, "cnnc.state." + Twine(i)));
+    return ConstantStruct::get(
+        modelRecord,
+        {ConstantInt::get(i32, kAbiVersion),
+         ConstantInt::get(i32, model.inputs.size()),
+         ConstantInt::get(i32, model.outputs.size()),
+         ConstantInt::get(i32, model.params.size()),
+         string(model.name, "cnnc.model_name"),
+         infoArray(model.inputs, "cnnc.inputs"),
+         infoArray(model.outputs, "cnnc.outputs"),
+         paramArray(model.params),
+         ConstantInt::get(i64, model.paramElements),
+         ConstantInt::get(i32, model.hasSeed ? 1 : 0),
+         ConstantInt::get(i32, 0),
+         entries.infer,
+         training ? config(training->config) : ConstantPointerNull::get(ptr),
+         ConstantInt::get(i32, training ? training->targets.size() : 0),
+         ConstantInt::get(i32, stateNames.size()),
+         training ? infoArray(training->targets, "cnnc.targets")
+                  : ConstantPointerNull::get(ptr),
+         arrayOf(ptr, stateNames, "cnnc.state_names"),
+         training ? info(training->prediction, "cnnc.prediction")
+                  : Constant::getNullValue(tensorInfo),
+         entry(entries.trainStep,
+               training ? training->trainStepArgs
+                        : std::vector<EntryArgument>{},
+               "cnnc.train_step_roles"),
+         entry(entries.evaluate,
+               training ? training->evaluateArgs : std::vector<EntryArgument>{},
+               "cnnc.evaluate_roles")});
+  }
+
+  Constant *config(const TrainConfig &c) {
+    auto real = [&](double v) { return ConstantFP::get(f64, v); };
+    auto integer = [&](int64_t v) { return ConstantInt::get(i64, v); };
+    return privateConstant(
+        ConstantStruct::get(
+            trainConfig,
+            {string(c.loss, "cnnc.train.loss"),
+             string(c.optimizer, "cnnc.train.optimizer"),
+             string(c.schedule, "cnnc.train.schedule"),
+             string(c.init, "cnnc.train.init"), real(c.lr), real(c.momentum),
+             real(c.weightDecay), real(c.beta1), real(c.beta2), real(c.eps),
+             real(c.gamma), real(c.etaMin), integer(c.stepSize),
+             integer(c.tMax), integer(c.batch), integer(c.epochs),
+             integer(static_cast<int64_t>(c.seed)),
+             ConstantInt::get(i32, c.nesterov ? 1 : 0),
+             ConstantInt::get(i32, 0)}),
+        "cnnc.train_config");
+  }
+
+  Constant *entry(Function *fn, const std::vector<EntryArgument> &args,
+                  const Twine &symbol) {
+    if (!fn)
+      return Constant::getNullValue(entryRecord);
+    SmallVector<Constant *> roles;
+    for (const EntryArgument &arg : args)
+      roles.push_back(ConstantInt::get(
+          i32, static_cast<int32_t>(arg.kind) * kRoleScale + arg.index));
+    return ConstantStruct::get(
+        entryRecord, {fn, ConstantInt::get(i32, args.size()),
+                      ConstantInt::get(i32, 0), arrayOf(i32, roles, symbol)});
   }
 
   StructType *recordType() const { return modelRecord; }
@@ -114,18 +191,19 @@ private:
   LLVMContext &ctx;
   PointerType *ptr;
   IntegerType *i32, *i64;
-  Type *f32;
-  StructType *tensorInfo, *paramRecord, *modelRecord;
+  Type *f32, *f64;
+  StructType *tensorInfo, *paramRecord, *trainConfig, *entryRecord,
+      *modelRecord;
 };
 
-/// void cnnc_infer_packed(void **args): pointer parameters of the C
-/// interface get args[i] itself, scalars are loaded from it.
-Function *emitPackedEntry(Module &module, Function *target) {
+/// void <name>(void **args): pointer parameters of the C interface get
+/// args[i] itself, scalars are loaded from it.
+Function *emitPackedEntry(Module &module, Function *target, StringRef name) {
   LLVMContext &ctx = module.getContext();
   auto *ptr = PointerType::getUnqual(ctx);
   auto *type = FunctionType::get(Type::getVoidTy(ctx), {ptr}, false);
-  Function *entry = Function::Create(type, GlobalValue::InternalLinkage,
-                                     "cnnc_infer_packed", module);
+  Function *entry =
+      Function::Create(type, GlobalValue::InternalLinkage, name, module);
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", entry));
   SmallVector<Value *> args;
   for (auto [i, param] : llvm::enumerate(target->args())) {
@@ -140,23 +218,46 @@ Function *emitPackedEntry(Module &module, Function *target) {
   return entry;
 }
 
+/// The `_mlir_ciface_` wrapper of `function`, which lowering must have made.
+Expected<Function *> cifaceOf(Module &module, StringRef function) {
+  std::string name = ("_mlir_ciface_" + function).str();
+  Function *ciface = module.getFunction(name);
+  if (!ciface || ciface->isDeclaration())
+    return createStringError(inconvertibleErrorCode(),
+                             "the lowered module has no '" + name +
+                                 "': the function was lowered without "
+                                 "llvm.emit_c_interface");
+  return ciface;
+}
+
 } // namespace
 
 Error cnnc::emitModelRecord(Module &module, const ModelDescription &model) {
-  std::string cifaceName = "_mlir_ciface_" + model.name;
-  Function *ciface = module.getFunction(cifaceName);
-  if (!ciface || ciface->isDeclaration())
-    return createStringError(inconvertibleErrorCode(),
-                             "the lowered module has no '" + cifaceName +
-                                 "': the forward function was lowered "
-                                 "without llvm.emit_c_interface");
   RecordBuilder builder(module);
-  Function *entry = emitPackedEntry(module, ciface);
-  Constant *init = builder.record(model, entry);
+  RecordBuilder::Entries entries;
+  Expected<Function *> infer = cifaceOf(module, model.name);
+  if (!infer)
+    return infer.takeError();
+  entries.infer = emitPackedEntry(module, *infer, "cnnc_infer_packed");
+  if (model.training) {
+    Expected<Function *> step =
+        cifaceOf(module, model.training->trainStepFunction);
+    if (!step)
+      return step.takeError();
+    entries.trainStep =
+        emitPackedEntry(module, *step, "cnnc_train_step_packed");
+    Expected<Function *> evaluate =
+        cifaceOf(module, model.training->evaluateFunction);
+    if (!evaluate)
+      return evaluate.takeError();
+    entries.evaluate =
+        emitPackedEntry(module, *evaluate, "cnnc_evaluate_packed");
+  }
+  Constant *init = builder.record(model, entries);
   auto *record =
       new GlobalVariable(module, builder.recordType(),
                          /*isConstant=*/true, GlobalValue::ExternalLinkage,
-                         init, "cnnc_model_record_v1");
+                         init, "cnnc_model_record_v2");
   record->setVisibility(GlobalValue::HiddenVisibility);
   return Error::success();
 }

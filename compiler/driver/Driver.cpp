@@ -3,6 +3,7 @@
 #include "compiler/driver/Driver.h"
 
 #include "compiler/codegen/ModelDescription.h"
+#include "compiler/codegen/TrainingDescription.h"
 #include "compiler/driver/DriverOutput.h"
 
 #include "compiler/driver/Pipelines.h"
@@ -65,16 +66,24 @@ static std::string defaultOutputPath(const DriverOptions &options) {
   return (stem + (options.emit == EmitStage::So ? ".so" : ".o")).str();
 }
 
-/// Keeps the forward function only, marked for the C interface the model
-/// record calls. The loss function joins the .so with the training step.
-static void keepForwardEntry(mlir::ModuleOp module,
-                             mlir::func::FuncOp forward) {
+/// Keeps the functions the model record calls (inference, and with a
+/// `train` section the training step and evaluation), each marked for the
+/// C interface; the loss and gradient functions they were built from go.
+static void keepEntries(mlir::ModuleOp module, const ModelDescription &model) {
+  llvm::SmallVector<std::string> entries{model.name};
+  if (model.training) {
+    entries.push_back(model.training->trainStepFunction);
+    entries.push_back(model.training->evaluateFunction);
+  }
   for (auto func :
-       llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>()))
-    if (func != forward)
+       llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>())) {
+    if (!llvm::is_contained(entries, func.getName())) {
       func.erase();
-  forward->setAttr(mlir::LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                   mlir::UnitAttr::get(module.getContext()));
+      continue;
+    }
+    func->setAttr(mlir::LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                  mlir::UnitAttr::get(module.getContext()));
+  }
 }
 
 static int writeModule(mlir::ModuleOp module, const std::string &path) {
@@ -133,16 +142,21 @@ int cnnc::runDriver(const DriverOptions &options) {
   mlir::FailureOr<ModelDescription> description = describeModel(*module);
   if (mlir::failed(description))
     return 1;
-  keepForwardEntry(*module, findForwardFunction(*module));
   static const bool registered = (registerPasses(), true);
   (void)registered;
+  // Passes on verified front-end output cannot fail on user input; if one
+  // does, it has already reported where.
+  mlir::PassManager entryPm(&context);
+  buildModelEntryPipeline(entryPm);
+  if (mlir::failed(entryPm.run(*module)))
+    return 1;
+  if (mlir::failed(describeTraining(*module, *description)))
+    return 1;
+  keepEntries(*module, *description);
   mlir::PassManager pm(&context);
-  buildModelEntryPipeline(pm);
   buildCnnToLinalgPipeline(pm);
   if (options.emit != EmitStage::Linalg)
     buildLinalgToLLVMPipeline(pm);
-  // Lowering a verified module cannot fail on user input; if it does, the
-  // pass has already reported where.
   if (mlir::failed(pm.run(*module)))
     return 1;
   if (options.emit == EmitStage::Linalg ||

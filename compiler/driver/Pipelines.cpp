@@ -16,7 +16,14 @@
 
 namespace {
 
-constexpr const char *kCnnToLinalg = "func.func(cnn-to-linalg)";
+constexpr const char *kCnnToLinalg =
+    "func.func(cnn-remove-dropout,cnn-to-linalg)";
+
+/// Differentiation comes first, on the unpacked loss function, so the
+/// gradient rules see each parameter; packing then gives parameters and
+/// gradients one layout, which the optimizer update walks in one pass.
+constexpr const char *kModelEntries =
+    "cnn-differentiate,cnn-pack-parameters,cnn-build-train-step";
 
 constexpr const char *kLinalgToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
@@ -40,7 +47,7 @@ void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text) {
 } // namespace
 
 void cnnc::buildModelEntryPipeline(mlir::OpPassManager &pm) {
-  addPipeline(pm, "cnn-pack-parameters");
+  addPipeline(pm, kModelEntries);
 }
 
 void cnnc::buildCnnToLinalgPipeline(mlir::OpPassManager &pm) {

@@ -14,8 +14,10 @@ class OpPassManager;
 
 namespace cnnc {
 
-/// The model's ABI entry: parameters packed into one flat buffer
-/// (cnn-pack-parameters). Runs first on the way to native code.
+/// The model's ABI entries: the gradient of the loss (cnn-differentiate),
+/// parameters and gradients packed into flat buffers (cnn-pack-parameters),
+/// the training step and evaluation (cnn-build-train-step). Runs first on
+/// the way to native code.
 void buildModelEntryPipeline(mlir::OpPassManager &pm);
 
 /// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`).

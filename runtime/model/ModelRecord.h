@@ -1,6 +1,6 @@
 /*===- ModelRecord.h - what cnnc emits into every compiled model ----------===*\
  *
- * The compiler writes one constant `cnnc_model_record_v1` into the object of
+ * The compiler writes one constant `cnnc_model_record_v2` into the object of
  * each model: the description the ABI functions report and the entry points
  * they call. compiler/codegen/ModelRecordEmitter.cpp builds the same layout
  * as LLVM constants; a change here must be made there too, and bumps
@@ -42,6 +42,31 @@ typedef struct cnnc_param_record {
 
 typedef void (*cnnc_entry_fn)(void **args);
 
+/* What argument `i` of a training or evaluation entry is:
+ * role = kind * CNNC_ROLE_SCALE + index. */
+#define CNNC_ROLE_SCALE 65536
+typedef enum cnnc_arg_kind {
+  CNNC_ARG_INPUT = 0,  /* index: the model input (a descriptor) */
+  CNNC_ARG_TARGET = 1, /* index: the loss target (a descriptor) */
+  CNNC_ARG_PARAMS = 2, /* the flat parameter buffer (a descriptor) */
+  CNNC_ARG_SEED = 3,   /* a pointer to the int64 dropout seed */
+  CNNC_ARG_STATE = 4,  /* index: an optimizer state buffer (a descriptor) */
+  CNNC_ARG_LR = 5,     /* a pointer to the float learning rate */
+  CNNC_ARG_STEP = 6,   /* a pointer to the int64 step number, from 1 */
+} cnnc_arg_kind;
+
+/* A training or evaluation entry point. Like `infer`, it takes args[0] =
+ * the results, args[1 + i] = argument i as `arg_roles[i]` says. The
+ * training step's results are the loss (rank 0), the prediction, the new
+ * parameters and the new optimizer states; evaluation's the loss and the
+ * prediction. */
+typedef struct cnnc_entry_record {
+  cnnc_entry_fn fn;
+  int32_t num_args;
+  int32_t reserved;
+  const int32_t *arg_roles;
+} cnnc_entry_record;
+
 typedef struct cnnc_model_record {
   uint32_t abi_version;
   int32_t num_inputs;
@@ -55,10 +80,19 @@ typedef struct cnnc_model_record {
   int32_t has_seed;
   int32_t reserved;
   cnnc_entry_fn infer;
+  /* Training (ABI 2): all zero / null without a `train` section. */
+  const cnnc_train_config *train;
+  int32_t num_targets;
+  int32_t num_states;
+  const cnnc_tensor_info *targets;
+  const char *const *state_names;
+  cnnc_tensor_info prediction; /* what the loss scores, batch first */
+  cnnc_entry_record train_step;
+  cnnc_entry_record evaluate;
 } cnnc_model_record;
 
 /* Defined by the compiled model's object, hidden outside the .so. */
-extern const cnnc_model_record cnnc_model_record_v1;
+extern const cnnc_model_record cnnc_model_record_v2;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -12,6 +12,13 @@
  *   4. cnnc_infer(model, inputs, n, outputs, m) on batches of any size.
  *   5. cnnc_destroy(model).
  *
+ * A model compiled from a .mdl file with a `train` section also trains
+ * (cnnc_has_training()): cnnc_train_step() runs forward, loss, backward and
+ * the optimizer update, all compiled into the library; cnnc_evaluate()
+ * scores a batch without updating. The optimizer's state (Adam's averages,
+ * SGD's momentum) lives in the instance, readable and writable per
+ * parameter so checkpoints can save and restore it.
+ *
  * Tensors cross the ABI as contiguous row-major float32 (NCHW for images)
  * with explicit shapes. Inputs and outputs have a leading batch dimension,
  * described as -1. Parameters have the layout and names PyTorch gives the
@@ -38,7 +45,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a function, a struct or the meaning of a field changes. */
-#define CNNC_ABI_VERSION 1u
+#define CNNC_ABI_VERSION 2u
 
 /* The largest rank of any tensor a model describes. */
 #define CNNC_MAX_RANK 8
@@ -128,6 +135,92 @@ CNNC_EXPORT cnnc_status cnnc_infer(cnnc_model *model, const cnnc_tensor *inputs,
                                    int32_t num_inputs,
                                    const cnnc_tensor *outputs,
                                    int32_t num_outputs);
+
+/* ---- Training (ABI 2) -------------------------------------------------- */
+
+/* The model's `train` section: the defaults cnnc-train starts from. */
+typedef struct cnnc_train_config {
+  const char *loss;      /* "cross_entropy" or "mse" */
+  const char *optimizer; /* "sgd" or "adam" */
+  const char *schedule;  /* "constant", "step" or "cosine" */
+  const char *init;      /* "default", "lecun", "xavier" or "kaiming" */
+  double lr;
+  double momentum;     /* sgd */
+  double weight_decay; /* L2, added to the gradient as PyTorch does */
+  double beta1, beta2, eps; /* adam */
+  double gamma;             /* step: the factor every step_size epochs */
+  double eta_min;           /* cosine: the floor */
+  int64_t step_size;        /* step: epochs between decays */
+  int64_t t_max;            /* cosine: epochs of a half period */
+  int64_t batch;
+  int64_t epochs;
+  uint64_t seed;
+  int32_t nesterov; /* sgd: 1 for Nesterov momentum */
+  int32_t reserved;
+} cnnc_train_config;
+
+/* The outcome of a training step or an evaluation. */
+typedef struct cnnc_step_result {
+  float loss;       /* the mean loss over the batch, before the update */
+  int32_t reserved;
+  int64_t correct;  /* argmax of the prediction == label; -1 for mse */
+  int64_t count;    /* the batch size */
+} cnnc_step_result;
+
+/* 1 when the library holds a training step, 0 when it was compiled from a
+ * model without a `train` section. Every function below but this one then
+ * fails with CNNC_INVALID_ARGUMENT. */
+CNNC_EXPORT int32_t cnnc_has_training(void);
+
+/* The `train` section; null without one. Lives as long as the library. */
+CNNC_EXPORT const cnnc_train_config *cnnc_training_config(void);
+
+/* The loss's inputs besides the model's: labels (i32 [N]) for
+ * cross_entropy, targets for mse. */
+CNNC_EXPORT int32_t cnnc_num_targets(void);
+CNNC_EXPORT cnnc_status cnnc_target_info(int32_t index, cnnc_tensor_info *info);
+
+/* The optimizer's per-parameter state tensors: none for plain SGD,
+ * "momentum_buffer" for SGD with momentum, "exp_avg" and "exp_avg_sq" for
+ * Adam (PyTorch's names); each has the shape of its parameter. */
+CNNC_EXPORT int32_t cnnc_num_optimizer_states(void);
+CNNC_EXPORT const char *cnnc_optimizer_state_name(int32_t state);
+CNNC_EXPORT cnnc_status cnnc_get_optimizer_state(const cnnc_model *model,
+                                                 int32_t state, int32_t param,
+                                                 float *data, int64_t count);
+CNNC_EXPORT cnnc_status cnnc_set_optimizer_state(cnnc_model *model,
+                                                 int32_t state, int32_t param,
+                                                 const float *data,
+                                                 int64_t count);
+
+/* The number of optimizer steps taken (PyTorch's `step`); 0 after create.
+ * Setting it restores a checkpoint: the next step is step + 1. */
+CNNC_EXPORT int64_t cnnc_get_step(const cnnc_model *model);
+CNNC_EXPORT cnnc_status cnnc_set_step(cnnc_model *model, int64_t step);
+
+/* The seed dropout masks derive from (with the step number); 0 after create.
+ * A run that sets the same seed and step draws the same masks. */
+CNNC_EXPORT cnnc_status cnnc_set_training_seed(cnnc_model *model,
+                                               uint64_t seed);
+
+/* One optimizer step on a batch: `inputs` as for cnnc_infer, `targets` in
+ * the order of cnnc_target_info with the same batch size, `lr` the learning
+ * rate of this step (schedules are the caller's). Labels out of range are
+ * rejected before any update. */
+CNNC_EXPORT cnnc_status cnnc_train_step(cnnc_model *model,
+                                        const cnnc_tensor *inputs,
+                                        int32_t num_inputs,
+                                        const cnnc_tensor *targets,
+                                        int32_t num_targets, float lr,
+                                        cnnc_step_result *result);
+
+/* The loss and the number correct on a batch, dropout off, no update. */
+CNNC_EXPORT cnnc_status cnnc_evaluate(cnnc_model *model,
+                                      const cnnc_tensor *inputs,
+                                      int32_t num_inputs,
+                                      const cnnc_tensor *targets,
+                                      int32_t num_targets,
+                                      cnnc_step_result *result);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,139 @@
+//===- TrainingDescription.cpp - the training entries of a model ----------===//
+
+#include "compiler/codegen/TrainingDescription.h"
+
+using namespace cnnc;
+using namespace mlir;
+
+namespace {
+
+TrainConfig readConfig(DictionaryAttr train) {
+  TrainConfig config;
+  auto text = [&](StringRef key, std::string &out) {
+    if (auto attr = train.getAs<StringAttr>(key))
+      out = attr.getValue().str();
+  };
+  auto real = [&](StringRef key, double &out) {
+    if (auto attr = train.getAs<FloatAttr>(key))
+      out = attr.getValueAsDouble();
+  };
+  auto integer = [&](StringRef key, int64_t &out) {
+    if (auto attr = train.getAs<IntegerAttr>(key))
+      out = attr.getInt();
+  };
+  text("loss", config.loss);
+  text("optimizer", config.optimizer);
+  text("schedule", config.schedule);
+  text("init", config.init);
+  real("lr", config.lr);
+  real("momentum", config.momentum);
+  real("weight_decay", config.weightDecay);
+  real("eps", config.eps);
+  real("gamma", config.gamma);
+  real("eta_min", config.etaMin);
+  integer("step_size", config.stepSize);
+  integer("t_max", config.tMax);
+  integer("batch", config.batch);
+  integer("epochs", config.epochs);
+  int64_t seed = 0;
+  integer("seed", seed);
+  config.seed = static_cast<uint64_t>(seed);
+  if (auto betas = train.getAs<DenseF64ArrayAttr>("betas");
+      betas && betas.size() == 2) {
+    config.beta1 = betas[0];
+    config.beta2 = betas[1];
+  }
+  if (auto nesterov = train.getAs<BoolAttr>("nesterov"))
+    config.nesterov = nesterov.getValue();
+  if (config.schedule.empty())
+    config.schedule = "constant";
+  return config;
+}
+
+/// The role of each argument of `func`, learning the targets and state
+/// names on the way when `training` still lacks them.
+FailureOr<std::vector<EntryArgument>>
+describeArguments(func::FuncOp func, const ModelDescription &model,
+                  TrainingDescription &training) {
+  std::vector<EntryArgument> args;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    using Kind = EntryArgument::Kind;
+    if (func.getArgAttr(i, "cnn.params")) {
+      args.push_back({Kind::Params});
+    } else if (func.getArgAttr(i, "cnn.seed")) {
+      args.push_back({Kind::Seed});
+    } else if (func.getArgAttr(i, "cnn.learning_rate")) {
+      args.push_back({Kind::LearningRate});
+    } else if (func.getArgAttr(i, "cnn.step")) {
+      args.push_back({Kind::Step});
+    } else if (auto state = func.getArgAttrOfType<StringAttr>(
+                   i, "cnn.optimizer_state")) {
+      auto &names = training.stateNames;
+      auto it = llvm::find(names, state.getValue().str());
+      if (it == names.end())
+        it = names.insert(names.end(), state.getValue().str());
+      args.push_back({Kind::State, static_cast<int32_t>(it - names.begin())});
+    } else if (auto name = func.getArgAttrOfType<StringAttr>(i, "cnn.input")) {
+      auto isNamed = [&](const TensorDescription &t) {
+        return t.name == name.getValue();
+      };
+      auto input = llvm::find_if(model.inputs, isNamed);
+      if (input != model.inputs.end()) {
+        args.push_back(
+            {Kind::Input, static_cast<int32_t>(input - model.inputs.begin())});
+        continue;
+      }
+      auto &targets = training.targets;
+      auto target = llvm::find_if(targets, isNamed);
+      if (target == targets.end()) {
+        FailureOr<TensorDescription> described = describeBatched(
+            func.getArgument(i).getType(), name.getValue(), func, "target");
+        if (failed(described))
+          return failure();
+        target = targets.insert(targets.end(), *described);
+      }
+      args.push_back(
+          {Kind::Target, static_cast<int32_t>(target - targets.begin())});
+    } else {
+      return func.emitError() << "argument " << i
+                              << " has no role the model record can describe";
+    }
+  }
+  return args;
+}
+
+} // namespace
+
+LogicalResult cnnc::describeTraining(ModuleOp module, ModelDescription &model) {
+  auto train = module->getAttrOfType<DictionaryAttr>("cnn.train");
+  auto step = module.lookupSymbol<func::FuncOp>(model.name + "_train_step");
+  auto evaluate = module.lookupSymbol<func::FuncOp>(model.name + "_evaluate");
+  if (!train || !step || !evaluate)
+    return success();
+
+  TrainingDescription training;
+  training.config = readConfig(train);
+  training.trainStepFunction = step.getName().str();
+  training.evaluateFunction = evaluate.getName().str();
+  FailureOr<std::vector<EntryArgument>> stepArgs =
+      describeArguments(step, model, training);
+  if (failed(stepArgs))
+    return failure();
+  FailureOr<std::vector<EntryArgument>> evaluateArgs =
+      describeArguments(evaluate, model, training);
+  if (failed(evaluateArgs))
+    return failure();
+  training.trainStepArgs = std::move(*stepArgs);
+  training.evaluateArgs = std::move(*evaluateArgs);
+  // The step returns (loss, prediction, params, states...).
+  if (step.getNumResults() < 3)
+    return step.emitError("a training step returns the loss, the prediction "
+                          "and the new parameters");
+  FailureOr<TensorDescription> prediction = describeBatched(
+      step.getResultTypes()[1], "prediction", step, "prediction");
+  if (failed(prediction))
+    return failure();
+  training.prediction = *prediction;
+  model.training = std::move(training);
+  return success();
+}
