@@ -1,0 +1,178 @@
+//===- AbiSupport.cpp - what ModelAbi.cpp and TrainAbi.cpp share ----------===//
+//
+// Error text, shape checks and result ownership for the functions of cnnc.h.
+// Everything a caller can get wrong is checked before generated code runs,
+// because generated code trusts its shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/model/AbiSupport.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace cnnc::abi {
+namespace {
+thread_local char lastError[1024];
+} // namespace
+
+cnnc_status fail(cnnc_status status, const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  int n = std::snprintf(lastError, sizeof lastError, "%s: ", record().name);
+  if (n < 0 || static_cast<size_t>(n) >= sizeof lastError)
+    n = 0;
+  std::vsnprintf(lastError + n, sizeof lastError - n, format, args);
+  va_end(args);
+  return status;
+}
+
+const char *lastErrorText() { return lastError; }
+
+const char *formatShape(const int64_t *shape, int32_t rank, char *out,
+                        size_t size) {
+  size_t used = static_cast<size_t>(std::snprintf(out, size, "["));
+  for (int32_t i = 0; i < rank && used < size; ++i)
+    used += static_cast<size_t>(
+        std::snprintf(out + used, size - used, "%s%lld", i ? ", " : "",
+                      static_cast<long long>(shape[i])));
+  if (used < size)
+    std::snprintf(out + used, size - used, "]");
+  return out;
+}
+
+const char *dtypeName(int32_t dtype) {
+  return dtype == CNNC_F32 ? "f32" : dtype == CNNC_I32 ? "i32" : "unknown";
+}
+
+int64_t elementCount(const cnnc_tensor_info &info) {
+  int64_t n = 1;
+  for (int32_t i = 0; i < info.rank; ++i)
+    n *= info.shape[i];
+  return n;
+}
+
+cnnc_status describe(const cnnc_tensor_info *table, int32_t count,
+                     const char *what, int32_t index, cnnc_tensor_info *info) {
+  if (!info)
+    return fail(CNNC_INVALID_ARGUMENT, "%s info: the info pointer is null",
+                what);
+  if (index < 0 || index >= count)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "%s index %d is out of range: the model has %d", what, index,
+                count);
+  *info = table[index];
+  return CNNC_OK;
+}
+
+cnnc_status checkTensor(const cnnc_tensor &t, const cnnc_tensor_info &info,
+                        const char *what, int64_t *batch) {
+  char want[256], got[256];
+  if (!t.data)
+    return fail(CNNC_INVALID_ARGUMENT, "%s '%s': the data pointer is null",
+                what, info.name);
+  if (t.dtype != info.dtype)
+    return fail(CNNC_SHAPE_MISMATCH, "%s '%s' is %s, got %s", what, info.name,
+                dtypeName(info.dtype), dtypeName(t.dtype));
+  if (t.rank != info.rank || !t.shape)
+    return fail(CNNC_SHAPE_MISMATCH,
+                "%s '%s' has rank %d %s (batch first), got rank %d", what,
+                info.name, info.rank,
+                formatShape(info.shape, info.rank, want, sizeof want),
+                t.shape ? t.rank : 0);
+  if (*batch == 0) {
+    if (t.shape[0] < 1)
+      return fail(CNNC_SHAPE_MISMATCH,
+                  "%s '%s': the batch size must be at least 1, got %lld", what,
+                  info.name, static_cast<long long>(t.shape[0]));
+    *batch = t.shape[0];
+  }
+  bool same = t.shape[0] == *batch;
+  for (int32_t i = 1; i < info.rank; ++i)
+    same = same && t.shape[i] == info.shape[i];
+  if (!same) {
+    int64_t expected[CNNC_MAX_RANK];
+    std::memcpy(expected, info.shape, sizeof expected);
+    expected[0] = *batch;
+    return fail(CNNC_SHAPE_MISMATCH, "%s '%s' must have shape %s, got %s", what,
+                info.name, formatShape(expected, info.rank, want, sizeof want),
+                formatShape(t.shape, t.rank, got, sizeof got));
+  }
+  return CNNC_OK;
+}
+
+cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,
+                             const void *data, int64_t count,
+                             const char *what) {
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: the model is null", what);
+  if (index < 0 || index >= record().num_params)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "%s: parameter index %d is out of range: the model has %d",
+                what, index, record().num_params);
+  const cnnc_param_record &param = record().params[index];
+  if (!data)
+    return fail(CNNC_INVALID_ARGUMENT, "%s '%s': the data pointer is null",
+                what, param.info.name);
+  int64_t n = elementCount(param.info);
+  if (count != n) {
+    char shape[256];
+    return fail(
+        CNNC_SHAPE_MISMATCH,
+        "%s '%s': the parameter has shape %s (%lld elements), got "
+        "%lld elements",
+        what, param.info.name,
+        formatShape(param.info.shape, param.info.rank, shape, sizeof shape),
+        static_cast<long long>(n), static_cast<long long>(count));
+  }
+  return CNNC_OK;
+}
+
+void describeContiguous(Descriptor &d, void *data, const int64_t *shape,
+                        int32_t rank) {
+  d.allocated = d.aligned = data;
+  d.offset = 0;
+  int64_t stride = 1;
+  for (int32_t i = rank - 1; i >= 0; --i) {
+    d.sizesAndStrides[i] = shape[i];
+    d.sizesAndStrides[rank + i] = stride;
+    stride *= shape[i];
+  }
+}
+
+int64_t tensorBytes(const cnnc_tensor &t) {
+  int64_t bytes = 4;
+  for (int32_t j = 0; j < t.rank; ++j)
+    bytes *= t.shape[j];
+  return bytes;
+}
+
+void ResultFreer::keep(const void *begin, int64_t bytes) {
+  // Callers bound their counts far below kMaxRegions; an overflow would
+  // only leak, never free a kept buffer, because release() then frees
+  // nothing.
+  if (numKept_ == kMaxRegions) {
+    numFreed_ = -1;
+    return;
+  }
+  keptBegin_[numKept_] = static_cast<const char *>(begin);
+  keptBytes_[numKept_++] = bytes;
+}
+
+void ResultFreer::release(const Descriptor &d) {
+  if (numFreed_ < 0 || numFreed_ == kMaxRegions || !d.allocated)
+    return;
+  auto *p = static_cast<const char *>(d.allocated);
+  for (int32_t k = 0; k < numKept_; ++k)
+    if (p >= keptBegin_[k] && p < keptBegin_[k] + keptBytes_[k])
+      return;
+  for (int32_t k = 0; k < numFreed_; ++k)
+    if (freed_[k] == d.allocated)
+      return;
+  std::free(d.allocated);
+  freed_[numFreed_++] = d.allocated;
+}
+
+} // namespace cnnc::abi

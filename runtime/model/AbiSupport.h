@@ -1,0 +1,115 @@
+//===- AbiSupport.h - what ModelAbi.cpp and TrainAbi.cpp share --*- C++ -*-===//
+//
+// The instance layout, error reporting, tensor checks and memref
+// descriptors of the functions of cnnc.h. Internal to libcnnc_model.a: the
+// names have hidden visibility, so nothing here leaves the .so, and there is
+// one `lastError` for both files. No exceptions, no C++ library allocation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_RUNTIME_MODEL_ABISUPPORT_H
+#define CNNC_RUNTIME_MODEL_ABISUPPORT_H
+
+#include "runtime/model/ModelRecord.h"
+
+#include <cstddef>
+#include <cstdint>
+
+/// A model instance. Every buffer is 64-byte aligned (generated code may use
+/// aligned vector loads) and zero after cnnc_create.
+struct cnnc_model {
+  float *params; // record.param_elements floats
+  /// record.num_states buffers of record.param_elements floats, each laid out
+  /// like `params`, starting every `stateStride` floats.
+  float *states;
+  int64_t stateStride;
+  int64_t step;          // optimizer steps taken
+  uint64_t trainingSeed; // dropout masks derive from it and the step
+};
+
+namespace cnnc::abi {
+
+inline const cnnc_model_record &record() { return cnnc_model_record_v2; }
+
+/// Optimizer state buffer `s` of `model`.
+inline float *stateBuffer(const cnnc_model *model, int32_t s) {
+  return model->states + s * model->stateStride;
+}
+
+/// Sets the thread's last error to "<model>: <format...>" and returns
+/// `status`.
+cnnc_status fail(cnnc_status status, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/// The last error of this thread.
+const char *lastErrorText();
+
+/// "[-1, 1, 28, 28]" into `out`.
+const char *formatShape(const int64_t *shape, int32_t rank, char *out,
+                        size_t size);
+
+const char *dtypeName(int32_t dtype);
+
+/// The number of elements of a parameter (no batch dimension).
+int64_t elementCount(const cnnc_tensor_info &info);
+
+/// Copies entry `index` of `table` to `info`, or fails naming `what`.
+cnnc_status describe(const cnnc_tensor_info *table, int32_t count,
+                     const char *what, int32_t index, cnnc_tensor_info *info);
+
+/// Checks one caller tensor against its description with the batch size
+/// `*batch` (or learns the batch when `*batch` is 0).
+cnnc_status checkTensor(const cnnc_tensor &t, const cnnc_tensor_info &info,
+                        const char *what, int64_t *batch);
+
+/// Checks a get/set of parameter `index` (or of its optimizer state) with
+/// `count` elements at `data`; `what` names the function for the message.
+cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,
+                             const void *data, int64_t count, const char *what);
+
+/// A strided memref descriptor as generated code reads and writes it:
+/// {allocated, aligned, offset, sizes[rank], strides[rank]}.
+struct Descriptor {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizesAndStrides[2 * CNNC_MAX_RANK];
+};
+
+constexpr size_t descriptorWords(int32_t rank) { return 3 + 2 * rank; }
+
+/// Describes `data` as a contiguous row-major `shape`.
+void describeContiguous(Descriptor &d, void *data, const int64_t *shape,
+                        int32_t rank);
+
+/// The first element a result descriptor points at.
+inline void *resultData(const Descriptor &d, size_t elementBytes) {
+  return static_cast<char *>(d.aligned) + d.offset * elementBytes;
+}
+
+/// The bytes of a caller's tensor (4 per element, both dtypes).
+int64_t tensorBytes(const cnnc_tensor &t);
+
+/// Frees the buffers generated code allocated for its results, and only
+/// those: a result may alias a buffer the caller or the instance owns
+/// (bufferization updates in place, `output image` returns an input), or
+/// another result.
+class ResultFreer {
+public:
+  /// A region no result inside of which is freed.
+  void keep(const void *begin, int64_t bytes);
+  /// Frees `d.allocated` unless it is kept or was freed already.
+  void release(const Descriptor &d);
+
+  static constexpr int32_t kMaxRegions = 160;
+
+private:
+  const char *keptBegin_[kMaxRegions];
+  int64_t keptBytes_[kMaxRegions];
+  void *freed_[kMaxRegions];
+  int32_t numKept_ = 0, numFreed_ = 0;
+};
+
+} // namespace cnnc::abi
+
+#endif // CNNC_RUNTIME_MODEL_ABISUPPORT_H
