@@ -25,6 +25,19 @@ struct cnnc::rt::ModelApi {
   decltype(&cnnc_get_param) getParam;
   decltype(&cnnc_set_param) setParam;
   decltype(&cnnc_infer) infer;
+  decltype(&cnnc_has_training) hasTraining;
+  decltype(&cnnc_training_config) trainingConfig;
+  decltype(&cnnc_num_targets) numTargets;
+  decltype(&cnnc_target_info) targetInfo;
+  decltype(&cnnc_num_optimizer_states) numOptimizerStates;
+  decltype(&cnnc_optimizer_state_name) optimizerStateName;
+  decltype(&cnnc_get_optimizer_state) getOptimizerState;
+  decltype(&cnnc_set_optimizer_state) setOptimizerState;
+  decltype(&cnnc_get_step) getStep;
+  decltype(&cnnc_set_step) setStep;
+  decltype(&cnnc_set_training_seed) setTrainingSeed;
+  decltype(&cnnc_train_step) trainStep;
+  decltype(&cnnc_evaluate) evaluate;
 };
 
 int64_t TensorInfo::numElements() const {
@@ -50,6 +63,46 @@ TensorInfo toInfo(const cnnc_tensor_info &info) {
                                              : info.rank;
   t.shape.assign(info.shape, info.shape + rank);
   return t;
+}
+
+TrainConfig toConfig(const cnnc_train_config &c) {
+  auto text = [](const char *s) { return std::string(s ? s : ""); };
+  TrainConfig t;
+  t.loss = text(c.loss);
+  t.optimizer = text(c.optimizer);
+  t.schedule = text(c.schedule);
+  t.init = text(c.init);
+  t.lr = c.lr;
+  t.momentum = c.momentum;
+  t.weightDecay = c.weight_decay;
+  t.beta1 = c.beta1;
+  t.beta2 = c.beta2;
+  t.eps = c.eps;
+  t.gamma = c.gamma;
+  t.etaMin = c.eta_min;
+  t.stepSize = c.step_size;
+  t.tMax = c.t_max;
+  t.batch = c.batch;
+  t.epochs = c.epochs;
+  t.seed = c.seed;
+  t.nesterov = c.nesterov != 0;
+  return t;
+}
+
+/// The ABI's view of `t`; the ABI does not write through inputs.
+cnnc_tensor toAbi(const Tensor &t) {
+  void *data = t.dtype == DType::F32
+                   ? static_cast<void *>(const_cast<float *>(t.f32.data()))
+                   : static_cast<void *>(const_cast<int32_t *>(t.i32.data()));
+  return {data, t.dtype == DType::F32 ? CNNC_F32 : CNNC_I32,
+          static_cast<int32_t>(t.shape.size()), t.shape.data()};
+}
+
+std::vector<cnnc_tensor> toAbi(const std::vector<const Tensor *> &tensors) {
+  std::vector<cnnc_tensor> out;
+  for (const Tensor *t : tensors)
+    out.push_back(toAbi(*t));
+  return out;
 }
 
 } // namespace
@@ -80,20 +133,34 @@ ModelLibrary::open(const std::string &path) {
                  std::to_string(version) + ", this runtime reads version " +
                  std::to_string(CNNC_ABI_VERSION) +
                  "; recompile it with this cnnc"};
-  bool ok = resolve(handle, "cnnc_model_name", api.modelName) &&
-            resolve(handle, "cnnc_last_error", api.lastError) &&
-            resolve(handle, "cnnc_num_inputs", api.numInputs) &&
-            resolve(handle, "cnnc_num_outputs", api.numOutputs) &&
-            resolve(handle, "cnnc_num_params", api.numParams) &&
-            resolve(handle, "cnnc_input_info", api.inputInfo) &&
-            resolve(handle, "cnnc_output_info", api.outputInfo) &&
-            resolve(handle, "cnnc_param_info", api.paramInfo) &&
-            resolve(handle, "cnnc_create", api.create) &&
-            resolve(handle, "cnnc_destroy", api.destroy) &&
-            resolve(handle, "cnnc_init_params", api.initParams) &&
-            resolve(handle, "cnnc_get_param", api.getParam) &&
-            resolve(handle, "cnnc_set_param", api.setParam) &&
-            resolve(handle, "cnnc_infer", api.infer);
+  bool ok =
+      resolve(handle, "cnnc_model_name", api.modelName) &&
+      resolve(handle, "cnnc_last_error", api.lastError) &&
+      resolve(handle, "cnnc_num_inputs", api.numInputs) &&
+      resolve(handle, "cnnc_num_outputs", api.numOutputs) &&
+      resolve(handle, "cnnc_num_params", api.numParams) &&
+      resolve(handle, "cnnc_input_info", api.inputInfo) &&
+      resolve(handle, "cnnc_output_info", api.outputInfo) &&
+      resolve(handle, "cnnc_param_info", api.paramInfo) &&
+      resolve(handle, "cnnc_create", api.create) &&
+      resolve(handle, "cnnc_destroy", api.destroy) &&
+      resolve(handle, "cnnc_init_params", api.initParams) &&
+      resolve(handle, "cnnc_get_param", api.getParam) &&
+      resolve(handle, "cnnc_set_param", api.setParam) &&
+      resolve(handle, "cnnc_infer", api.infer) &&
+      resolve(handle, "cnnc_has_training", api.hasTraining) &&
+      resolve(handle, "cnnc_training_config", api.trainingConfig) &&
+      resolve(handle, "cnnc_num_targets", api.numTargets) &&
+      resolve(handle, "cnnc_target_info", api.targetInfo) &&
+      resolve(handle, "cnnc_num_optimizer_states", api.numOptimizerStates) &&
+      resolve(handle, "cnnc_optimizer_state_name", api.optimizerStateName) &&
+      resolve(handle, "cnnc_get_optimizer_state", api.getOptimizerState) &&
+      resolve(handle, "cnnc_set_optimizer_state", api.setOptimizerState) &&
+      resolve(handle, "cnnc_get_step", api.getStep) &&
+      resolve(handle, "cnnc_set_step", api.setStep) &&
+      resolve(handle, "cnnc_set_training_seed", api.setTrainingSeed) &&
+      resolve(handle, "cnnc_train_step", api.trainStep) &&
+      resolve(handle, "cnnc_evaluate", api.evaluate);
   if (!ok) {
     const char *why = dlerror();
     return Error{path + ": the model lacks functions of cnnc ABI version " +
@@ -125,6 +192,26 @@ ModelLibrary::open(const std::string &path) {
           readTable(api.numParams(), api.paramInfo, "parameter", lib->params_);
       !s)
     return s.error();
+
+  lib->hasTraining_ = api.hasTraining() != 0;
+  if (lib->hasTraining_) {
+    const cnnc_train_config *config = api.trainingConfig();
+    if (!config)
+      return Error{path + ": the model has a training step but no training "
+                          "configuration; recompile it with this cnnc"};
+    lib->trainConfig_ = toConfig(*config);
+    if (Status s = readTable(api.numTargets(), api.targetInfo, "target",
+                             lib->targets_);
+        !s)
+      return s.error();
+    for (int32_t i = 0; i < api.numOptimizerStates(); ++i) {
+      const char *name = api.optimizerStateName(i);
+      if (!name)
+        return Error{path + ": cannot name optimizer state " +
+                     std::to_string(i) + ": " + api.lastError()};
+      lib->optimizerStates_.push_back(name);
+    }
+  }
   return lib;
 }
 
@@ -138,6 +225,13 @@ int ModelLibrary::findParam(const std::string &name) const {
     if (params_[i].name == name)
       return static_cast<int>(i);
   return -1;
+}
+
+int64_t ModelLibrary::numClasses() const {
+  if (trainConfig_.loss != "cross_entropy" || outputs_.size() != 1 ||
+      outputs_[0].shape.size() != 2)
+    return 0;
+  return outputs_[0].shape[1];
 }
 
 Error ModelLibrary::lastError(const std::string &what) const {
@@ -193,14 +287,7 @@ ModelInstance::infer(const std::vector<const Tensor *> &inputs) {
     return Error{lib.path_ + ": the model takes " +
                  std::to_string(lib.inputs_.size()) + " input(s), got " +
                  std::to_string(inputs.size())};
-  std::vector<cnnc_tensor> in;
-  for (const Tensor *t : inputs) {
-    void *data = t->dtype == DType::F32
-                     ? static_cast<void *>(const_cast<float *>(t->f32.data()))
-                     : const_cast<int32_t *>(t->i32.data());
-    in.push_back({data, t->dtype == DType::F32 ? CNNC_F32 : CNNC_I32,
-                  static_cast<int32_t>(t->shape.size()), t->shape.data()});
-  }
+  std::vector<cnnc_tensor> in = toAbi(inputs);
   int64_t batch =
       inputs.empty() || inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
   std::vector<Tensor> results;
@@ -213,12 +300,97 @@ ModelInstance::infer(const std::vector<const Tensor *> &inputs) {
                                                : Tensor::zerosI32(shape));
   }
   for (Tensor &t : results)
-    out.push_back({t.dtype == DType::F32 ? static_cast<void *>(t.f32.data())
-                                         : static_cast<void *>(t.i32.data()),
-                   t.dtype == DType::F32 ? CNNC_F32 : CNNC_I32,
-                   static_cast<int32_t>(t.shape.size()), t.shape.data()});
+    out.push_back(toAbi(t));
   if (lib.api_->infer(model_, in.data(), static_cast<int32_t>(in.size()),
                       out.data(), static_cast<int32_t>(out.size())) != CNNC_OK)
     return Error{lib.path_ + ": inference failed: " + lib.api_->lastError()};
   return results;
+}
+
+namespace {
+
+/// The ABI's result as the runtime's; an error naming what failed.
+Result<StepResult> stepResult(const ModelLibrary &lib, cnnc_status status,
+                              const cnnc_step_result &r, const char *what,
+                              const std::string &abiError) {
+  if (status != CNNC_OK)
+    return Error{lib.path() + ": " + what + " failed: " + abiError};
+  StepResult out;
+  out.loss = r.loss;
+  out.correct = r.correct;
+  out.count = r.count;
+  return out;
+}
+
+} // namespace
+
+Result<StepResult>
+ModelInstance::trainStep(const std::vector<const Tensor *> &inputs,
+                         const std::vector<const Tensor *> &targets, float lr) {
+  const ModelLibrary &lib = *library_;
+  std::vector<cnnc_tensor> in = toAbi(inputs), tg = toAbi(targets);
+  cnnc_step_result r{};
+  cnnc_status status =
+      lib.api_->trainStep(model_, in.data(), static_cast<int32_t>(in.size()),
+                          tg.data(), static_cast<int32_t>(tg.size()), lr, &r);
+  return stepResult(lib, status, r, "the training step",
+                    status ? lib.api_->lastError() : "");
+}
+
+Result<StepResult>
+ModelInstance::evaluate(const std::vector<const Tensor *> &inputs,
+                        const std::vector<const Tensor *> &targets) {
+  const ModelLibrary &lib = *library_;
+  std::vector<cnnc_tensor> in = toAbi(inputs), tg = toAbi(targets);
+  cnnc_step_result r{};
+  cnnc_status status =
+      lib.api_->evaluate(model_, in.data(), static_cast<int32_t>(in.size()),
+                         tg.data(), static_cast<int32_t>(tg.size()), &r);
+  return stepResult(lib, status, r, "evaluation",
+                    status ? lib.api_->lastError() : "");
+}
+
+Result<Tensor> ModelInstance::getOptimizerState(int state, int param) const {
+  const ModelLibrary &lib = *library_;
+  if (param < 0 || param >= static_cast<int>(lib.params_.size()))
+    return Error{lib.path_ + ": no parameter " + std::to_string(param)};
+  Tensor t = Tensor::zerosF32(lib.params_[param].shape);
+  if (lib.api_->getOptimizerState(model_, state, param, t.f32.data(),
+                                  static_cast<int64_t>(t.f32.size())) !=
+      CNNC_OK)
+    return lib.lastError("cannot read the optimizer state of '" +
+                         lib.params_[param].name + "'");
+  return t;
+}
+
+Status ModelInstance::setOptimizerState(int state, int param,
+                                        const Tensor &value) {
+  const ModelLibrary &lib = *library_;
+  if (param < 0 || param >= static_cast<int>(lib.params_.size()))
+    return Error{lib.path_ + ": no parameter " + std::to_string(param)};
+  const TensorInfo &info = lib.params_[param];
+  if (value.dtype != DType::F32 || value.shape != info.shape)
+    return Error{lib.path_ + ": the optimizer state of '" + info.name +
+                 "' is f32 " + formatShape(info.shape) + ", got " +
+                 dtypeName(value.dtype) + " " + formatShape(value.shape)};
+  if (lib.api_->setOptimizerState(model_, state, param, value.f32.data(),
+                                  static_cast<int64_t>(value.f32.size())) !=
+      CNNC_OK)
+    return lib.lastError("cannot set the optimizer state of '" + info.name +
+                         "'");
+  return Status::ok();
+}
+
+int64_t ModelInstance::step() const { return library_->api_->getStep(model_); }
+
+Status ModelInstance::setStep(int64_t step) {
+  if (library_->api_->setStep(model_, step) != CNNC_OK)
+    return library_->lastError("cannot set the step");
+  return Status::ok();
+}
+
+Status ModelInstance::setTrainingSeed(uint64_t seed) {
+  if (library_->api_->setTrainingSeed(model_, seed) != CNNC_OK)
+    return library_->lastError("cannot set the training seed");
+  return Status::ok();
 }

@@ -30,6 +30,30 @@ struct TensorInfo {
   int64_t numElements() const; // of a parameter (no batch dimension)
 };
 
+/// The model's `train` section (cnnc_train_config): the defaults a training
+/// run starts from.
+struct TrainConfig {
+  std::string loss;      // "cross_entropy" or "mse"
+  std::string optimizer; // "sgd" or "adam"
+  std::string schedule;  // "constant", "step" or "cosine"
+  std::string init;      // "default", "lecun", "xavier" or "kaiming"
+  double lr = 0, momentum = 0, weightDecay = 0;
+  double beta1 = 0, beta2 = 0, eps = 0; // adam
+  double gamma = 0;                     // step: the factor every stepSize
+  double etaMin = 0;                    // cosine: the floor
+  int64_t stepSize = 0, tMax = 0;       // epochs
+  int64_t batch = 0, epochs = 0;
+  uint64_t seed = 0;
+  bool nesterov = false;
+};
+
+/// The outcome of a training step or an evaluation on one batch.
+struct StepResult {
+  float loss = 0;       // the batch's mean loss (before the update)
+  int64_t correct = -1; // argmax == label; -1 when the loss has no labels
+  int64_t count = 0;    // the batch size
+};
+
 class ModelInstance;
 struct ModelApi; // the resolved functions of cnnc.h
 
@@ -48,6 +72,21 @@ public:
   /// The index of the parameter called `name`, or -1.
   int findParam(const std::string &name) const;
 
+  /// Whether the model was compiled with a `train` section; the training
+  /// functions below and on ModelInstance fail without one.
+  bool hasTraining() const { return hasTraining_; }
+  const TrainConfig &trainConfig() const { return trainConfig_; }
+  /// The loss's inputs besides the model's (labels i32 [-1] for
+  /// cross_entropy), batch first.
+  const std::vector<TensorInfo> &targets() const { return targets_; }
+  /// The optimizer's per-parameter state names ("exp_avg", "exp_avg_sq").
+  const std::vector<std::string> &optimizerStates() const {
+    return optimizerStates_;
+  }
+  /// The classes a cross_entropy model's labels range over, when it has one
+  /// output of shape [-1, classes] (what its loss scores); 0 when unknown.
+  int64_t numClasses() const;
+
   /// A new instance with zero parameters.
   Result<std::unique_ptr<ModelInstance>> createInstance();
 
@@ -60,6 +99,10 @@ private:
   void *handle_ = nullptr;
   std::unique_ptr<ModelApi> api_;
   std::vector<TensorInfo> inputs_, outputs_, params_;
+  bool hasTraining_ = false;
+  TrainConfig trainConfig_;
+  std::vector<TensorInfo> targets_;
+  std::vector<std::string> optimizerStates_;
 };
 
 /// One model instance: parameters and working memory. Keeps its library
@@ -77,6 +120,27 @@ public:
   /// Runs inference: one tensor per input, in the order of inputs(), all
   /// with the same batch size; returns one tensor per output.
   Result<std::vector<Tensor>> infer(const std::vector<const Tensor *> &inputs);
+
+  /// One optimizer step at learning rate `lr`: inputs as for infer(),
+  /// targets in the order of targets() with the same batch size. On error
+  /// (a wrong shape, a label out of range) nothing is updated.
+  Result<StepResult> trainStep(const std::vector<const Tensor *> &inputs,
+                               const std::vector<const Tensor *> &targets,
+                               float lr);
+  /// The loss and the number correct on a batch, without an update.
+  Result<StepResult> evaluate(const std::vector<const Tensor *> &inputs,
+                              const std::vector<const Tensor *> &targets);
+
+  /// Optimizer state `state` of parameter `param`, of the parameter's shape.
+  Result<Tensor> getOptimizerState(int state, int param) const;
+  Status setOptimizerState(int state, int param, const Tensor &value);
+
+  /// The optimizer steps taken; the next step is step() + 1. -1 without
+  /// training.
+  int64_t step() const;
+  Status setStep(int64_t step);
+  /// The seed dropout masks derive from (with the step number).
+  Status setTrainingSeed(uint64_t seed);
 
 private:
   friend class ModelLibrary;
