@@ -9,7 +9,7 @@ packages=(
   # LLVM/MLIR 19 (libraries, mlir-tblgen, lit/FileCheck/not)
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   # libraries
-  libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libzstd-dev libpng-dev nlohmann-json3-dev
+  libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libzstd-dev libpng-dev libjpeg62-turbo-dev nlohmann-json3-dev
   # formatting check
   clang-format
 )
