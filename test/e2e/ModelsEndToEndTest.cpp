@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "E2ETestUtil.h"
+#include "ModelSource.h"
 
 #include "compiler/codegen/ModelDescription.h"
 #include "compiler/frontend/Diagnostics.h"
@@ -47,39 +48,6 @@ struct ModelCase {
 std::ostream &operator<<(std::ostream &os, const ModelCase &c) {
   return os << c.file << " batch " << c.batch << " " << c.cnncArgs;
 }
-
-/// The model's forward function evaluated by the reference interpreter.
-class Reference {
-public:
-  explicit Reference(const std::string &path) {
-    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-    if (!buffer) {
-      messages = "cannot read " + path;
-      return;
-    }
-    sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-    llvm::raw_string_ostream os(messages);
-    Diagnostics diags(sourceMgr, os);
-    std::optional<ast::Model> syntax = parseModel(sourceMgr, diags);
-    if (!syntax)
-      return;
-    checked = analyze(*syntax, diags);
-    if (checked)
-      module = generateIR(*checked, context, diags);
-  }
-
-  mlir::func::FuncOp forward() {
-    return module ? findForwardFunction(*module) : mlir::func::FuncOp();
-  }
-
-  std::string messages;
-
-private:
-  llvm::SourceMgr sourceMgr;
-  std::unique_ptr<CheckedModel> checked;
-  mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-};
 
 HostTensor toHost(const Tensor &t) {
   HostTensor h;
@@ -129,7 +97,7 @@ TEST_P(ModelsEndToEnd, MatchesReferenceInterpreter) {
   Result<std::vector<Tensor>> outputs = (*instance)->infer({&input});
   ASSERT_TRUE(outputs) << outputs.error().message;
 
-  Reference reference(source);
+  ModelSource reference(source);
   mlir::func::FuncOp forward = reference.forward();
   ASSERT_TRUE(forward) << reference.messages;
   std::vector<HostTensor> args;
