@@ -24,6 +24,7 @@ tools = [
     ToolSubst("cnnc-opt", unresolved="fatal"),
     ToolSubst("cnnc", unresolved="fatal"),
     ToolSubst("cnnc-run", unresolved="fatal"),
+    ToolSubst("cnnc-train", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])
 
