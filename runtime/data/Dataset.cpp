@@ -58,7 +58,7 @@ const char *dataFormatName(DataFormat format) {
 
 Normalization defaultNormalization(DataFormat format) {
   if (format == DataFormat::Mnist)
-    return {{0.1307f}, {0.3081f}};
+    return {{0.0f}, {1.0f}};
   return {{0.5f}, {0.5f}};
 }
 

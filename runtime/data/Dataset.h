@@ -93,10 +93,11 @@ struct Normalization {
   std::vector<float> mean, std;
 };
 
-/// The normalisation the usual recipes use for `format`: MNIST's own
-/// statistics (0.1307, 0.3081) as torchvision's examples have them for
-/// MNIST-format sets, (0.5, 0.5) per channel for CIFAR-10 and image folders
-/// as the reference CIFAR-10 LeNet script does.
+/// The normalisation the reference recipes use for `format`: none for
+/// MNIST-format sets (pixels in [0, 1], `ToTensor()` only, as every
+/// reference LeNet-5 script and cnnc-run feed them), (0.5, 0.5) per channel
+/// for CIFAR-10 and image folders as the reference CIFAR-10 LeNet script
+/// does.
 Normalization defaultNormalization(DataFormat format);
 
 /// An error unless `n` has 1 or `channels` means and as many positive,

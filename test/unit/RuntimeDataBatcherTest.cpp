@@ -129,11 +129,11 @@ TEST(Batcher, NormalisesPerChannel) {
   EXPECT_NEAR(images[3], 1.5f, 1e-6); // (0.4 - 0.1) / 0.2
   EXPECT_NEAR(images[4], 0.25f, 1e-6);
   EXPECT_EQ(label, 1);
-  // MNIST's statistics, one value for every channel.
+  // MNIST's recipe: pixels in [0, 1], one value for every channel.
   o.normalization = defaultNormalization(DataFormat::Mnist);
   ASSERT_EQ(makeBatcher(d, o).batch(0, images.data(), &label), 1u);
-  EXPECT_NEAR(images[0], -0.1307f / 0.3081f, 1e-6);
-  EXPECT_NEAR(images[1], (1 - 0.1307f) / 0.3081f, 1e-6);
+  EXPECT_NEAR(images[0], 0.0f, 1e-6);
+  EXPECT_NEAR(images[1], 1.0f, 1e-6);
 }
 
 TEST(Batcher, FitsStoredImagesToTheModel) {

@@ -56,9 +56,9 @@ TEST_F(MnistTest, ReadsPlainAndGzippedSplits) {
   ASSERT_TRUE(r->test);
   EXPECT_EQ(r->test->labels, (std::vector<int32_t>{9, 2, 6}));
   EXPECT_EQ(r->test->image(2)[5], idxPixel(2, 5));
-  // torchvision's MNIST statistics, no augmentation.
-  EXPECT_EQ(r->normalization.mean, std::vector<float>{0.1307f});
-  EXPECT_EQ(r->normalization.std, std::vector<float>{0.3081f});
+  // The reference recipes' pixels in [0, 1], no augmentation.
+  EXPECT_EQ(r->normalization.mean, std::vector<float>{0.0f});
+  EXPECT_EQ(r->normalization.std, std::vector<float>{1.0f});
   EXPECT_FALSE(r->augmentByDefault);
 }
 
