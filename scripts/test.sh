@@ -14,6 +14,10 @@ build_dir=build
 
 scripts/setup.sh || exit 1
 scripts/build.sh "$@" || exit 1
+# MNIST for the accuracy test (a download at set-up, never at run time);
+# with CNNC_REQUIRE_DATA the test fails rather than skips without it.
+scripts/fetch-data.sh mnist || exit 1
+export CNNC_REQUIRE_DATA=1
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
