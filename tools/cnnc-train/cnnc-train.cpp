@@ -307,6 +307,7 @@ int main(int argc, char **argv) {
   if (o.resume.empty())
     settings.augment = splits->augmentByDefault && !o.noAugment;
   Dataset &train = splits->train;
+  std::string described = describeSplits(*splits, o.data);
   if (settings.limit > 0 &&
       static_cast<size_t>(settings.limit) < train.size()) {
     train.labels.resize(static_cast<size_t>(settings.limit));
@@ -324,17 +325,15 @@ int main(int argc, char **argv) {
 
   if (!o.quiet) {
     std::printf(
-        "model %s (%s): %s, %s lr %g %s, batch %lld, %lld epochs, "
+        "model %s (%s): %s, %s lr %g %s, batch %lld, %lld epoch%s, "
         "seed %llu\n",
         lib.name().c_str(), o.model.c_str(), config.loss.c_str(),
         config.optimizer.c_str(), settings.lr, describe(*schedule).c_str(),
         static_cast<long long>(settings.batch), static_cast<long long>(epochs),
-        static_cast<unsigned long long>(settings.seed));
-    std::printf("%s%s%s\n", describeSplits(*splits, o.data).c_str(),
-                settings.limit > 0 ? ", limited to the first " : "",
-                settings.limit > 0
-                    ? (std::to_string(train.size()) + " training").c_str()
-                    : "");
+        epochs == 1 ? "" : "s", static_cast<unsigned long long>(settings.seed));
+    if (settings.limit > 0)
+      described += "; training on the first " + std::to_string(train.size());
+    std::printf("%s\n", described.c_str());
     if (!o.resume.empty())
       std::printf("resuming %s at epoch %lld, batch %lld (step %lld)\n",
                   o.resume.c_str(), static_cast<long long>(start.epoch + 1),
