@@ -145,8 +145,8 @@ typedef struct cnnc_train_config {
   const char *schedule;  /* "constant", "step" or "cosine" */
   const char *init;      /* "default", "lecun", "xavier" or "kaiming" */
   double lr;
-  double momentum;     /* sgd */
-  double weight_decay; /* L2, added to the gradient as PyTorch does */
+  double momentum;          /* sgd */
+  double weight_decay;      /* L2, added to the gradient as PyTorch does */
   double beta1, beta2, eps; /* adam */
   double gamma;             /* step: the factor every step_size epochs */
   double eta_min;           /* cosine: the floor */
@@ -161,10 +161,10 @@ typedef struct cnnc_train_config {
 
 /* The outcome of a training step or an evaluation. */
 typedef struct cnnc_step_result {
-  float loss;       /* the mean loss over the batch, before the update */
+  float loss; /* the mean loss over the batch, before the update */
   int32_t reserved;
-  int64_t correct;  /* argmax of the prediction == label; -1 for mse */
-  int64_t count;    /* the batch size */
+  int64_t correct; /* argmax of the prediction == label; -1 for mse */
+  int64_t count;   /* the batch size */
 } cnnc_step_result;
 
 /* 1 when the library holds a training step, 0 when it was compiled from a
@@ -215,12 +215,9 @@ CNNC_EXPORT cnnc_status cnnc_train_step(cnnc_model *model,
                                         cnnc_step_result *result);
 
 /* The loss and the number correct on a batch, dropout off, no update. */
-CNNC_EXPORT cnnc_status cnnc_evaluate(cnnc_model *model,
-                                      const cnnc_tensor *inputs,
-                                      int32_t num_inputs,
-                                      const cnnc_tensor *targets,
-                                      int32_t num_targets,
-                                      cnnc_step_result *result);
+CNNC_EXPORT cnnc_status cnnc_evaluate(
+    cnnc_model *model, const cnnc_tensor *inputs, int32_t num_inputs,
+    const cnnc_tensor *targets, int32_t num_targets, cnnc_step_result *result);
 
 #ifdef __cplusplus
 } /* extern "C" */

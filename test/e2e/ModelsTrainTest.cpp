@@ -1,0 +1,94 @@
+//===- ModelsTrainTest.cpp - every shipped model learns ------------------===//
+//
+// For each model in models/: compile it with the real cnnc, initialise it
+// from a seed and take a few training steps on one fixed random batch with
+// the model's own optimizer and learning rate. Fitting one batch is the
+// simplest thing a working training step does, so the loss must end lower
+// than it started (AlexNet: one image, 2 steps, its SGD with momentum; the
+// LeNets: batch 8, 8 steps). The accuracy of real training is checked by
+// MnistAccuracyTest.cpp and the gradients by GradientCheckTest.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "E2ETestUtil.h"
+
+#include "runtime/loader/ModelLibrary.h"
+
+#include <random>
+
+using cnnc::rt::ModelLibrary;
+using cnnc::rt::StepResult;
+using cnnc::rt::Tensor;
+
+namespace {
+
+struct TrainCase {
+  const char *file;
+  int64_t batch;
+  int steps;
+};
+
+std::ostream &operator<<(std::ostream &os, const TrainCase &c) {
+  return os << c.file;
+}
+
+class ModelsTrain : public ::testing::TestWithParam<TrainCase> {};
+
+TEST_P(ModelsTrain, LossFallsOnARepeatedBatch) {
+  const TrainCase &c = GetParam();
+  std::string so = cnnc::test::compileModel(std::string(CNNC_SOURCE_DIR) +
+                                            "/models/" + c.file);
+  ASSERT_FALSE(so.empty());
+  auto lib = ModelLibrary::open(so);
+  ASSERT_TRUE(lib) << lib.error().message;
+  ASSERT_TRUE((*lib)->hasTraining());
+  auto instance = (*lib)->createInstance();
+  ASSERT_TRUE(instance) << instance.error().message;
+  ASSERT_TRUE((*instance)->initParams(3));
+  ASSERT_TRUE((*instance)->setTrainingSeed(3));
+
+  std::mt19937 rng(11);
+  std::vector<int64_t> shape = (*lib)->inputs()[0].shape;
+  shape[0] = c.batch;
+  Tensor images = Tensor::zerosF32(shape);
+  std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
+  for (float &v : images.f32)
+    v = pixel(rng);
+  int64_t classes = (*lib)->outputs()[0].shape[1];
+  Tensor labels = Tensor::zerosI32({c.batch});
+  for (int32_t &label : labels.i32)
+    label = static_cast<int32_t>(rng() % classes);
+
+  float lr = static_cast<float>((*lib)->trainConfig().lr);
+  std::vector<float> losses;
+  for (int step = 0; step < c.steps; ++step) {
+    auto result = (*instance)->trainStep({&images}, {&labels}, lr);
+    ASSERT_TRUE(result) << result.error().message;
+    ASSERT_TRUE(std::isfinite(result->loss)) << "step " << step;
+    losses.push_back(result->loss);
+  }
+  auto after = (*instance)->evaluate({&images}, {&labels});
+  ASSERT_TRUE(after) << after.error().message;
+  std::string trace;
+  for (float loss : losses)
+    trace += std::to_string(loss) + " ";
+  EXPECT_LT(after->loss, losses.front()) << "losses: " << trace;
+  EXPECT_EQ((*instance)->step(), c.steps);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelsTrain,
+                         ::testing::Values(TrainCase{"lenet5.mdl", 8, 8},
+                                           TrainCase{"lenet5-1998.mdl", 8, 8},
+                                           TrainCase{"lenet5-modern.mdl", 8, 8},
+                                           TrainCase{"cifar10-lenet.mdl", 8, 8},
+                                           TrainCase{"alexnet.mdl", 1, 2}),
+                         [](const ::testing::TestParamInfo<TrainCase> &info) {
+                           std::string name = info.param.file;
+                           name = name.substr(0, name.find('.'));
+                           for (char &ch : name)
+                             if (ch == '-')
+                               ch = '_';
+                           return name;
+                         });
+
+} // namespace
