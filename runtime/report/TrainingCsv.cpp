@@ -20,6 +20,9 @@
 namespace cnnc::rt {
 namespace {
 
+/// The columns of kTrainingCsvHeader.
+constexpr size_t kFields = 9;
+
 std::string formatNumber(double v) {
   if (std::isnan(v))
     return "";
@@ -80,15 +83,17 @@ Result<ParsedLog> parseLog(const std::string &path, const std::string &text) {
       continue;
     std::vector<std::string> f = splitFields(line);
     std::string where = path + ":" + std::to_string(lineNo) + ": ";
-    if (f.size() != 7)
+    if (f.size() != kFields)
       return Error{where + "has " + std::to_string(f.size()) +
-                   " fields, a training log row has 7."};
+                   " fields, a training log row has " +
+                   std::to_string(kFields) + "."};
     EpochRecord r;
     double epoch = NAN;
-    double *values[] = {&epoch,     &r.trainLoss,   &r.trainAccuracy,
-                        &r.valLoss, &r.valAccuracy, &r.learningRate,
-                        &r.seconds};
-    for (size_t i = 0; i < 7; ++i)
+    double *values[kFields] = {
+        &epoch,          &r.trainLoss,    &r.trainAccuracy,
+        &r.valLoss,      &r.valAccuracy,  &r.testLoss,
+        &r.testAccuracy, &r.learningRate, &r.seconds};
+    for (size_t i = 0; i < kFields; ++i)
       if (!parseNumber(f[i], *values[i]))
         return Error{where + "field " + std::to_string(i + 1) + " (\"" + f[i] +
                      "\") is not a number."};
@@ -114,7 +119,8 @@ std::string errnoText(int err) {
 std::string formatCsvRow(const EpochRecord &r) {
   return std::to_string(r.epoch) + "," + formatNumber(r.trainLoss) + "," +
          formatNumber(r.trainAccuracy) + "," + formatNumber(r.valLoss) + "," +
-         formatNumber(r.valAccuracy) + "," + formatNumber(r.learningRate) +
+         formatNumber(r.valAccuracy) + "," + formatNumber(r.testLoss) + "," +
+         formatNumber(r.testAccuracy) + "," + formatNumber(r.learningRate) +
          "," + formatNumber(r.seconds);
 }
 

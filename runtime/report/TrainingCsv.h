@@ -21,18 +21,19 @@ namespace cnnc::rt {
 
 /// The CSV's first line.
 constexpr const char *kTrainingCsvHeader =
-    "epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,"
-    "seconds";
+    "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,"
+    "test_accuracy,learning_rate,seconds";
 
 /// One epoch's row; NaN stands for "not measured".
 struct EpochRecord {
   int64_t epoch = 0; // counted from 1
   double trainLoss = NAN, trainAccuracy = NAN;
   double valLoss = NAN, valAccuracy = NAN;
+  double testLoss = NAN, testAccuracy = NAN; // the data set's test split
   double learningRate = NAN, seconds = NAN;
 };
 
-/// The row's text without the newline: "3,0.0412,0.9871,,,0.01,12.5".
+/// The row's text without the newline: "3,0.0412,0.9871,,,,,0.01,12.5".
 std::string formatCsvRow(const EpochRecord &r);
 
 /// The rows of a log written by TrainingCsv; errors name the file and line.

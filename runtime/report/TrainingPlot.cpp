@@ -19,7 +19,8 @@ namespace {
 
 constexpr double kWidth = 960, kHeight = 420, kPanelWidth = kWidth / 2;
 constexpr double kLeft = 70, kRight = 20, kTop = 60, kBottom = 55;
-constexpr const char *kTrainColour = "#1f77b4", *kValColour = "#d62728";
+constexpr const char *kTrainColour = "#1f77b4", *kValColour = "#d62728",
+                     *kTestColour = "#2ca02c";
 
 std::string num(double v, int decimals = 1) {
   char buf[64];
@@ -241,13 +242,17 @@ std::string trainingPlotSvg(const std::vector<EpochRecord> &records,
             {{"training", "train", kTrainColour,
               [](const EpochRecord &r) { return r.trainLoss; }},
              {"validation", "validation", kValColour,
-              [](const EpochRecord &r) { return r.valLoss; }}},
+              [](const EpochRecord &r) { return r.valLoss; }},
+             {"test", "test", kTestColour,
+              [](const EpochRecord &r) { return r.testLoss; }}},
             true);
   drawPanel(svg, kPanelWidth, "Accuracy", "accuracy (%)", sorted,
             {{"training", "train", kTrainColour,
               [](const EpochRecord &r) { return 100 * r.trainAccuracy; }},
              {"validation", "validation", kValColour,
-              [](const EpochRecord &r) { return 100 * r.valAccuracy; }}},
+              [](const EpochRecord &r) { return 100 * r.valAccuracy; }},
+             {"test", "test", kTestColour,
+              [](const EpochRecord &r) { return 100 * r.testAccuracy; }}},
             false);
   svg += "</svg>\n";
   return svg;

@@ -23,13 +23,16 @@ using ::testing::HasSubstr;
 
 namespace {
 
-EpochRecord row(int64_t epoch, double loss, double valLoss = NAN) {
+EpochRecord row(int64_t epoch, double loss, double valLoss = NAN,
+                double testLoss = NAN) {
   EpochRecord r;
   r.epoch = epoch;
   r.trainLoss = loss;
   r.trainAccuracy = 1 - loss / 4;
   r.valLoss = valLoss;
   r.valAccuracy = std::isnan(valLoss) ? NAN : 1 - valLoss / 4;
+  r.testLoss = testLoss;
+  r.testAccuracy = std::isnan(testLoss) ? NAN : 1 - testLoss / 2;
   r.learningRate = 0.01;
   r.seconds = 12.5;
   return r;
@@ -43,34 +46,35 @@ TEST_F(TrainingCsvTest, WritesOneFlushedLinePerEpoch) {
   Result<TrainingCsv> csv = TrainingCsv::create(path("log.csv"));
   ASSERT_TRUE(csv) << csv.error().message;
   EXPECT_EQ(readBytes(path("log.csv")), kHeader);
-  ASSERT_TRUE(csv->append(row(1, 0.5, 0.25)));
+  ASSERT_TRUE(csv->append(row(1, 0.5, 0.25, 0.5)));
   // On disk before the object is closed.
   EXPECT_EQ(readBytes(path("log.csv")),
-            kHeader + "1,0.5,0.875,0.25,0.9375,0.01,12.5\n");
+            kHeader + "1,0.5,0.875,0.25,0.9375,0.5,0.75,0.01,12.5\n");
   ASSERT_TRUE(csv->append(row(2, 0.125)));
   EXPECT_EQ(readBytes(path("log.csv")),
-            kHeader + "1,0.5,0.875,0.25,0.9375,0.01,12.5\n" +
-                "2,0.125,0.96875,,,0.01,12.5\n");
+            kHeader + "1,0.5,0.875,0.25,0.9375,0.5,0.75,0.01,12.5\n" +
+                "2,0.125,0.96875,,,,,0.01,12.5\n");
   EXPECT_EQ(csv->records().size(), 2u);
   Result<std::vector<EpochRecord>> back = readTrainingCsv(path("log.csv"));
   ASSERT_TRUE(back) << back.error().message;
   ASSERT_EQ(back->size(), 2u);
   EXPECT_EQ((*back)[1].trainAccuracy, 0.96875);
   EXPECT_TRUE(std::isnan((*back)[1].valLoss));
+  EXPECT_EQ((*back)[0].testAccuracy, 0.75);
 }
 
 TEST_F(TrainingCsvTest, ResumeKeepsRowsUpToTheEpochAndAppends) {
-  writeBytes(path("log.csv"),
-             kHeader + "1,0.5,,,,0.1,1\n2,0.4,,,,0.1,1\n" + "3,0.3,,,,0.1,1\n");
+  writeBytes(path("log.csv"), kHeader + "1,0.5,,,,,,0.1,1\n2,0.4,,,,,,0.1,1\n" +
+                                  "3,0.3,,,,,,0.1,1\n");
   Result<TrainingCsv> csv = TrainingCsv::resume(path("log.csv"), 2);
   ASSERT_TRUE(csv) << csv.error().message;
   EXPECT_EQ(csv->records().size(), 2u);
   EXPECT_EQ(readBytes(path("log.csv")),
-            kHeader + "1,0.5,,,,0.1,1\n2,0.4,,,,0.1,1\n");
+            kHeader + "1,0.5,,,,,,0.1,1\n2,0.4,,,,,,0.1,1\n");
   ASSERT_TRUE(csv->append(row(3, 0.25)));
-  EXPECT_EQ(readBytes(path("log.csv")), kHeader +
-                                            "1,0.5,,,,0.1,1\n2,0.4,,,,0.1,1\n" +
-                                            "3,0.25,0.9375,,,0.01,12.5\n");
+  EXPECT_EQ(readBytes(path("log.csv")),
+            kHeader + "1,0.5,,,,,,0.1,1\n2,0.4,,,,,,0.1,1\n" +
+                "3,0.25,0.9375,,,,,0.01,12.5\n");
   EXPECT_EQ(csv->records().back().epoch, 3);
 
   Result<TrainingCsv> fresh = TrainingCsv::resume(path("new.csv"), 4);
@@ -86,7 +90,8 @@ TEST_F(TrainingCsvTest, RefusesFilesThatAreNotLogs) {
               HasSubstr("other.csv: not a cnnc training log"));
   EXPECT_EQ(readBytes(path("other.csv")), "a,b\n1,2\n"); // untouched
 
-  writeBytes(path("bad.csv"), kHeader + "1,0.5,,,,0.1,1\n2,zero,,,,0.1,1\n");
+  writeBytes(path("bad.csv"),
+             kHeader + "1,0.5,,,,,,0.1,1\n2,zero,,,,,,0.1,1\n");
   Result<std::vector<EpochRecord>> bad = readTrainingCsv(path("bad.csv"));
   ASSERT_FALSE(bad);
   EXPECT_THAT(bad.error().message, HasSubstr("bad.csv:3: field 2"));

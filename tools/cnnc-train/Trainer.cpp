@@ -300,6 +300,10 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
       row.valLoss = val->loss;
       row.valAccuracy = val->accuracy;
     }
+    if (test) {
+      row.testLoss = test->loss;
+      row.testAccuracy = test->accuracy;
+    }
     row.learningRate = lr;
     row.seconds = seconds;
     if (csv) {
