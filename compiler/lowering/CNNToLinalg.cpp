@@ -8,7 +8,8 @@
 //
 // This file has the pass and the non-spatial ops (activations, dense,
 // softmax, LRN, shape ops, losses); conv and pooling are in
-// ConvPoolToLinalg.cpp.
+// ConvPoolToLinalg.cpp; the training program's ops (backward ops, optimizer
+// updates) in the files LoweringPatterns.h lists.
 //
 //===----------------------------------------------------------------------===//
 
@@ -503,6 +504,8 @@ struct ConvertCNNToLinalg final
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     populateConvPoolToLinalgPatterns(patterns);
+    populateSpatialGradientsToLinalgPatterns(patterns);
+    populateMaxPoolGradientToLinalgPatterns(patterns);
     patterns.add<ActivationLowering<TanhOp, Activation::Tanh>,
                  ActivationLowering<ScaledTanhOp, Activation::ScaledTanh>,
                  ActivationLowering<ReluOp, Activation::Relu>,

@@ -4,6 +4,9 @@
 // ConvPoolToLinalg.cpp lowers the spatial ops (conv2d, pooling, subsample2d,
 // fused_conv_act_pool) and owns the tensor-building helpers they share with
 // the rest; CNNToLinalg.cpp lowers the remaining ops and defines the pass.
+// The training program's ops have their own files: SpatialGradientsToLinalg
+// (conv, avg-pool and subsample backward, with the helpers below it
+// defines) and MaxPoolGradientToLinalg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +24,13 @@ namespace mlir::cnn {
 /// Adds the patterns for conv2d, avg/max_pool2d, subsample2d and
 /// fused_conv_act_pool.
 void populateConvPoolToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns for conv2d_backward_input/weight, avg_pool2d_backward
+/// and subsample2d_backward_input/coefficient.
+void populateSpatialGradientsToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern for max_pool2d_backward.
+void populateMaxPoolGradientToLinalgPatterns(RewritePatternSet &patterns);
 
 namespace lowering {
 
@@ -54,6 +64,13 @@ Value broadcastAlong(OpBuilder &b, Location loc, Value vec,
 
 /// `act` applied element-wise to `input` (the input itself for None).
 Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input);
+
+/// Whether every dimension of `v` but the batch (0) is static: what the
+/// spatial backward ops need to lay out their index arithmetic.
+bool staticButBatch(Value v);
+
+/// A zero-filled tensor.empty of `type`, dynamic sizes read from `like`.
+Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type, Value like);
 
 } // namespace lowering
 } // namespace mlir::cnn
