@@ -506,6 +506,7 @@ struct ConvertCNNToLinalg final
     populateConvPoolToLinalgPatterns(patterns);
     populateSpatialGradientsToLinalgPatterns(patterns);
     populateMaxPoolGradientToLinalgPatterns(patterns);
+    populateGradientsToLinalgPatterns(patterns);
     patterns.add<ActivationLowering<TanhOp, Activation::Tanh>,
                  ActivationLowering<ScaledTanhOp, Activation::ScaledTanh>,
                  ActivationLowering<ReluOp, Activation::Relu>,

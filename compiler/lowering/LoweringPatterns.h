@@ -6,7 +6,8 @@
 // the rest; CNNToLinalg.cpp lowers the remaining ops and defines the pass.
 // The training program's ops have their own files: SpatialGradientsToLinalg
 // (conv, avg-pool and subsample backward, with the helpers below it
-// defines) and MaxPoolGradientToLinalg.
+// defines), MaxPoolGradientToLinalg and GradientsToLinalg (the other
+// backward ops).
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,10 @@ void populateSpatialGradientsToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern for max_pool2d_backward.
 void populateMaxPoolGradientToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns for the non-spatial backward ops (activations, bias,
+/// dense, unflatten, LRN, softmax, losses).
+void populateGradientsToLinalgPatterns(RewritePatternSet &patterns);
 
 namespace lowering {
 

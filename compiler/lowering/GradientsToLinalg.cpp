@@ -1,0 +1,482 @@
+//===- GradientsToLinalg.cpp - non-spatial backward ops to linalg ---------===//
+//
+// The training program's element-wise, dense, reshaping, normalisation,
+// softmax and loss gradients, lowered like their forward ops in
+// CNNToLinalg.cpp: named linalg ops where upstream has one (the two dense
+// gradients are matmuls that read an operand transposed through the op's
+// indexing, never a materialised transpose), linalg.generic otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/LoweringPatterns.h"
+
+#include "dialects/cnn/CNNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::cnn;
+using namespace mlir::cnn::lowering;
+
+namespace {
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// One linalg.generic yielding `body(args)` at every element of a tensor of
+/// `type` (dynamic sizes read from `like`); input i is read through
+/// `maps[i]`, the result through the identity.
+Value generic(OpBuilder &b, Location loc, RankedTensorType type,
+              ValueRange inputs, ArrayRef<AffineMap> maps, Value like,
+              BodyFn body) {
+  SmallVector<AffineMap> all(maps);
+  all.push_back(b.getMultiDimIdentityMap(type.getRank()));
+  return b
+      .create<linalg::GenericOp>(
+          loc, type, inputs, emptyLike(b, loc, type, like), all,
+          parallel(type.getRank()),
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, body(nb, l, args));
+          })
+      .getResult(0);
+}
+
+/// `generic` over inputs that all have the result's shape.
+Value elementwise(OpBuilder &b, Location loc, ValueRange inputs, BodyFn body) {
+  auto type = cast<RankedTensorType>(inputs[0].getType());
+  SmallVector<AffineMap> maps(inputs.size(),
+                              b.getMultiDimIdentityMap(type.getRank()));
+  return generic(b, loc, type, inputs, maps, inputs[0], body);
+}
+
+/// The identity map of `rank` dims with `axis` dropped.
+AffineMap dropDim(OpBuilder &b, unsigned rank, int64_t axis) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < rank; ++i)
+    if (static_cast<int64_t>(i) != axis)
+      exprs.push_back(b.getAffineDimExpr(i));
+  return AffineMap::get(rank, 0, exprs, b.getContext());
+}
+
+/// Folds `combine(inputs..., acc)` along `axis`, starting from `init`, into
+/// a tensor without that dimension. `inputs[0]` has the full shape; an input
+/// of one rank less is a row value (like the result) read at every element
+/// of its row.
+Value reduceAxis(OpBuilder &b, Location loc, ValueRange inputs, int64_t axis,
+                 Value init, BodyFn combine) {
+  auto type = cast<RankedTensorType>(inputs[0].getType());
+  unsigned rank = type.getRank();
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dyn;
+  for (unsigned i = 0; i < rank; ++i) {
+    if (static_cast<int64_t>(i) == axis)
+      continue;
+    shape.push_back(type.getDimSize(i));
+    if (type.isDynamicDim(i))
+      dyn.push_back(b.create<tensor::DimOp>(loc, inputs[0], i));
+  }
+  Value acc = fill(b, loc, init,
+                   b.create<tensor::EmptyOp>(loc, shape, b.getF32Type(), dyn));
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(cast<RankedTensorType>(in.getType()).getRank() == rank
+                       ? b.getMultiDimIdentityMap(rank)
+                       : dropDim(b, rank, axis));
+  maps.push_back(dropDim(b, rank, axis));
+  SmallVector<utils::IteratorType> it = parallel(rank);
+  it[axis] = utils::IteratorType::reduction;
+  return b
+      .create<linalg::GenericOp>(
+          loc, acc.getType(), inputs, acc, maps, it,
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(l, combine(nb, l, args));
+          })
+      .getResult(0);
+}
+
+Value sumAxis(OpBuilder &b, Location loc, ValueRange inputs, int64_t axis,
+              BodyFn term) {
+  return reduceAxis(b, loc, inputs, axis, f32Const(b, loc, 0.0),
+                    [&](OpBuilder &nb, Location l, ValueRange args) {
+                      Value t = term(nb, l, args.drop_back());
+                      return nb.create<arith::AddFOp>(l, args.back(), t);
+                    });
+}
+
+/// The number of elements of `value` as an f32 (dynamic sizes read at run
+/// time): the divisor of the mean losses' gradients.
+Value elementCount(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t staticCount = 1;
+  Value dynCount;
+  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
+    if (!type.isDynamicDim(i)) {
+      staticCount *= type.getDimSize(i);
+      continue;
+    }
+    Value dim = b.create<tensor::DimOp>(loc, value, i);
+    dynCount = dynCount ? b.create<arith::MulIOp>(loc, dynCount, dim) : dim;
+  }
+  Value count = f32Const(b, loc, static_cast<double>(staticCount));
+  if (!dynCount)
+    return count;
+  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(), dynCount);
+  Value asFloat = b.create<arith::UIToFPOp>(loc, b.getF32Type(), asInt);
+  return b.create<arith::MulFOp>(loc, count, asFloat);
+}
+
+/// out[n, c, h, w] = Σ_j in[n, c - low + j, h, w] over a window of `size`
+/// channels, channels outside [0, C) reading zero: the channel sums of LRN.
+Value channelWindowSum(OpBuilder &b, Location loc, Value input, int64_t size,
+                       int64_t low) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value padded = padWith(b, loc, input, {0, low, 0, 0},
+                         {0, size - 1 - low, 0, 0}, f32Const(b, loc, 0.0));
+  MLIRContext *ctx = b.getContext();
+  AffineExpr n = b.getAffineDimExpr(0), c = b.getAffineDimExpr(1),
+             h = b.getAffineDimExpr(2), w = b.getAffineDimExpr(3),
+             j = b.getAffineDimExpr(4);
+  // A never-read operand carries the window size into the iteration domain,
+  // as the named pooling ops do.
+  Value window =
+      b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{size}, b.getF32Type());
+  SmallVector<utils::IteratorType> it = parallel(5);
+  it[4] = utils::IteratorType::reduction;
+  return b
+      .create<linalg::GenericOp>(
+          loc, type, ValueRange{padded, window},
+          fill(b, loc, f32Const(b, loc, 0.0), emptyLike(b, loc, type, input)),
+          ArrayRef<AffineMap>{AffineMap::get(5, 0, {n, c + j, h, w}, ctx),
+                              AffineMap::get(5, 0, {j}, ctx),
+                              AffineMap::get(5, 0, {n, c, h, w}, ctx)},
+          it,
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            nb.create<linalg::YieldOp>(
+                l, nb.create<arith::AddFOp>(l, args[0], args[2]).getResult());
+          })
+      .getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// The derivative written in the forward output y, as the op defines it.
+struct ActivationBackwardLowering : OpRewritePattern<ActivationBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ActivationBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Activation act = op.getAct();
+    Value result = elementwise(
+        rewriter, op.getLoc(), {op.getGradOutput(), op.getOutput()},
+        [act](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value gy = args[0], y = args[1];
+          auto square = [&] { return nb.create<arith::MulFOp>(l, y, y); };
+          auto one = [&] { return f32Const(nb, l, 1.0); };
+          Value slope;
+          switch (act) {
+          case Activation::None:
+            return gy;
+          case Activation::Tanh:
+            slope = nb.create<arith::SubFOp>(l, one(), square());
+            break;
+          case Activation::ScaledTanh: {
+            // (2/3)(1.7159 - y²/1.7159) with both constants folded in double.
+            Value a = f32Const(nb, l, 2.0 / 3.0 * 1.7159);
+            Value c = f32Const(nb, l, 2.0 / 3.0 / 1.7159);
+            slope = nb.create<arith::SubFOp>(
+                l, a, nb.create<arith::MulFOp>(l, c, square()));
+            break;
+          }
+          case Activation::Relu: {
+            Value positive = nb.create<arith::CmpFOp>(
+                l, arith::CmpFPredicate::OGT, y, f32Const(nb, l, 0.0));
+            return nb.create<arith::SelectOp>(l, positive, gy,
+                                              f32Const(nb, l, 0.0));
+          }
+          case Activation::Sigmoid:
+            slope = nb.create<arith::MulFOp>(
+                l, y, nb.create<arith::SubFOp>(l, one(), y));
+            break;
+          }
+          return nb.create<arith::MulFOp>(l, gy, slope);
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// Σ over every dimension but 1, in one reduction.
+struct BiasBackwardLowering : OpRewritePattern<BiasBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BiasBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value gy = op.getGradOutput();
+    unsigned rank = cast<RankedTensorType>(gy.getType()).getRank();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init =
+        fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
+             rewriter.create<tensor::EmptyOp>(loc, type, ValueRange{}));
+    SmallVector<utils::IteratorType> it(rank, utils::IteratorType::reduction);
+    it[1] = utils::IteratorType::parallel;
+    AffineMap out = AffineMap::get(rank, 0, rewriter.getAffineDimExpr(1));
+    Value sum =
+        rewriter
+            .create<linalg::GenericOp>(
+                loc, type, gy, init,
+                ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank), out},
+                it,
+                [](OpBuilder &nb, Location l, ValueRange args) {
+                  nb.create<linalg::YieldOp>(
+                      l, nb.create<arith::AddFOp>(l, args[1], args[0])
+                             .getResult());
+                })
+            .getResult(0);
+    rewriter.replaceOp(op, sum);
+    return success();
+  }
+};
+
+/// grad_output [N, M] · weight [M, K]: a plain matmul.
+struct DenseBackwardInputLowering : OpRewritePattern<DenseBackwardInputOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DenseBackwardInputOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init = fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
+                      emptyLike(rewriter, loc, type, op.getGradOutput()));
+    rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
+        op, TypeRange{type}, ValueRange{op.getGradOutput(), op.getWeight()},
+        ValueRange{init});
+    return success();
+  }
+};
+
+/// grad_outputᵀ · input: matmul_transpose_a reads grad_output [N, M] as
+/// [M, N] and sums over the batch.
+struct DenseBackwardWeightLowering : OpRewritePattern<DenseBackwardWeightOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DenseBackwardWeightOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value init = fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
+                      emptyLike(rewriter, loc, type, op.getGradOutput()));
+    rewriter.replaceOpWithNewOp<linalg::MatmulTransposeAOp>(
+        op, TypeRange{type}, ValueRange{op.getGradOutput(), op.getInput()},
+        ValueRange{init});
+    return success();
+  }
+};
+
+/// tensor.expand_shape of dimension 1: no data moves.
+struct UnflattenLowering : OpRewritePattern<UnflattenOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(UnflattenOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = cast<RankedTensorType>(op.getType());
+    Value input = op.getInput();
+    // expand_shape must add a dimension; [N, K] -> [N, K] is at most a cast.
+    if (type.getRank() == 2) {
+      rewriter.replaceOpWithNewOp<tensor::CastOp>(op, type, input);
+      return success();
+    }
+    ReassociationIndices rest;
+    for (int64_t i = 1, e = type.getRank(); i < e; ++i)
+      rest.push_back(i);
+    SmallVector<OpFoldResult> sizes = {getSizes(rewriter, loc, input)[0]};
+    for (int64_t size : op.getSizes())
+      sizes.push_back(rewriter.getIndexAttr(size));
+    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, type, input, ArrayRef<ReassociationIndices>{{0}, rest}, sizes);
+    return success();
+  }
+};
+
+/// With s = k + alpha/size · Σ_window a², the op's formula in four steps:
+/// the window sums, then gy·s^-beta and t = gy·a·s^(-beta-1) in one
+/// generic, then Σ t over the channels whose window holds c (the mirrored
+/// window), then the combination.
+struct LocalResponseNormBackwardLowering
+    : OpRewritePattern<LocalResponseNormBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LocalResponseNormBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value gy = op.getGradOutput(), x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    if (type.getRank() != 4)
+      return rewriter.notifyMatchFailure(op, "LRN is lowered for NCHW only");
+    int64_t size = op.getSize();
+    double alpha = op.getAlpha().convertToFloat();
+    float beta = op.getBeta().convertToFloat();
+    float k = op.getK().convertToFloat();
+
+    Value squared = elementwise(
+        rewriter, loc, {x}, [](OpBuilder &nb, Location l, ValueRange a) {
+          return nb.create<arith::MulFOp>(l, a[0], a[0]).getResult();
+        });
+    Value sumSq = channelWindowSum(rewriter, loc, squared, size, size / 2);
+
+    AffineMap id = rewriter.getMultiDimIdentityMap(4);
+    auto partial = rewriter.create<linalg::GenericOp>(
+        loc, TypeRange{type, type}, ValueRange{gy, x, sumSq},
+        ValueRange{emptyLike(rewriter, loc, type, x),
+                   emptyLike(rewriter, loc, type, x)},
+        ArrayRef<AffineMap>{id, id, id, id, id}, parallel(4),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value s = nb.create<arith::AddFOp>(
+              l,
+              nb.create<arith::MulFOp>(
+                  l, args[2],
+                  f32Const(nb, l, alpha / static_cast<double>(size))),
+              f32Const(nb, l, k));
+          Value sPow = nb.create<math::PowFOp>(l, s, f32Const(nb, l, -beta));
+          Value direct = nb.create<arith::MulFOp>(l, args[0], sPow);
+          Value gyX = nb.create<arith::MulFOp>(l, args[0], args[1]);
+          Value t = nb.create<arith::DivFOp>(
+              l, nb.create<arith::MulFOp>(l, gyX, sPow), s);
+          nb.create<linalg::YieldOp>(l, ValueRange{direct, t});
+        });
+    Value cross = channelWindowSum(rewriter, loc, partial.getResult(1), size,
+                                   (size - 1) / 2);
+
+    double factor =
+        2.0 * alpha * static_cast<double>(beta) / static_cast<double>(size);
+    Value result = elementwise(
+        rewriter, loc, {partial.getResult(0), x, cross},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value ax = nb.create<arith::MulFOp>(l, args[1], args[2]);
+          Value scaled =
+              nb.create<arith::MulFOp>(l, ax, f32Const(nb, l, factor));
+          return nb.create<arith::SubFOp>(l, args[0], scaled).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// softmax: y·(g - Σ g·y); log_softmax: g - exp(y)·Σ g. One reduction
+/// along the axis, then one element-wise pass.
+template <typename OpTy, bool Log>
+struct SoftmaxBackwardLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value gy = op.getGradOutput(), y = op.getOutput();
+    int64_t axis = op.getAxis();
+    auto type = cast<RankedTensorType>(y.getType());
+    unsigned rank = type.getRank();
+    Value sum =
+        Log ? sumAxis(rewriter, loc, {gy}, axis,
+                      [](OpBuilder &, Location, ValueRange a) { return a[0]; })
+            : sumAxis(
+                  rewriter, loc, {gy, y}, axis,
+                  [](OpBuilder &nb, Location l, ValueRange a) {
+                    return nb.create<arith::MulFOp>(l, a[0], a[1]).getResult();
+                  });
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    Value result =
+        generic(rewriter, loc, type, {gy, y, sum},
+                {id, id, dropDim(rewriter, rank, axis)}, y,
+                [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                  if (Log) {
+                    Value p = nb.create<math::ExpOp>(l, a[1]);
+                    return nb.create<arith::SubFOp>(
+                        l, a[0], nb.create<arith::MulFOp>(l, p, a[2]));
+                  }
+                  return nb.create<arith::MulFOp>(
+                      l, a[1], nb.create<arith::SubFOp>(l, a[0], a[2]));
+                });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// (softmax(logits) - onehot(labels)) / N: the row max and Σ exp(x - max)
+/// as in the forward loss, then one pass comparing the class index with the
+/// row's label.
+struct CrossEntropyBackwardLowering : OpRewritePattern<CrossEntropyBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logits = op.getLogits();
+    auto type = cast<RankedTensorType>(logits.getType());
+    Value max = reduceAxis(
+        rewriter, loc, {logits}, 1, negInf(rewriter, loc),
+        [](OpBuilder &nb, Location l, ValueRange a) {
+          return nb.create<arith::MaximumFOp>(l, a[0], a[1]).getResult();
+        });
+    Value sum = sumAxis(rewriter, loc, {logits, max}, 1,
+                        [](OpBuilder &nb, Location l, ValueRange a) {
+                          Value d = nb.create<arith::SubFOp>(l, a[0], a[1]);
+                          return nb.create<math::ExpOp>(l, d).getResult();
+                        });
+    Value batch = elementCount(rewriter, loc, op.getLabels());
+    AffineMap id = rewriter.getMultiDimIdentityMap(2);
+    AffineMap row = dropDim(rewriter, 2, 1);
+    Value result =
+        generic(rewriter, loc, type, {logits, max, sum, op.getLabels()},
+                {id, row, row, row}, logits,
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Value e = nb.create<math::ExpOp>(
+                      l, nb.create<arith::SubFOp>(l, a[0], a[1]));
+                  Value p = nb.create<arith::DivFOp>(l, e, a[2]);
+                  Value cls = nb.create<arith::IndexCastOp>(
+                      l, nb.getI32Type(), nb.create<linalg::IndexOp>(l, 1));
+                  Value hit = nb.create<arith::CmpIOp>(
+                      l, arith::CmpIPredicate::eq, cls, a[3]);
+                  Value onehot = nb.create<arith::SelectOp>(
+                      l, hit, f32Const(nb, l, 1.0), f32Const(nb, l, 0.0));
+                  Value diff = nb.create<arith::SubFOp>(l, p, onehot);
+                  return nb.create<arith::DivFOp>(l, diff, batch).getResult();
+                });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// 2·(prediction - target) / count, the factor computed once.
+struct MSEBackwardLowering : OpRewritePattern<MSEBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MSEBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value factor = rewriter.create<arith::DivFOp>(
+        loc, f32Const(rewriter, loc, 2.0),
+        elementCount(rewriter, loc, op.getPrediction()));
+    Value result =
+        elementwise(rewriter, loc, {op.getPrediction(), op.getTarget()},
+                    [&](OpBuilder &nb, Location l, ValueRange a) {
+                      Value d = nb.create<arith::SubFOp>(l, a[0], a[1]);
+                      return nb.create<arith::MulFOp>(l, d, factor).getResult();
+                    });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::cnn::populateGradientsToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<ActivationBackwardLowering, BiasBackwardLowering,
+               DenseBackwardInputLowering, DenseBackwardWeightLowering,
+               UnflattenLowering, LocalResponseNormBackwardLowering,
+               SoftmaxBackwardLowering<SoftmaxBackwardOp, false>,
+               SoftmaxBackwardLowering<LogSoftmaxBackwardOp, true>,
+               CrossEntropyBackwardLowering, MSEBackwardLowering>(
+      patterns.getContext());
+}
