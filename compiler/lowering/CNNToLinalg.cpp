@@ -1,6 +1,6 @@
-//===- CNNToLinalg.cpp - lower forward cnn ops to linalg on tensors -------===//
+//===- CNNToLinalg.cpp - lower cnn ops to linalg on tensors ---------------===//
 //
-// The first lowering step: every forward cnn op becomes destination-style
+// The first lowering step: every cnn op becomes destination-style
 // linalg/tensor/arith/math ops on tensors, ready for one-shot bufferization.
 // Named linalg ops are used where upstream has one (they keep the door open
 // for the transform-dialect schedules in MLIR19-NOTES.md); the rest are
@@ -507,6 +507,7 @@ struct ConvertCNNToLinalg final
     populateSpatialGradientsToLinalgPatterns(patterns);
     populateMaxPoolGradientToLinalgPatterns(patterns);
     populateGradientsToLinalgPatterns(patterns);
+    populateOptimizersToLinalgPatterns(patterns);
     patterns.add<ActivationLowering<TanhOp, Activation::Tanh>,
                  ActivationLowering<ScaledTanhOp, Activation::ScaledTanh>,
                  ActivationLowering<ReluOp, Activation::Relu>,
@@ -516,8 +517,8 @@ struct ConvertCNNToLinalg final
                  SoftmaxLowering<LogSoftmaxOp, true>, LocalResponseNormLowering,
                  DropoutLowering, CrossEntropyLowering, MSELowering>(ctx);
 
-    // Every forward cnn op has a pattern; an op left over (a future op, or
-    // a backward op from autodiff) is an error that names it.
+    // Every cnn op has a pattern; an op left over (a future op) is an error
+    // that names it.
     ConversionTarget target(*ctx);
     target.addIllegalDialect<CNNDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect,
