@@ -8,8 +8,8 @@
 //
 // This file has the pass and the non-spatial ops (activations, dense,
 // softmax, LRN, shape ops, losses); conv and pooling are in
-// ConvPoolToLinalg.cpp; the training program's ops (backward ops, optimizer
-// updates) in the files LoweringPatterns.h lists.
+// ConvPoolToLinalg.cpp; the training program's ops (backward ops, dropout's
+// mask, optimizer updates) in the files LoweringPatterns.h lists.
 //
 //===----------------------------------------------------------------------===//
 
@@ -409,16 +409,6 @@ struct LocalResponseNormLowering : OpRewritePattern<LocalResponseNormOp> {
   }
 };
 
-/// Inference program: dropout is the identity (training lowers the mask).
-struct DropoutLowering : OpRewritePattern<DropoutOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(DropoutOp op,
-                                PatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, op.getInput());
-    return success();
-  }
-};
-
 /// -mean_n (x[n, label_n] - max_n - log Σ_c exp(x[n, c] - max_n)).
 struct CrossEntropyLowering : OpRewritePattern<CrossEntropyOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -507,6 +497,7 @@ struct ConvertCNNToLinalg final
     populateSpatialGradientsToLinalgPatterns(patterns);
     populateMaxPoolGradientToLinalgPatterns(patterns);
     populateGradientsToLinalgPatterns(patterns);
+    populateDropoutToLinalgPatterns(patterns);
     populateOptimizersToLinalgPatterns(patterns);
     patterns.add<ActivationLowering<TanhOp, Activation::Tanh>,
                  ActivationLowering<ScaledTanhOp, Activation::ScaledTanh>,
@@ -515,7 +506,7 @@ struct ConvertCNNToLinalg final
                  AddLowering, ConcatLowering, DenseLowering, FlattenLowering,
                  SoftmaxLowering<SoftmaxOp, false>,
                  SoftmaxLowering<LogSoftmaxOp, true>, LocalResponseNormLowering,
-                 DropoutLowering, CrossEntropyLowering, MSELowering>(ctx);
+                 CrossEntropyLowering, MSELowering>(ctx);
 
     // Every cnn op has a pattern; an op left over (a future op) is an error
     // that names it.

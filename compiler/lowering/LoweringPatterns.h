@@ -7,7 +7,7 @@
 // The training program's ops have their own files: SpatialGradientsToLinalg
 // (conv, avg-pool and subsample backward, with the helpers below it
 // defines), MaxPoolGradientToLinalg, GradientsToLinalg (the other backward
-// ops) and OptimizersToLinalg (SGD, Adam).
+// ops), DropoutToLinalg (the mask) and OptimizersToLinalg (SGD, Adam).
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +36,9 @@ void populateMaxPoolGradientToLinalgPatterns(RewritePatternSet &patterns);
 /// Adds the patterns for the non-spatial backward ops (activations, bias,
 /// dense, unflatten, LRN, softmax, losses).
 void populateGradientsToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern lowering cnn.dropout to its training mask.
+void populateDropoutToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Adds the patterns for sgd_update, sgd_momentum_update and adam_update.
 void populateOptimizersToLinalgPatterns(RewritePatternSet &patterns);

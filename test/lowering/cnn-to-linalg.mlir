@@ -330,12 +330,63 @@ func.func @local_response_norm(%x: tensor<?x96x55x55xf32>) -> tensor<?x96x55x55x
 
 // -----
 
-// Tests that dropout is the identity in the inference program.
+// Tests dropout's training mask (docs/dialect.md), the only lowering this pass
+// has (cnn-remove-dropout strips dropout outside cnn.training functions):
+// element i (row-major, batch included) hashes seed + (i + 1)·0x9E3779B97F4A7C15
+// with splitmix64's finaliser in wrapping i64 arithmetic, is kept when the top
+// 24 bits are >= rate·2^24 (unsigned), and kept elements are scaled by
+// 1/(1 - rate).
 // CHECK-LABEL: func @dropout
-// CHECK-NEXT:    return %arg0 : tensor<?x4096xf32>
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x4096xf32>, %[[SEED:.*]]: i64)
+// CHECK:         %[[W:.*]] = arith.constant 4096 : index
+// CHECK:         linalg.generic {{.*}} ins(%[[X]] : tensor<?x4096xf32>) outs(%{{.*}} : tensor<?x4096xf32>)
+// CHECK:         ^bb0(%[[IN:[a-z0-9_]+]]: f32,
+// CHECK:           %[[ROW:.*]] = linalg.index 0 : index
+// CHECK:           %[[ROWBASE:.*]] = arith.muli %[[ROW]], %[[W]] : index
+// CHECK:           %[[COL:.*]] = linalg.index 1 : index
+// CHECK:           %[[LIN:.*]] = arith.addi %[[ROWBASE]], %[[COL]] : index
+// CHECK:           %[[I:.*]] = arith.index_castui %[[LIN]] : index to i64
+// CHECK:           %[[GOLDEN:.*]] = arith.constant -7046029254386353131 : i64
+// CHECK:           %[[ONE:.*]] = arith.constant 1 : i64
+// CHECK:           %[[I1:.*]] = arith.addi %[[I]], %[[ONE]] : i64
+// CHECK:           %[[OFF:.*]] = arith.muli %[[I1]], %[[GOLDEN]] : i64
+// CHECK:           %[[Z0:.*]] = arith.addi %[[SEED]], %[[OFF]] : i64
+// CHECK:           %[[M1:.*]] = arith.constant -4658895280553007687 : i64
+// CHECK:           %[[S30:.*]] = arith.constant 30 : i64
+// CHECK:           %[[SH1:.*]] = arith.shrui %[[Z0]], %[[S30]] : i64
+// CHECK:           %[[X1:.*]] = arith.xori %[[Z0]], %[[SH1]] : i64
+// CHECK:           %[[Z1:.*]] = arith.muli %[[X1]], %[[M1]] : i64
+// CHECK:           %[[M2:.*]] = arith.constant -7723592293110705685 : i64
+// CHECK:           %[[S27:.*]] = arith.constant 27 : i64
+// CHECK:           %[[SH2:.*]] = arith.shrui %[[Z1]], %[[S27]] : i64
+// CHECK:           %[[X2:.*]] = arith.xori %[[Z1]], %[[SH2]] : i64
+// CHECK:           %[[Z2:.*]] = arith.muli %[[X2]], %[[M2]] : i64
+// CHECK:           %[[S31:.*]] = arith.constant 31 : i64
+// CHECK:           %[[SH3:.*]] = arith.shrui %[[Z2]], %[[S31]] : i64
+// CHECK:           %[[Z3:.*]] = arith.xori %[[Z2]], %[[SH3]] : i64
+// CHECK:           %[[S40:.*]] = arith.constant 40 : i64
+// CHECK:           %[[U:.*]] = arith.shrui %[[Z3]], %[[S40]] : i64
+// CHECK:           %[[T:.*]] = arith.constant 8388608 : i64
+// CHECK:           %[[KEEP:.*]] = arith.cmpi uge, %[[U]], %[[T]] : i64
+// CHECK:           %[[SCALE:.*]] = arith.constant 2.000000e+00 : f32
+// CHECK:           %[[SCALED:.*]] = arith.mulf %[[IN]], %[[SCALE]] : f32
+// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:           %[[Y:.*]] = arith.select %[[KEEP]], %[[SCALED]], %[[ZERO]] : f32
+// CHECK:           linalg.yield %[[Y]] : f32
+// CHECK-NOT:     cnn.
 func.func @dropout(%x: tensor<?x4096xf32>, %seed: i64) -> tensor<?x4096xf32> {
   %0 = cnn.dropout %x, %seed rate 0.5 : tensor<?x4096xf32>
   return %0 : tensor<?x4096xf32>
+}
+
+// -----
+
+// Tests that rate 0 keeps every element unscaled: no mask at all.
+// CHECK-LABEL: func @dropout_rate_zero
+// CHECK-NEXT:    return %arg0 : tensor<?x10xf32>
+func.func @dropout_rate_zero(%x: tensor<?x10xf32>, %seed: i64) -> tensor<?x10xf32> {
+  %0 = cnn.dropout %x, %seed rate 0.0 : tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
 }
 
 // -----
