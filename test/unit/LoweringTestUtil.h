@@ -3,10 +3,10 @@
 // The numeric lowering tests compile a small cnn-dialect function @f all the
 // way to native code (cnn-to-linalg, one-shot bufferization, loops, LLVM) in
 // the CPU pass order of MLIR19-NOTES.md, JIT it with mlir::ExecutionEngine,
-// and compare its single result with the plain C++ references of
-// test/reference/ReferenceOps.h. Arguments and results travel as strided memref
-// descriptors through the `_mlir_ciface_f` wrapper that `llvm.emit_c_interface`
-// asks for.
+// and compare its results with the plain C++ references of
+// test/reference/ReferenceOps.h and ReferenceGradients.h. Tensor arguments and
+// results travel as strided memref descriptors (scalars by value) through the
+// `_mlir_ciface_f` wrapper that `llvm.emit_c_interface` asks for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +33,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -80,6 +81,39 @@ protected:
   /// Compiles @f of `source` and runs it on `inputs`; returns its result.
   HostTensor run(const std::string &source,
                  const std::vector<HostTensor> &inputs) {
+    std::vector<Arg> args(inputs.begin(), inputs.end());
+    std::vector<HostTensor> results = runAll(source, std::move(args));
+    return results.empty() ? HostTensor{} : std::move(results[0]);
+  }
+
+  /// An argument of @f: a tensor (passed as a memref descriptor) or an f32
+  /// or i64 scalar (passed by value).
+  struct Arg {
+    enum class Kind { Tensor, F32, I64 } kind = Kind::Tensor;
+    HostTensor tensor;
+    float f32 = 0.0f;
+    int64_t i64 = 0;
+    Arg(HostTensor t) : tensor(std::move(t)) {}
+    static Arg f32Value(float v) {
+      Arg a{HostTensor{}};
+      a.kind = Kind::F32;
+      a.f32 = v;
+      return a;
+    }
+    static Arg i64Value(int64_t v) {
+      Arg a{HostTensor{}};
+      a.kind = Kind::I64;
+      a.i64 = v;
+      return a;
+    }
+  };
+
+  /// Compiles @f of `source`, runs it on `args` and returns all its results
+  /// (ranked f32 tensors). The tensors are copies, so compiled code that
+  /// updates an argument in place leaves the caller's tensors alone; an
+  /// empty vector means the failure has been reported.
+  std::vector<HostTensor> runAll(const std::string &source,
+                                 std::vector<Arg> args) {
     mlir::OwningOpRef<mlir::ModuleOp> module =
         mlir::parseSourceString<mlir::ModuleOp>(source, &context);
     if (!module) {
@@ -92,9 +126,9 @@ protected:
       return {};
     }
     func->setAttr("llvm.emit_c_interface", mlir::UnitAttr::get(&context));
-    auto resultType =
-        mlir::cast<mlir::RankedTensorType>(func.getResultTypes()[0]);
-    int64_t rank = resultType.getRank();
+    std::vector<mlir::RankedTensorType> resultTypes;
+    for (mlir::Type t : func.getResultTypes())
+      resultTypes.push_back(mlir::cast<mlir::RankedTensorType>(t));
 
     // The pipelines cnnc itself runs for --emit=llvm-dialect.
     mlir::PassManager pm(&context);
@@ -115,59 +149,94 @@ protected:
     }
 
     // Descriptors as words: {allocated, aligned, offset, sizes, strides}.
-    std::vector<std::vector<int64_t>> descs;
-    for (const HostTensor &in : inputs) {
-      std::vector<int64_t> d;
+    // Several results come back as one struct of consecutive descriptors.
+    std::vector<std::vector<int64_t>> descs(args.size());
+    // invokePacked takes, per parameter of the C wrapper, the address of its
+    // value: for a memref the address of a pointer to its descriptor (the
+    // results first), for a scalar the address of the scalar.
+    std::vector<int64_t> results;
+    for (const mlir::RankedTensorType &t : resultTypes)
+      results.resize(results.size() + 3 + 2 * t.getRank(), 0);
+    std::vector<void *> pointers(args.size() + 1, nullptr);
+    pointers[0] = results.data();
+    llvm::SmallVector<void *> packed = {&pointers[0]};
+    for (size_t a = 0; a < args.size(); ++a) {
+      Arg &arg = args[a];
+      if (arg.kind == Arg::Kind::F32) {
+        packed.push_back(&arg.f32);
+        continue;
+      }
+      if (arg.kind == Arg::Kind::I64) {
+        packed.push_back(&arg.i64);
+        continue;
+      }
+      HostTensor &in = arg.tensor;
       auto ptr = reinterpret_cast<int64_t>(
-          in.isInt ? static_cast<const void *>(in.ints.data())
-                   : static_cast<const void *>(in.data.data()));
+          in.isInt ? static_cast<void *>(in.ints.data())
+                   : static_cast<void *>(in.data.data()));
+      std::vector<int64_t> &d = descs[a];
       d = {ptr, ptr, 0};
       d.insert(d.end(), in.shape.begin(), in.shape.end());
       std::vector<int64_t> strides(in.shape.size(), 1);
       for (int64_t i = static_cast<int64_t>(in.shape.size()) - 2; i >= 0; --i)
         strides[i] = strides[i + 1] * in.shape[i + 1];
       d.insert(d.end(), strides.begin(), strides.end());
-      descs.push_back(std::move(d));
+      pointers[a + 1] = d.data();
+      packed.push_back(&pointers[a + 1]);
     }
-    std::vector<int64_t> result(3 + 2 * rank, 0);
-    std::vector<void *> pointers;
-    pointers.push_back(result.data());
-    for (auto &d : descs)
-      pointers.push_back(d.data());
-    llvm::SmallVector<void *> packed;
-    for (void *&p : pointers)
-      packed.push_back(&p);
     if (llvm::Error err = (*engine)->invokePacked("_mlir_ciface_f", packed)) {
       ADD_FAILURE() << "call failed: " << llvm::toString(std::move(err));
       return {};
     }
 
-    HostTensor out;
-    out.shape.assign(result.begin() + 3, result.begin() + 3 + rank);
-    for (int64_t i = 0; i < rank; ++i) {
-      if (!resultType.isDynamicDim(i)) {
-        EXPECT_EQ(out.shape[i], resultType.getDimSize(i)) << "dimension " << i;
+    std::vector<HostTensor> outs;
+    std::vector<void *> freed;
+    const int64_t *desc = results.data();
+    for (const mlir::RankedTensorType &type : resultTypes) {
+      int64_t rank = type.getRank();
+      HostTensor out;
+      out.shape.assign(desc + 3, desc + 3 + rank);
+      for (int64_t i = 0; i < rank; ++i) {
+        if (!type.isDynamicDim(i)) {
+          EXPECT_EQ(out.shape[i], type.getDimSize(i)) << "dimension " << i;
+        }
       }
-    }
-    out.data.assign(out.numElements(), 0.0f);
-    const float *base = reinterpret_cast<const float *>(result[1]) + result[2];
-    const int64_t *strides = result.data() + 3 + rank;
-    for (int64_t flat = 0, e = out.numElements(); flat < e; ++flat) {
-      int64_t rest = flat, offset = 0;
-      for (int64_t i = rank - 1; i >= 0; --i) {
-        offset += (rest % out.shape[i]) * strides[i];
-        rest /= out.shape[i];
+      out.data.assign(out.numElements(), 0.0f);
+      const float *base = reinterpret_cast<const float *>(desc[1]) + desc[2];
+      const int64_t *strides = desc + 3 + rank;
+      for (int64_t flat = 0, e = out.numElements(); flat < e; ++flat) {
+        int64_t rest = flat, offset = 0;
+        for (int64_t i = rank - 1; i >= 0; --i) {
+          offset += (rest % out.shape[i]) * strides[i];
+          rest /= out.shape[i];
+        }
+        out.data[flat] = base[offset];
       }
-      out.data[flat] = base[offset];
+      outs.push_back(std::move(out));
+      // A result is the caller's to free unless it is a view of an
+      // argument (or of a result already freed).
+      void *allocated = reinterpret_cast<void *>(desc[0]);
+      bool owned =
+          std::find(freed.begin(), freed.end(), allocated) == freed.end();
+      for (const std::vector<int64_t> &d : descs)
+        owned &= d.empty() || d[0] != desc[0];
+      if (owned) {
+        freed.push_back(allocated);
+        std::free(allocated);
+      }
+      desc += 3 + 2 * rank;
     }
-    // The result is the caller's to free unless it is a view of an input.
-    void *allocated = reinterpret_cast<void *>(result[0]);
-    bool aliasesInput = false;
-    for (auto &d : descs)
-      aliasesInput |= d[0] == result[0];
-    if (!aliasesInput)
-      std::free(allocated);
-    return out;
+    return outs;
+  }
+
+  /// runAll, failing the test unless @f returns `count` results; always
+  /// returns `count` tensors, so callers can index them either way.
+  std::vector<HostTensor> runN(const std::string &source, std::vector<Arg> args,
+                               size_t count) {
+    std::vector<HostTensor> results = runAll(source, std::move(args));
+    EXPECT_EQ(results.size(), count);
+    results.resize(count);
+    return results;
   }
 
   mlir::MLIRContext context;
