@@ -12,9 +12,10 @@
 include "mlir/Pass/PassBase.td"
 
 def ConvertCNNToLinalg : Pass<"cnn-to-linalg", "func::FuncOp"> {
-  let summary = "Lower the forward cnn ops to linalg/tensor/arith/math on tensors";
+  let summary = "Lower the cnn ops to linalg/tensor/arith/math on tensors";
   let description = [{
-    Rewrites every forward `cnn` op into destination-style ops on tensors that
+    Rewrites every `cnn` op (forward, backward, optimizer) into
+    destination-style ops on tensors that
     one-shot bufferization understands: named linalg convolutions and poolings
     where upstream has them (`linalg.conv_2d_nchw_fchw`,
     `linalg.conv_2d_ngchw_gfchw`, `linalg.pooling_nchw_sum/max`,
@@ -23,8 +24,13 @@ def ConvertCNNToLinalg : Pass<"cnn-to-linalg", "func::FuncOp"> {
     `tensor.insert_slice` for padding (on 19, `tensor.pad` with a dynamic
     batch does not bufferize), and `tensor.empty` with `tensor.dim` for a dynamic batch.
 
-    This pass lowers the *inference* program: `cnn.dropout` becomes the
-    identity. Training lowers the dropout mask elsewhere.
+    Backward ops become the transposed computations (an input gradient is a
+    convolution of the zero-interleaved gradient with the flipped weight;
+    pooling gradients gather from the windows that read each element);
+    optimizer updates are one `linalg.generic` over the flat buffers.
+    `cnn.dropout` becomes its seeded mask (the hash in docs/dialect.md);
+    inference and evaluation functions lose their dropout before this pass
+    (`cnn-remove-dropout`).
     `cnn.fused_conv_act_pool` becomes the conv, activation and pool lowerings
     chained; fusing them into one loop nest is the job of later tiling.
 
