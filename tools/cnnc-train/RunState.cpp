@@ -62,6 +62,7 @@ rt::TrainingProgress train::toProgress(const RunSettings &settings,
   std::map<std::string, std::string> &m = p.settings;
   m["lr"] = exact(settings.lr);
   m["lr_schedule"] = describe(schedule);
+  m["schedule"] = settings.schedule;
   m["lr_epoch"] = exact(learningRate(schedule, position.epoch));
   m["batch"] = std::to_string(settings.batch);
   m["val_split"] = exact(settings.valSplit);
@@ -80,6 +81,10 @@ rt::Status train::fromProgress(const rt::TrainingProgress &progress,
   std::string problems;
   int64_t augment = 0;
   read(m, "lr", settings.lr, parseDouble, problems);
+  if (auto it = m.find("schedule"); it != m.end())
+    settings.schedule = it->second;
+  else
+    problems += std::string(problems.empty() ? "" : ", ") + "no 'schedule'";
   read(m, "batch", settings.batch, parseSigned, problems);
   read(m, "val_split", settings.valSplit, parseDouble, problems);
   read(m, "augment", augment, parseSigned, problems);

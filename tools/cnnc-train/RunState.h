@@ -21,7 +21,8 @@ namespace cnnc::train {
 
 /// The settings that decide what each step computes.
 struct RunSettings {
-  double lr = 0; // the schedule's base rate
+  double lr = 0;        // the schedule's base rate
+  std::string schedule; // constant, step or cosine
   int64_t batch = 0;
   uint64_t seed = 0;
   double valSplit = 0;

@@ -42,6 +42,8 @@ Trains a model compiled by cnnc from a .mdl file with a `train` section
   --epochs N           epochs to train (to reach, when resuming)
   --batch B            images per step
   --lr X               the base learning rate of the schedule
+  --schedule NAME      constant, step or cosine instead of the model's
+                       schedule (step and cosine take the model's settings)
   --seed S             parameters, shuffles, augmentation and dropout
   --val-split F        hold out this share of the training images (0 to <1)
                        for validation after each epoch (default 0)
@@ -64,6 +66,7 @@ struct Options {
   std::string model, data, checkpoint, resume, log, plot;
   std::optional<int64_t> epochs, batch, limit;
   std::optional<double> lr, valSplit;
+  std::optional<std::string> schedule;
   std::optional<uint64_t> seed;
   bool noAugment = false, quiet = false;
   int64_t interruptAfter = -1; // undocumented: for the interruption tests
@@ -105,6 +108,15 @@ int parseArgs(int argc, char **argv, Options &o) {
       o.noAugment = true;
     } else if (arg == "--quiet") {
       o.quiet = true;
+    } else if (arg == "--schedule") {
+      if (i + 1 >= argc)
+        return usageError("--schedule needs a value");
+      std::string v = argv[++i];
+      if (v != "constant" && v != "step" && v != "cosine")
+        return usageError("--schedule must be constant, step or cosine, "
+                          "got '" +
+                          v + "'");
+      o.schedule = v;
     } else if (arg == "--data" || arg == "--checkpoint" || arg == "--resume" ||
                arg == "--log" || arg == "--plot") {
       if (i + 1 >= argc)
@@ -204,6 +216,7 @@ std::string text(double v) {
 }
 std::string text(int64_t v) { return std::to_string(v); }
 std::string text(uint64_t v) { return std::to_string(v); }
+std::string text(const std::string &v) { return v; }
 
 /// A flag given on the command line must agree with the resumed run's.
 template <typename T>
@@ -264,6 +277,7 @@ int main(int argc, char **argv) {
   const TrainConfig &config = lib.trainConfig();
   RunSettings settings;
   settings.lr = o.lr.value_or(config.lr);
+  settings.schedule = o.schedule.value_or(config.schedule);
   settings.batch = o.batch.value_or(config.batch > 0 ? config.batch : 64);
   settings.seed = o.seed.value_or(config.seed);
   settings.valSplit = o.valSplit.value_or(0.0);
@@ -284,6 +298,7 @@ int main(int argc, char **argv) {
           agree("--seed", o.seed, settings.seed, o.resume),
           agree("--limit", o.limit, settings.limit, o.resume),
           agree("--lr", o.lr, settings.lr, o.resume),
+          agree("--schedule", o.schedule, settings.schedule, o.resume),
           agree("--val-split", o.valSplit, settings.valSplit, o.resume)})
       if (!s)
         return fail(s.error());
@@ -297,7 +312,9 @@ int main(int argc, char **argv) {
     if (Status s = (*instance)->setTrainingSeed(settings.seed); !s)
       return fail(s.error());
   }
-  Result<Schedule> schedule = scheduleOf(config, settings.lr);
+  TrainConfig scheduled = config;
+  scheduled.schedule = settings.schedule;
+  Result<Schedule> schedule = scheduleOf(scheduled, settings.lr);
   if (!schedule)
     return fail(Error{o.model + ": " + schedule.error().message});
 
