@@ -83,11 +83,8 @@ Result<std::vector<std::string>> readClassNames(const std::string &path) {
 
 Result<DataSplits> readCifar10Directory(const std::string &dir,
                                         const ImageShape &model) {
-  if (Status st = checkDirectory(dir); !st)
+  if (Status st = checkReaderArguments(dir, model); !st)
     return st.error();
-  if (Status st = checkImageShape(model); !st)
-    return Error{dir +
-                 ": cannot fit the images to the model: " + st.error().message};
   // The archive unpacks into cifar-10-batches-bin/; accept its parent too.
   std::string root = dir;
   if (!isFile(joinPath(dir, "data_batch_1.bin")) &&

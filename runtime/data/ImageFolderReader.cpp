@@ -11,8 +11,8 @@
 
 #include "runtime/data/DatasetReaders.h"
 #include "runtime/data/ImageFit.h"
-#include "runtime/data/Jpeg.h"
 #include "runtime/data/ReaderSupport.h"
+#include "runtime/io/Jpeg.h"
 #include "runtime/io/Png.h"
 
 #include <algorithm>
@@ -137,11 +137,8 @@ Result<Dataset> readTree(const std::string &root,
 
 Result<DataSplits> readImageFolder(const std::string &dir,
                                    const ImageShape &model) {
-  if (Status st = checkDirectory(dir); !st)
+  if (Status st = checkReaderArguments(dir, model); !st)
     return st.error();
-  if (Status st = checkImageShape(model); !st)
-    return Error{dir +
-                 ": cannot fit the images to the model: " + st.error().message};
   DataSplits s;
   s.format = DataFormat::ImageFolder;
   s.normalization = defaultNormalization(DataFormat::ImageFolder);

@@ -69,11 +69,8 @@ Result<Dataset> readSplit(const std::string &images, const std::string &labels,
 
 Result<DataSplits> readMnistDirectory(const std::string &dir,
                                       const ImageShape &model) {
-  if (Status st = checkDirectory(dir); !st)
+  if (Status st = checkReaderArguments(dir, model); !st)
     return st.error();
-  if (Status st = checkImageShape(model); !st)
-    return Error{dir +
-                 ": cannot fit the images to the model: " + st.error().message};
   const char *names[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
   std::string paths[4], missing;

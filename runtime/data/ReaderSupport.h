@@ -1,13 +1,14 @@
 //===- ReaderSupport.h - what the data set readers share --------*- C++ -*-===//
 //
-// File system queries that report instead of throwing, and the label check
-// every reader makes. Internal to runtime/data.
+// File system queries that report instead of throwing, and the argument and
+// label checks every reader makes. Internal to runtime/data.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef CNNC_RUNTIME_DATA_READERSUPPORT_H
 #define CNNC_RUNTIME_DATA_READERSUPPORT_H
 
+#include "runtime/data/Dataset.h"
 #include "runtime/support/Result.h"
 
 #include <cstdint>
@@ -42,6 +43,18 @@ inline Status checkDirectory(const std::string &dir) {
     return Error{dir + ": no such directory."};
   if (!std::filesystem::is_directory(st))
     return Error{dir + ": not a directory; a data set is a directory."};
+  return Status::ok();
+}
+
+/// What every reader checks first: `dir` is an existing directory and
+/// `model` a shape images can be fitted to (the error names `dir`).
+inline Status checkReaderArguments(const std::string &dir,
+                                   const ImageShape &model) {
+  if (Status st = checkDirectory(dir); !st)
+    return st;
+  if (Status st = checkImageShape(model); !st)
+    return Error{dir +
+                 ": cannot fit the images to the model: " + st.error().message};
   return Status::ok();
 }
 
