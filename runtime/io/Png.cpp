@@ -12,9 +12,9 @@
 #include "runtime/io/Png.h"
 
 #include "runtime/io/IOSupport.h"
+#include "runtime/io/ImageSupport.h"
 #include "runtime/support/AtomicFile.h"
 
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -240,10 +240,6 @@ bool encodePng(PngEncoding *e) {
   return true;
 }
 
-struct FreeDeleter {
-  void operator()(void *p) const { std::free(p); }
-};
-
 } // namespace
 
 Result<Tensor> readPng(const std::string &path) {
@@ -264,7 +260,7 @@ Result<Tensor> readPng(const std::string &path) {
   d.data = data;
   d.size = file->size();
   bool ok = decodePng(&d);
-  std::unique_ptr<unsigned char, FreeDeleter> pixels(d.pixels);
+  MallocedBytes pixels(d.pixels);
   std::string size = std::to_string(d.width) + "x" + std::to_string(d.height);
   if (!ok) {
     if (d.tooLarge)
@@ -286,17 +282,7 @@ Result<Tensor> readPng(const std::string &path) {
                  "."};
   }
 
-  size_t c = d.channels, h = d.height, w = d.width;
-  Tensor t;
-  t.shape = {int64_t(c), int64_t(h), int64_t(w)};
-  t.f32.resize(c * h * w);
-  const unsigned char *p = pixels.get();
-  for (size_t y = 0; y < h; ++y)
-    for (size_t x = 0; x < w; ++x)
-      for (size_t k = 0; k < c; ++k)
-        t.f32[(k * h + y) * w + x] =
-            static_cast<float>(p[(y * w + x) * c + k]) / 255.0f;
-  return t;
+  return planarFromInterleaved(pixels.get(), d.channels, d.height, d.width);
 }
 
 Status writePng(const std::string &path, const Tensor &chw) {
@@ -317,28 +303,18 @@ Status writePng(const std::string &path, const Tensor &chw) {
     return refuse("its size " + std::to_string(h) + "x" + std::to_string(w) +
                   " is empty or larger than the runtime writes");
 
-  size_t c = size_t(chw.shape[0]), hs = size_t(h), ws = size_t(w);
-  std::string interleaved(c * hs * ws, '\0');
-  for (size_t k = 0; k < c; ++k)
-    for (size_t y = 0; y < hs; ++y)
-      for (size_t x = 0; x < ws; ++x) {
-        size_t at = (k * hs + y) * ws + x;
-        float v = chw.f32[at];
-        if (std::isnan(v))
-          return refuse("element " + std::to_string(at) + " is NaN");
-        v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-        interleaved[(y * ws + x) * c + k] =
-            static_cast<char>(static_cast<unsigned char>(v * 255.0f + 0.5f));
-      }
+  Result<std::string> interleaved = interleavedFromPlanar(chw);
+  if (!interleaved)
+    return refuse(interleaved.error().message);
 
   PngEncoding e{};
-  e.pixels = reinterpret_cast<const unsigned char *>(interleaved.data());
+  e.pixels = reinterpret_cast<const unsigned char *>(interleaved->data());
   e.width = uint32_t(w);
   e.height = uint32_t(h);
-  e.channels = unsigned(c);
+  e.channels = unsigned(chw.shape[0]);
   if (!encodePng(&e))
     return refuse("libpng says \"" + std::string(e.message) + "\"");
-  std::unique_ptr<unsigned char, FreeDeleter> out(e.out);
+  MallocedBytes out(e.out);
   return writeFileAtomically(
       path, std::string(reinterpret_cast<const char *>(out.get()), e.size));
 }

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/data/DatasetReaders.h"
-#include "runtime/data/Jpeg.h"
+#include "runtime/io/Jpeg.h"
 #include "runtime/io/Png.h"
 
 #include "RuntimeDataTestUtil.h"

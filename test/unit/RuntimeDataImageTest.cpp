@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/data/ImageFit.h"
-#include "runtime/data/Jpeg.h"
+#include "runtime/io/Jpeg.h"
 
 #include "RuntimeDataTestUtil.h"
 

@@ -1,13 +1,13 @@
 //===- Jpeg.h - JPEG images through libjpeg ---------------------*- C++ -*-===//
 //
 // Image folders hold JPEG photographs as often as PNGs; libjpeg-turbo decodes
-// them into the same [C, H, W] float layout runtime/io's readPng returns.
+// them into the same [C, H, W] float layout readPng returns.
 // Writing exists for tests and tools.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef CNNC_RUNTIME_DATA_JPEG_H
-#define CNNC_RUNTIME_DATA_JPEG_H
+#ifndef CNNC_RUNTIME_IO_JPEG_H
+#define CNNC_RUNTIME_IO_JPEG_H
 
 #include "runtime/support/Result.h"
 #include "runtime/support/Tensor.h"
@@ -33,4 +33,4 @@ Status writeJpeg(const std::string &path, const Tensor &chw, int quality = 95);
 
 } // namespace cnnc::rt
 
-#endif // CNNC_RUNTIME_DATA_JPEG_H
+#endif // CNNC_RUNTIME_IO_JPEG_H

@@ -1,19 +1,19 @@
 //===- Jpeg.cpp - JPEG images through libjpeg -----------------------------===//
 //
 // libjpeg reports fatal errors through error_exit, which must not return; we
-// longjmp out of it. As in runtime/io/Png.cpp, the functions that call
-// libjpeg (decodeJpeg, encodeJpeg) are C-style: no object with a destructor
-// lives in their frames, what they allocate is malloc'd and reachable from a
-// plain struct the caller owns, and messages are copied into that struct
-// before the jump.
+// longjmp out of it. As in Png.cpp, the functions that call libjpeg
+// (decodeJpeg, encodeJpeg) are C-style: no object with a destructor lives in
+// their frames, what they allocate is malloc'd and reachable from a plain
+// struct the caller owns, and messages are copied into that struct before
+// the jump.
 //
 //===----------------------------------------------------------------------===//
 
-#include "runtime/data/Jpeg.h"
+#include "runtime/io/Jpeg.h"
 
+#include "runtime/io/ImageSupport.h"
 #include "runtime/support/AtomicFile.h"
 
-#include <cmath>
 #include <csetjmp>
 #include <cstdio> // jpeglib.h needs FILE and size_t declared first
 #include <cstdlib>
@@ -21,6 +21,8 @@
 #include <jerror.h>
 #include <jpeglib.h>
 #include <memory>
+
+using namespace cnnc::rt::io_detail;
 
 namespace cnnc::rt {
 namespace {
@@ -154,10 +156,6 @@ bool encodeJpeg(JpegEncoding *e) {
   return true;
 }
 
-struct FreeDeleter {
-  void operator()(void *p) const { std::free(p); }
-};
-
 } // namespace
 
 Result<Tensor> readJpeg(const std::string &path) {
@@ -174,7 +172,7 @@ Result<Tensor> readJpeg(const std::string &path) {
   d->data = data;
   d->size = file->size();
   bool ok = decodeJpeg(d.get());
-  std::unique_ptr<unsigned char, FreeDeleter> pixels(d->pixels);
+  MallocedBytes pixels(d->pixels);
   std::string size = std::to_string(d->width) + "x" + std::to_string(d->height);
   if (!ok) {
     if (d->tooLarge)
@@ -194,16 +192,7 @@ Result<Tensor> readJpeg(const std::string &path) {
                  std::string(d->errors.message) + "\"."};
   }
 
-  size_t c = d->channels, h = d->height, w = d->width;
-  Tensor t;
-  t.shape = {int64_t(c), int64_t(h), int64_t(w)};
-  t.f32.resize(c * h * w);
-  const unsigned char *p = pixels.get();
-  for (size_t y = 0; y < h; ++y)
-    for (size_t x = 0; x < w; ++x)
-      for (size_t k = 0; k < c; ++k)
-        t.f32[(k * h + y) * w + x] = float(p[(y * w + x) * c + k]) / 255.0f;
-  return t;
+  return planarFromInterleaved(pixels.get(), d->channels, d->height, d->width);
 }
 
 Status writeJpeg(const std::string &path, const Tensor &chw, int quality) {
@@ -227,29 +216,19 @@ Status writeJpeg(const std::string &path, const Tensor &chw, int quality) {
     return refuse("the quality " + std::to_string(quality) +
                   " is not from 1 to 100");
 
-  size_t c = size_t(chw.shape[0]), hs = size_t(h), ws = size_t(w);
-  std::string interleaved(c * hs * ws, '\0');
-  for (size_t k = 0; k < c; ++k)
-    for (size_t y = 0; y < hs; ++y)
-      for (size_t x = 0; x < ws; ++x) {
-        size_t at = (k * hs + y) * ws + x;
-        float v = chw.f32[at];
-        if (std::isnan(v))
-          return refuse("element " + std::to_string(at) + " is NaN");
-        v = v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
-        interleaved[(y * ws + x) * c + k] =
-            static_cast<char>(static_cast<unsigned char>(v * 255.0f + 0.5f));
-      }
+  Result<std::string> interleaved = interleavedFromPlanar(chw);
+  if (!interleaved)
+    return refuse(interleaved.error().message);
 
   auto e = std::make_unique<JpegEncoding>(); // zero-initialised
-  e->pixels = reinterpret_cast<const unsigned char *>(interleaved.data());
+  e->pixels = reinterpret_cast<const unsigned char *>(interleaved->data());
   e->width = uint32_t(w);
   e->height = uint32_t(h);
-  e->channels = unsigned(c);
+  e->channels = unsigned(chw.shape[0]);
   e->quality = quality;
   if (!encodeJpeg(e.get()))
     return refuse("libjpeg says \"" + std::string(e->errors.message) + "\"");
-  std::unique_ptr<unsigned char, FreeDeleter> out(e->out);
+  MallocedBytes out(e->out);
   return writeFileAtomically(
       path, std::string(reinterpret_cast<const char *>(out.get()), e->size));
 }
