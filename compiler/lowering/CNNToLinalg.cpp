@@ -45,96 +45,6 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// A tensor like `input` without dimension `axis`, filled with `value`.
-Value reducedInit(OpBuilder &b, Location loc, Value input, int64_t axis,
-                  Value value) {
-  auto type = cast<RankedTensorType>(input.getType());
-  SmallVector<int64_t> shape;
-  SmallVector<Value> dyn;
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
-    if (i == axis)
-      continue;
-    shape.push_back(type.getDimSize(i));
-    if (type.isDynamicDim(i))
-      dyn.push_back(b.create<tensor::DimOp>(loc, input, i));
-  }
-  Value empty = b.create<tensor::EmptyOp>(
-      loc, RankedTensorType::get(shape, type.getElementType()), dyn);
-  return fill(b, loc, value, empty);
-}
-
-/// The identity map of `rank` dims with `axis` dropped.
-AffineMap dropDim(OpBuilder &b, unsigned rank, int64_t axis) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned i = 0; i < rank; ++i)
-    if (static_cast<int64_t>(i) != axis)
-      exprs.push_back(b.getAffineDimExpr(i));
-  return AffineMap::get(rank, 0, exprs, b.getContext());
-}
-
-SmallVector<utils::IteratorType> reduceAlong(unsigned rank, int64_t axis) {
-  SmallVector<utils::IteratorType> it = parallel(rank);
-  it[axis] = utils::IteratorType::reduction;
-  return it;
-}
-
-/// Row maximum and sum of exp(x - max) along `axis`: the two reductions that
-/// softmax, log_softmax and cross-entropy share. Subtracting the maximum
-/// keeps exp from overflowing for large logits.
-std::pair<Value, Value> maxAndSumExp(OpBuilder &b, Location loc, Value input,
-                                     int64_t axis) {
-  auto type = cast<RankedTensorType>(input.getType());
-  unsigned rank = type.getRank();
-  AffineMap id = b.getMultiDimIdentityMap(rank);
-  AffineMap red = dropDim(b, rank, axis);
-  Value maxInit = reducedInit(b, loc, input, axis, negInf(b, loc));
-  Value max =
-      b.create<linalg::GenericOp>(
-           loc, maxInit.getType(), input, maxInit, ArrayRef<AffineMap>{id, red},
-           reduceAlong(rank, axis),
-           [](OpBuilder &nb, Location l, ValueRange args) {
-             nb.create<linalg::YieldOp>(
-                 l,
-                 nb.create<arith::MaximumFOp>(l, args[0], args[1]).getResult());
-           })
-          .getResult(0);
-  Value sumInit = reducedInit(b, loc, input, axis, f32Const(b, loc, 0.0));
-  Value sum =
-      b.create<linalg::GenericOp>(
-           loc, sumInit.getType(), ValueRange{input, max}, sumInit,
-           ArrayRef<AffineMap>{id, red, red}, reduceAlong(rank, axis),
-           [](OpBuilder &nb, Location l, ValueRange args) {
-             Value e = nb.create<math::ExpOp>(
-                 l, nb.create<arith::SubFOp>(l, args[0], args[1]));
-             nb.create<linalg::YieldOp>(
-                 l, nb.create<arith::AddFOp>(l, e, args[2]).getResult());
-           })
-          .getResult(0);
-  return {max, sum};
-}
-
-/// The number of elements of `value` as an f32 scalar (dynamic dims read at
-/// run time), the divisor of the mean losses.
-Value elementCount(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t staticCount = 1;
-  Value dynCount;
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
-    if (!type.isDynamicDim(i)) {
-      staticCount *= type.getDimSize(i);
-      continue;
-    }
-    Value dim = b.create<tensor::DimOp>(loc, value, i);
-    dynCount = dynCount ? b.create<arith::MulIOp>(loc, dynCount, dim) : dim;
-  }
-  Value count = f32Const(b, loc, static_cast<double>(staticCount));
-  if (!dynCount)
-    return count;
-  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(), dynCount);
-  Value asFloat = b.create<arith::UIToFPOp>(loc, b.getF32Type(), asInt);
-  return b.create<arith::MulFOp>(loc, count, asFloat);
-}
-
 /// A 0-d f32 tensor holding zero: the accumulator of the losses.
 Value scalarZero(OpBuilder &b, Location loc) {
   Value empty =
@@ -177,21 +87,11 @@ struct AddLowering : OpRewritePattern<AddOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(AddOp op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getType());
-    AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
-    Value sum =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, type, ValueRange{op.getLhs(), op.getRhs()},
-                emptyLike(rewriter, loc, type, op.getLhs()),
-                ArrayRef<AffineMap>{id, id, id}, parallel(type.getRank()),
-                [](OpBuilder &nb, Location l, ValueRange args) {
-                  nb.create<linalg::YieldOp>(
-                      l, nb.create<arith::AddFOp>(l, args[0], args[1])
-                             .getResult());
-                })
-            .getResult(0);
+    Value sum = elementwise(
+        rewriter, op.getLoc(), {op.getLhs(), op.getRhs()},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          return nb.create<arith::AddFOp>(l, args[0], args[1]).getResult();
+        });
     rewriter.replaceOp(op, sum);
     return success();
   }
@@ -310,23 +210,15 @@ struct SoftmaxLowering : OpRewritePattern<OpTy> {
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap red = dropDim(rewriter, rank, axis);
     Value result =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, type, ValueRange{input, max, sum},
-                emptyLike(rewriter, loc, type, input),
-                ArrayRef<AffineMap>{id, red, red, id}, parallel(rank),
-                [](OpBuilder &nb, Location l, ValueRange args) {
+        generic(rewriter, loc, type, {input, max, sum}, {id, red, red}, input,
+                [](OpBuilder &nb, Location l, ValueRange args) -> Value {
                   Value shifted = nb.create<arith::SubFOp>(l, args[0], args[1]);
-                  Value out;
                   if (Log)
-                    out = nb.create<arith::SubFOp>(
+                    return nb.create<arith::SubFOp>(
                         l, shifted, nb.create<math::LogOp>(l, args[2]));
-                  else
-                    out = nb.create<arith::DivFOp>(
-                        l, nb.create<math::ExpOp>(l, shifted), args[2]);
-                  nb.create<linalg::YieldOp>(l, out);
-                })
-            .getResult(0);
+                  return nb.create<arith::DivFOp>(
+                      l, nb.create<math::ExpOp>(l, shifted), args[2]);
+                });
     rewriter.replaceOp(op, result);
     return success();
   }
@@ -341,7 +233,6 @@ struct LocalResponseNormLowering : OpRewritePattern<LocalResponseNormOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value input = op.getInput();
-    auto type = cast<RankedTensorType>(input.getType());
     int64_t size = op.getSize();
     float alpha = op.getAlpha().convertToFloat();
     float beta = op.getBeta().convertToFloat();
@@ -351,59 +242,18 @@ struct LocalResponseNormLowering : OpRewritePattern<LocalResponseNormOp> {
         rewriter, loc, input, [](OpBuilder &nb, Location l, Value x) {
           return nb.create<arith::MulFOp>(l, x, x).getResult();
         });
-    Value padded =
-        padWith(rewriter, loc, squared, {0, size / 2, 0, 0},
-                {0, (size - 1) / 2, 0, 0}, f32Const(rewriter, loc, 0.0));
+    Value sum = channelWindowSum(rewriter, loc, squared, size, size / 2);
 
-    // Iteration (n, c, h, w, j): output channel c reads padded channel c + j.
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr n = rewriter.getAffineDimExpr(0),
-               c = rewriter.getAffineDimExpr(1),
-               h = rewriter.getAffineDimExpr(2),
-               w = rewriter.getAffineDimExpr(3),
-               j = rewriter.getAffineDimExpr(4);
-    AffineMap in = AffineMap::get(5, 0, {n, c + j, h, w}, ctx);
-    AffineMap win = AffineMap::get(5, 0, {j}, ctx);
-    AffineMap out = AffineMap::get(5, 0, {n, c, h, w}, ctx);
-    // Like the named pooling ops, a never-read operand carries the window
-    // size into the iteration domain.
-    Value window = rewriter.create<tensor::EmptyOp>(
-        loc, ArrayRef<int64_t>{size}, rewriter.getF32Type());
-    Value sumInit = fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
-                         emptyLike(rewriter, loc, type, input));
-    SmallVector<utils::IteratorType> it = parallel(5);
-    it[4] = utils::IteratorType::reduction;
-    Value sum = rewriter
-                    .create<linalg::GenericOp>(
-                        loc, type, ValueRange{padded, window}, sumInit,
-                        ArrayRef<AffineMap>{in, win, out}, it,
-                        [](OpBuilder &nb, Location l, ValueRange args) {
-                          nb.create<linalg::YieldOp>(
-                              l, nb.create<arith::AddFOp>(l, args[0], args[2])
-                                     .getResult());
-                        })
-                    .getResult(0);
-
-    AffineMap id = rewriter.getMultiDimIdentityMap(4);
     double scale = static_cast<double>(alpha) / static_cast<double>(size);
-    Value result =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, type, ValueRange{input, sum},
-                emptyLike(rewriter, loc, type, input),
-                ArrayRef<AffineMap>{id, id, id}, parallel(4),
-                [&](OpBuilder &nb, Location l, ValueRange args) {
-                  Value s = nb.create<arith::MulFOp>(l, args[1],
-                                                     f32Const(nb, l, scale));
-                  Value base =
-                      nb.create<arith::AddFOp>(l, s, f32Const(nb, l, k));
-                  Value denom =
-                      nb.create<math::PowFOp>(l, base, f32Const(nb, l, beta));
-                  nb.create<linalg::YieldOp>(
-                      l,
-                      nb.create<arith::DivFOp>(l, args[0], denom).getResult());
-                })
-            .getResult(0);
+    Value result = elementwise(
+        rewriter, loc, {input, sum},
+        [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+          Value s =
+              nb.create<arith::MulFOp>(l, args[1], f32Const(nb, l, scale));
+          Value base = nb.create<arith::AddFOp>(l, s, f32Const(nb, l, k));
+          Value denom = nb.create<math::PowFOp>(l, base, f32Const(nb, l, beta));
+          return nb.create<arith::DivFOp>(l, args[0], denom);
+        });
     rewriter.replaceOp(op, result);
     return success();
   }

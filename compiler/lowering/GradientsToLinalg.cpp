@@ -25,150 +25,6 @@ using namespace mlir::cnn::lowering;
 
 namespace {
 
-using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
-
-//===----------------------------------------------------------------------===//
-// Helpers
-//===----------------------------------------------------------------------===//
-
-/// One linalg.generic yielding `body(args)` at every element of a tensor of
-/// `type` (dynamic sizes read from `like`); input i is read through
-/// `maps[i]`, the result through the identity.
-Value generic(OpBuilder &b, Location loc, RankedTensorType type,
-              ValueRange inputs, ArrayRef<AffineMap> maps, Value like,
-              BodyFn body) {
-  SmallVector<AffineMap> all(maps);
-  all.push_back(b.getMultiDimIdentityMap(type.getRank()));
-  return b
-      .create<linalg::GenericOp>(
-          loc, type, inputs, emptyLike(b, loc, type, like), all,
-          parallel(type.getRank()),
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(l, body(nb, l, args));
-          })
-      .getResult(0);
-}
-
-/// `generic` over inputs that all have the result's shape.
-Value elementwise(OpBuilder &b, Location loc, ValueRange inputs, BodyFn body) {
-  auto type = cast<RankedTensorType>(inputs[0].getType());
-  SmallVector<AffineMap> maps(inputs.size(),
-                              b.getMultiDimIdentityMap(type.getRank()));
-  return generic(b, loc, type, inputs, maps, inputs[0], body);
-}
-
-/// The identity map of `rank` dims with `axis` dropped.
-AffineMap dropDim(OpBuilder &b, unsigned rank, int64_t axis) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned i = 0; i < rank; ++i)
-    if (static_cast<int64_t>(i) != axis)
-      exprs.push_back(b.getAffineDimExpr(i));
-  return AffineMap::get(rank, 0, exprs, b.getContext());
-}
-
-/// Folds `combine(inputs..., acc)` along `axis`, starting from `init`, into
-/// a tensor without that dimension. `inputs[0]` has the full shape; an input
-/// of one rank less is a row value (like the result) read at every element
-/// of its row.
-Value reduceAxis(OpBuilder &b, Location loc, ValueRange inputs, int64_t axis,
-                 Value init, BodyFn combine) {
-  auto type = cast<RankedTensorType>(inputs[0].getType());
-  unsigned rank = type.getRank();
-  SmallVector<int64_t> shape;
-  SmallVector<Value> dyn;
-  for (unsigned i = 0; i < rank; ++i) {
-    if (static_cast<int64_t>(i) == axis)
-      continue;
-    shape.push_back(type.getDimSize(i));
-    if (type.isDynamicDim(i))
-      dyn.push_back(b.create<tensor::DimOp>(loc, inputs[0], i));
-  }
-  Value acc = fill(b, loc, init,
-                   b.create<tensor::EmptyOp>(loc, shape, b.getF32Type(), dyn));
-  SmallVector<AffineMap> maps;
-  for (Value in : inputs)
-    maps.push_back(cast<RankedTensorType>(in.getType()).getRank() == rank
-                       ? b.getMultiDimIdentityMap(rank)
-                       : dropDim(b, rank, axis));
-  maps.push_back(dropDim(b, rank, axis));
-  SmallVector<utils::IteratorType> it = parallel(rank);
-  it[axis] = utils::IteratorType::reduction;
-  return b
-      .create<linalg::GenericOp>(
-          loc, acc.getType(), inputs, acc, maps, it,
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(l, combine(nb, l, args));
-          })
-      .getResult(0);
-}
-
-Value sumAxis(OpBuilder &b, Location loc, ValueRange inputs, int64_t axis,
-              BodyFn term) {
-  return reduceAxis(b, loc, inputs, axis, f32Const(b, loc, 0.0),
-                    [&](OpBuilder &nb, Location l, ValueRange args) {
-                      Value t = term(nb, l, args.drop_back());
-                      return nb.create<arith::AddFOp>(l, args.back(), t);
-                    });
-}
-
-/// The number of elements of `value` as an f32 (dynamic sizes read at run
-/// time): the divisor of the mean losses' gradients.
-Value elementCount(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  int64_t staticCount = 1;
-  Value dynCount;
-  for (int64_t i = 0, e = type.getRank(); i < e; ++i) {
-    if (!type.isDynamicDim(i)) {
-      staticCount *= type.getDimSize(i);
-      continue;
-    }
-    Value dim = b.create<tensor::DimOp>(loc, value, i);
-    dynCount = dynCount ? b.create<arith::MulIOp>(loc, dynCount, dim) : dim;
-  }
-  Value count = f32Const(b, loc, static_cast<double>(staticCount));
-  if (!dynCount)
-    return count;
-  Value asInt = b.create<arith::IndexCastOp>(loc, b.getI64Type(), dynCount);
-  Value asFloat = b.create<arith::UIToFPOp>(loc, b.getF32Type(), asInt);
-  return b.create<arith::MulFOp>(loc, count, asFloat);
-}
-
-/// out[n, c, h, w] = Σ_j in[n, c - low + j, h, w] over a window of `size`
-/// channels, channels outside [0, C) reading zero: the channel sums of LRN.
-Value channelWindowSum(OpBuilder &b, Location loc, Value input, int64_t size,
-                       int64_t low) {
-  auto type = cast<RankedTensorType>(input.getType());
-  Value padded = padWith(b, loc, input, {0, low, 0, 0},
-                         {0, size - 1 - low, 0, 0}, f32Const(b, loc, 0.0));
-  MLIRContext *ctx = b.getContext();
-  AffineExpr n = b.getAffineDimExpr(0), c = b.getAffineDimExpr(1),
-             h = b.getAffineDimExpr(2), w = b.getAffineDimExpr(3),
-             j = b.getAffineDimExpr(4);
-  // A never-read operand carries the window size into the iteration domain,
-  // as the named pooling ops do.
-  Value window =
-      b.create<tensor::EmptyOp>(loc, ArrayRef<int64_t>{size}, b.getF32Type());
-  SmallVector<utils::IteratorType> it = parallel(5);
-  it[4] = utils::IteratorType::reduction;
-  return b
-      .create<linalg::GenericOp>(
-          loc, type, ValueRange{padded, window},
-          fill(b, loc, f32Const(b, loc, 0.0), emptyLike(b, loc, type, input)),
-          ArrayRef<AffineMap>{AffineMap::get(5, 0, {n, c + j, h, w}, ctx),
-                              AffineMap::get(5, 0, {j}, ctx),
-                              AffineMap::get(5, 0, {n, c, h, w}, ctx)},
-          it,
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            nb.create<linalg::YieldOp>(
-                l, nb.create<arith::AddFOp>(l, args[0], args[2]).getResult());
-          })
-      .getResult(0);
-}
-
-//===----------------------------------------------------------------------===//
-// Patterns
-//===----------------------------------------------------------------------===//
-
 /// The derivative written in the forward output y, as the op defines it.
 struct ActivationBackwardLowering : OpRewritePattern<ActivationBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -246,37 +102,24 @@ struct BiasBackwardLowering : OpRewritePattern<BiasBackwardOp> {
   }
 };
 
-/// grad_output [N, M] · weight [M, K]: a plain matmul.
-struct DenseBackwardInputLowering : OpRewritePattern<DenseBackwardInputOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(DenseBackwardInputOp op,
+/// The dense gradients are one named matmul each into a zero tensor:
+/// grad_input = grad_output [N, M] · weight [M, K] is a plain matmul;
+/// grad_weight = grad_outputᵀ · input is a matmul_transpose_a, which reads
+/// grad_output [N, M] as [M, N] and sums over the batch.
+template <typename OpTy, typename MatmulOpTy>
+struct DenseBackwardLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
-    Value init = fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
-                      emptyLike(rewriter, loc, type, op.getGradOutput()));
-    rewriter.replaceOpWithNewOp<linalg::MatmulOp>(
-        op, TypeRange{type}, ValueRange{op.getGradOutput(), op.getWeight()},
+    Value init = zerosLike(rewriter, op.getLoc(), type, op.getGradOutput());
+    rewriter.replaceOpWithNewOp<MatmulOpTy>(
+        op, TypeRange{type}, ValueRange{op.getGradOutput(), rhs(op)},
         ValueRange{init});
     return success();
   }
-};
-
-/// grad_outputᵀ · input: matmul_transpose_a reads grad_output [N, M] as
-/// [M, N] and sums over the batch.
-struct DenseBackwardWeightLowering : OpRewritePattern<DenseBackwardWeightOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(DenseBackwardWeightOp op,
-                                PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getType());
-    Value init = fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
-                      emptyLike(rewriter, loc, type, op.getGradOutput()));
-    rewriter.replaceOpWithNewOp<linalg::MatmulTransposeAOp>(
-        op, TypeRange{type}, ValueRange{op.getGradOutput(), op.getInput()},
-        ValueRange{init});
-    return success();
-  }
+  static Value rhs(DenseBackwardInputOp op) { return op.getWeight(); }
+  static Value rhs(DenseBackwardWeightOp op) { return op.getInput(); }
 };
 
 /// tensor.expand_shape of dimension 1: no data moves.
@@ -415,16 +258,7 @@ struct CrossEntropyBackwardLowering : OpRewritePattern<CrossEntropyBackwardOp> {
     Location loc = op.getLoc();
     Value logits = op.getLogits();
     auto type = cast<RankedTensorType>(logits.getType());
-    Value max = reduceAxis(
-        rewriter, loc, {logits}, 1, negInf(rewriter, loc),
-        [](OpBuilder &nb, Location l, ValueRange a) {
-          return nb.create<arith::MaximumFOp>(l, a[0], a[1]).getResult();
-        });
-    Value sum = sumAxis(rewriter, loc, {logits, max}, 1,
-                        [](OpBuilder &nb, Location l, ValueRange a) {
-                          Value d = nb.create<arith::SubFOp>(l, a[0], a[1]);
-                          return nb.create<math::ExpOp>(l, d).getResult();
-                        });
+    auto [max, sum] = maxAndSumExp(rewriter, loc, logits, 1);
     Value batch = elementCount(rewriter, loc, op.getLabels());
     AffineMap id = rewriter.getMultiDimIdentityMap(2);
     AffineMap row = dropDim(rewriter, 2, 1);
@@ -472,11 +306,12 @@ struct MSEBackwardLowering : OpRewritePattern<MSEBackwardOp> {
 } // namespace
 
 void mlir::cnn::populateGradientsToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<ActivationBackwardLowering, BiasBackwardLowering,
-               DenseBackwardInputLowering, DenseBackwardWeightLowering,
-               UnflattenLowering, LocalResponseNormBackwardLowering,
-               SoftmaxBackwardLowering<SoftmaxBackwardOp, false>,
-               SoftmaxBackwardLowering<LogSoftmaxBackwardOp, true>,
-               CrossEntropyBackwardLowering, MSEBackwardLowering>(
-      patterns.getContext());
+  patterns.add<
+      ActivationBackwardLowering, BiasBackwardLowering,
+      DenseBackwardLowering<DenseBackwardInputOp, linalg::MatmulOp>,
+      DenseBackwardLowering<DenseBackwardWeightOp, linalg::MatmulTransposeAOp>,
+      UnflattenLowering, LocalResponseNormBackwardLowering,
+      SoftmaxBackwardLowering<SoftmaxBackwardOp, false>,
+      SoftmaxBackwardLowering<LogSoftmaxBackwardOp, true>,
+      CrossEntropyBackwardLowering, MSEBackwardLowering>(patterns.getContext());
 }

@@ -5,9 +5,10 @@
 // fused_conv_act_pool) and owns the tensor-building helpers they share with
 // the rest; CNNToLinalg.cpp lowers the remaining ops and defines the pass.
 // The training program's ops have their own files: SpatialGradientsToLinalg
-// (conv, avg-pool and subsample backward, with the helpers below it
-// defines), MaxPoolGradientToLinalg, GradientsToLinalg (the other backward
-// ops), DropoutToLinalg (the mask) and OptimizersToLinalg (SGD, Adam).
+// (conv, avg-pool and subsample backward), MaxPoolGradientToLinalg,
+// GradientsToLinalg (the other backward ops), DropoutToLinalg (the mask) and
+// OptimizersToLinalg (SGD, Adam). LoweringPatterns.cpp has the reductions,
+// generics and shape checks that several of them share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,8 +18,12 @@
 #include "dialects/cnn/CNNOps.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <cstdint>
+#include <utility>
 
 namespace mlir::cnn {
 
@@ -75,6 +80,56 @@ Value broadcastAlong(OpBuilder &b, Location loc, Value vec,
 
 /// `act` applied element-wise to `input` (the input itself for None).
 Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input);
+
+//===----------------------------------------------------------------------===//
+// Defined in LoweringPatterns.cpp
+//===----------------------------------------------------------------------===//
+
+/// The body of a linalg.generic: the block arguments in, the yielded value
+/// out.
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// One linalg.generic yielding `body(args)` at every element of a tensor of
+/// `type` (dynamic sizes read from `like`); input i is read through
+/// `maps[i]`, the result through the identity.
+Value generic(OpBuilder &b, Location loc, RankedTensorType type,
+              ValueRange inputs, ArrayRef<AffineMap> maps, Value like,
+              BodyFn body);
+
+/// `generic` over inputs that all have the result's shape.
+Value elementwise(OpBuilder &b, Location loc, ValueRange inputs, BodyFn body);
+
+/// The identity map of `rank` dims with `axis` dropped.
+AffineMap dropDim(OpBuilder &b, unsigned rank, int64_t axis);
+
+/// Folds `combine(inputs..., acc)` along `axis`, starting from `init`, into
+/// a tensor without that dimension. `inputs[0]` has the full shape; an input
+/// of one rank less is a row value (like the result) read at every element
+/// of its row.
+Value reduceAxis(OpBuilder &b, Location loc, ValueRange inputs, int64_t axis,
+                 Value init, BodyFn combine);
+
+/// Σ `term(inputs...)` along `axis`, as `reduceAxis` from zero.
+Value sumAxis(OpBuilder &b, Location loc, ValueRange inputs, int64_t axis,
+              BodyFn term);
+
+/// Row maximum and sum of exp(x - max) along `axis`: the two reductions that
+/// softmax, log_softmax and cross-entropy (and its gradient) share.
+/// Subtracting the maximum keeps exp from overflowing for large logits.
+std::pair<Value, Value> maxAndSumExp(OpBuilder &b, Location loc, Value input,
+                                     int64_t axis);
+
+/// The number of elements of `value` as an f32 scalar (dynamic sizes read
+/// at run time): the divisor of the mean losses and their gradients.
+Value elementCount(OpBuilder &b, Location loc, Value value);
+
+/// out[n, c, h, w] = Σ_j in[n, c - low + j, h, w] over a window of `size`
+/// channels, channels outside [0, C) reading zero: the channel sums of LRN.
+Value channelWindowSum(OpBuilder &b, Location loc, Value input, int64_t size,
+                       int64_t low);
+
+/// The static size of dimension `i` of the ranked tensor `v`.
+int64_t dimOf(Value v, int64_t i);
 
 /// Whether every dimension of `v` but the batch (0) is static: what the
 /// spatial backward ops need to lay out their index arithmetic.

@@ -31,10 +31,6 @@ using namespace mlir::cnn::lowering;
 
 namespace {
 
-int64_t dimOf(Value v, int64_t i) {
-  return cast<RankedTensorType>(v.getType()).getDimSize(i);
-}
-
 /// Two passes. (1) Each window's winner as its row-major tap index
 /// kh·KW + kw, over the -inf-padded input; a strictly greater value or an
 /// equal one at a smaller tap wins, so the first maximum wins whatever order

@@ -42,31 +42,11 @@ using namespace mlir;
 using namespace mlir::cnn;
 using namespace mlir::cnn::lowering;
 
-namespace mlir::cnn::lowering {
-
-bool staticButBatch(Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  for (int64_t i = 1, e = type.getRank(); i < e; ++i)
-    if (type.isDynamicDim(i))
-      return false;
-  return true;
-}
-
-Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type, Value like) {
-  return fill(b, loc, f32Const(b, loc, 0.0), emptyLike(b, loc, type, like));
-}
-
-} // namespace mlir::cnn::lowering
-
 namespace {
 
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-int64_t dimOf(Value v, int64_t i) {
-  return cast<RankedTensorType>(v.getType()).getDimSize(i);
-}
 
 /// Lays `gy` [N, C, OH, OW] out on a zero grid of [N, C, H + E_h - 1,
 /// W + E_w - 1], output (oh, ow) at (L_h + oh·s_h, L_w + ow·s_w) with
