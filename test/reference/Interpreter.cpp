@@ -26,16 +26,6 @@ using namespace cnnc::test::interp;
 
 namespace {
 
-bool isIntegerScalar(mlir::Type type) {
-  return mlir::isa<mlir::IntegerType, mlir::IndexType>(type);
-}
-
-unsigned integerWidth(mlir::Type type) {
-  if (auto integer = mlir::dyn_cast<mlir::IntegerType>(type))
-    return integer.getWidth();
-  return 64; // index
-}
-
 /// Checks a runtime tensor against a ranked tensor type: f32 or i32
 /// elements, the rank, every static size, and the element count.
 llvm::Error checkType(const HostTensor &t, mlir::Type type,

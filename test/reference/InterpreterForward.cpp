@@ -26,16 +26,6 @@ namespace {
 
 using Result = llvm::Expected<RtValue>;
 
-bool isIntegerScalar(mlir::Type type) {
-  return mlir::isa<mlir::IntegerType, mlir::IndexType>(type);
-}
-
-unsigned integerWidth(mlir::Type type) {
-  if (auto integer = mlir::dyn_cast<mlir::IntegerType>(type))
-    return integer.getWidth();
-  return 64; // index
-}
-
 //===----------------------------------------------------------------------===//
 // Convolution and pooling
 //===----------------------------------------------------------------------===//
@@ -74,18 +64,13 @@ llvm::Expected<ref::Pool2DParams> poolParams(const HostTensor &x,
                                              llvm::ArrayRef<int64_t> padding) {
   if (llvm::Error err = checkRank(x, 4, "input", "[N, C, H, W]"))
     return std::move(err);
-  auto k = pairAttr(kernel, "kernel", 1);
-  if (!k)
-    return k.takeError();
-  auto s = pairAttr(stride, "stride", 1);
-  if (!s)
-    return s.takeError();
-  auto p = pairAttr(padding, "padding", 0);
+  auto p = poolAttributes(kernel, stride, padding);
   if (!p)
     return p.takeError();
-  if (llvm::Error err = checkWindow(x, *k, *p, {1, 1}, "pooling kernel"))
+  if (llvm::Error err =
+          checkWindow(x, p->kernel, p->padding, {1, 1}, "pooling kernel"))
     return std::move(err);
-  return ref::Pool2DParams{*k, *s, *p};
+  return p;
 }
 
 /// The operands of a conv-like op, read and checked, with its params.
@@ -96,23 +81,17 @@ struct ConvOperands {
 
 template <typename ConvOp>
 llvm::Expected<ConvOperands> convOperands(const ValueTable &values, ConvOp op) {
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  auto w = values.tensor(op.getWeight(), "weight");
-  if (!w)
-    return w.takeError();
-  const HostTensor *bias = nullptr;
-  if (mlir::Value b = op.getBias()) {
-    auto t = values.tensor(b, "bias");
-    if (!t)
-      return t.takeError();
-    bias = *t;
-  }
-  auto p = convParams(op, **x, **w, bias);
+  auto t =
+      tensors(values, {{op.getInput(), "input"}, {op.getWeight(), "weight"}});
+  if (!t)
+    return t.takeError();
+  auto bias = values.optionalTensor(op.getBias(), "bias");
+  if (!bias)
+    return bias.takeError();
+  auto p = convParams(op, *(*t)[0], *(*t)[1], *bias);
   if (!p)
     return p.takeError();
-  return ConvOperands{*x, *w, bias, *p};
+  return ConvOperands{(*t)[0], (*t)[1], *bias, *p};
 }
 
 Result evalConv(const ValueTable &values, cnn::Conv2DOp op) {
@@ -162,25 +141,22 @@ Result evalPool(const ValueTable &values, PoolOp op, bool isMax) {
 }
 
 Result evalSubsample(const ValueTable &values, cnn::Subsample2DOp op) {
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  auto coefficient = values.tensor(op.getCoefficient(), "coefficient");
-  if (!coefficient)
-    return coefficient.takeError();
-  auto bias = values.tensor(op.getBias(), "bias");
-  if (!bias)
-    return bias.takeError();
-  auto p = poolParams(**x, op.getKernel(), op.getStride(), {0, 0});
+  auto t = tensors(values, {{op.getInput(), "input"},
+                            {op.getCoefficient(), "coefficient"},
+                            {op.getBias(), "bias"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &x = *(*t)[0], &coefficient = *(*t)[1], &bias = *(*t)[2];
+  auto p = poolParams(x, op.getKernel(), op.getStride(), {0, 0});
   if (!p)
     return p.takeError();
-  int64_t c = (*x)->shape[1];
-  for (const HostTensor *t : {*coefficient, *bias})
-    if (t->shape.size() != 1 || t->shape[0] != c)
+  int64_t c = x.shape[1];
+  for (const HostTensor *v : {&coefficient, &bias})
+    if (v->shape.size() != 1 || v->shape[0] != c)
       return fail("coefficient and bias must be [" + llvm::Twine(c) +
-                  "], got " + formatShape(t->shape));
+                  "], got " + formatShape(v->shape));
   return RtValue::of(
-      ref::subsample2d(**x, **coefficient, **bias, p->kernel, p->stride));
+      ref::subsample2d(x, coefficient, bias, p->kernel, p->stride));
 }
 
 //===----------------------------------------------------------------------===//
@@ -196,30 +172,21 @@ Result evalActivation(const ValueTable &values, ActOp op, ref::Activation act) {
 }
 
 Result evalDense(const ValueTable &values, cnn::DenseOp op) {
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  auto w = values.tensor(op.getWeight(), "weight");
-  if (!w)
-    return w.takeError();
-  if (llvm::Error err = checkRank(**x, 2, "input", "[N, K]"))
-    return std::move(err);
-  if (llvm::Error err = checkRank(**w, 2, "weight", "[M, K]"))
-    return std::move(err);
-  if ((*x)->shape[1] != (*w)->shape[1])
-    return fail("input has " + llvm::Twine((*x)->shape[1]) +
-                " features but weight expects " + llvm::Twine((*w)->shape[1]));
-  const HostTensor *bias = nullptr;
-  if (mlir::Value b = op.getBias()) {
-    auto t = values.tensor(b, "bias");
-    if (!t)
-      return t.takeError();
-    bias = *t;
-    if (bias->shape.size() != 1 || bias->shape[0] != (*w)->shape[0])
-      return fail("bias has shape " + formatShape(bias->shape) + " but " +
-                  llvm::Twine((*w)->shape[0]) + " outputs");
-  }
-  return RtValue::of(ref::dense(**x, **w, bias));
+  auto t = tensors(values, {{op.getInput(), "input", 2, "[N, K]"},
+                            {op.getWeight(), "weight", 2, "[M, K]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &x = *(*t)[0], &w = *(*t)[1];
+  if (x.shape[1] != w.shape[1])
+    return fail("input has " + llvm::Twine(x.shape[1]) +
+                " features but weight expects " + llvm::Twine(w.shape[1]));
+  auto bias = values.optionalTensor(op.getBias(), "bias");
+  if (!bias)
+    return bias.takeError();
+  if (*bias && ((*bias)->shape.size() != 1 || (*bias)->shape[0] != w.shape[0]))
+    return fail("bias has shape " + formatShape((*bias)->shape) + " but " +
+                llvm::Twine(w.shape[0]) + " outputs");
+  return RtValue::of(ref::dense(x, w, *bias));
 }
 
 Result evalFlatten(const ValueTable &values, cnn::FlattenOp op) {
@@ -233,10 +200,10 @@ Result evalFlatten(const ValueTable &values, cnn::FlattenOp op) {
 }
 
 Result evalAdd(const ValueTable &values, cnn::AddOp op) {
-  auto operands = sameShapePair(values, op.getLhs(), "lhs", op.getRhs(), "rhs");
-  if (!operands)
-    return operands.takeError();
-  return RtValue::of(ref::add(*operands->first, *operands->second));
+  auto t = sameShapes(values, {{op.getLhs(), "lhs"}, {op.getRhs(), "rhs"}});
+  if (!t)
+    return t.takeError();
+  return RtValue::of(ref::add(*(*t)[0], *(*t)[1]));
 }
 
 Result evalConcat(const ValueTable &values, cnn::ConcatOp op) {
@@ -270,16 +237,14 @@ Result evalConcat(const ValueTable &values, cnn::ConcatOp op) {
 //===----------------------------------------------------------------------===//
 
 Result evalLRN(const ValueTable &values, cnn::LocalResponseNormOp op) {
-  auto x = values.tensor(op.getInput(), "input");
+  auto x = tensors(values, {{op.getInput(), "input", 4, "[N, C, H, W]"}});
   if (!x)
     return x.takeError();
-  if (llvm::Error err = checkRank(**x, 4, "input", "[N, C, H, W]"))
-    return std::move(err);
   int64_t size = static_cast<int64_t>(op.getSize());
   if (size < 1)
     return fail("size must be at least 1");
   return RtValue::of(ref::localResponseNorm(
-      **x, size, op.getAlphaAttr().getValueAsDouble(),
+      *(*x)[0], size, op.getAlphaAttr().getValueAsDouble(),
       op.getBetaAttr().getValueAsDouble(), op.getKAttr().getValueAsDouble()));
 }
 
@@ -314,23 +279,18 @@ Result evalSoftmax(const ValueTable &values, SoftmaxOp op, bool log) {
 }
 
 Result evalCrossEntropy(const ValueTable &values, cnn::CrossEntropyOp op) {
-  auto logits = values.tensor(op.getLogits(), "logits");
-  if (!logits)
-    return logits.takeError();
-  auto labels = values.tensor(op.getLabels(), "labels", /*allowInt=*/true);
-  if (!labels)
-    return labels.takeError();
-  if (llvm::Error err = checkLogitsAndLabels(**logits, **labels))
-    return std::move(err);
-  return RtValue::of(ref::crossEntropy(**logits, **labels));
+  auto t = logitsAndLabels(values, op.getLogits(), op.getLabels());
+  if (!t)
+    return t.takeError();
+  return RtValue::of(ref::crossEntropy(*t->first, *t->second));
 }
 
 Result evalMSE(const ValueTable &values, cnn::MSEOp op) {
-  auto operands = sameShapePair(values, op.getPrediction(), "prediction",
-                                op.getTarget(), "target");
-  if (!operands)
-    return operands.takeError();
-  return RtValue::of(ref::mse(*operands->first, *operands->second));
+  auto t = sameShapes(
+      values, {{op.getPrediction(), "prediction"}, {op.getTarget(), "target"}});
+  if (!t)
+    return t.takeError();
+  return RtValue::of(ref::mse(*(*t)[0], *(*t)[1]));
 }
 
 //===----------------------------------------------------------------------===//

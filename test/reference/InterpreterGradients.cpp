@@ -42,24 +42,6 @@ llvm::Error checkForward(llvm::Expected<cnn::Shape> forward,
   return llvm::Error::success();
 }
 
-/// Reads `count` tensor operands and requires them all to have one shape.
-llvm::Expected<llvm::SmallVector<const HostTensor *, 4>>
-sameShapes(const ValueTable &values, llvm::ArrayRef<mlir::Value> operands,
-           llvm::ArrayRef<const char *> names) {
-  llvm::SmallVector<const HostTensor *, 4> tensors;
-  for (auto [value, name] : llvm::zip_equal(operands, names)) {
-    auto t = values.tensor(value, name);
-    if (!t)
-      return t.takeError();
-    if (!tensors.empty() && (*t)->shape != tensors.front()->shape)
-      return fail(llvm::Twine(name) + " has shape " + formatShape((*t)->shape) +
-                  " but " + names.front() + " has shape " +
-                  formatShape(tensors.front()->shape));
-    tensors.push_back(*t);
-  }
-  return tensors;
-}
-
 /// The dialect's view of a conv op's attributes, for its shape rule.
 template <typename ConvOp> struct ShapeRuleConv {
   cnn::detail::ConnectionTableStorage table;
@@ -77,50 +59,41 @@ template <typename ConvOp> struct ShapeRuleConv {
 //===----------------------------------------------------------------------===//
 
 Result evalConvInput(const ValueTable &values, cnn::Conv2DBackwardInputOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto w = values.tensor(op.getWeight(), "weight");
-  if (!w)
-    return w.takeError();
-  if (llvm::Error err = checkRank(**gy, 4, "grad_output", "[N, F, OH, OW]"))
-    return std::move(err);
-  if (llvm::Error err = checkRank(**w, 4, "weight", "[F, C/groups, KH, KW]"))
-    return std::move(err);
+  auto t =
+      tensors(values, {{op.getGradOutput(), "grad_output", 4, "[N, F, OH, OW]"},
+                       {op.getWeight(), "weight", 4, "[F, C/groups, KH, KW]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &w = *(*t)[1];
   auto size = pairAttr(op.getInputSize(), "input_size", 1);
   if (!size)
     return size.takeError();
   int64_t groups = static_cast<int64_t>(op.getGroups());
-  int64_t f = (*w)->shape[0], c = (*w)->shape[1] * groups;
+  int64_t f = w.shape[0], c = w.shape[1] * groups;
   auto p = convAttributes(op.getStride(), op.getPadding(), op.getDilation(),
                           groups, op.getConnections(), f, c);
   if (!p)
     return p.takeError();
   ShapeRuleConv<decltype(op)> rule(op);
-  cnn::Shape input{(*gy)->shape[0], c, (*size)[0], (*size)[1]};
+  cnn::Shape input{gy.shape[0], c, (*size)[0], (*size)[1]};
   if (llvm::Error err = checkForward(
-          cnn::inferConv2DShape(input, (*w)->shape, std::nullopt, rule.params),
-          **gy))
+          cnn::inferConv2DShape(input, w.shape, std::nullopt, rule.params), gy))
     return std::move(err);
-  return one(ref::conv2dBackwardInput(**gy, **w, *size, *p));
+  return one(ref::conv2dBackwardInput(gy, w, *size, *p));
 }
 
 Result evalConvWeight(const ValueTable &values,
                       cnn::Conv2DBackwardWeightOp op) {
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  if (llvm::Error err = checkRank(**x, 4, "input", "[N, C, H, W]"))
-    return std::move(err);
-  if (llvm::Error err = checkRank(**gy, 4, "grad_output", "[N, F, OH, OW]"))
-    return std::move(err);
+  auto t = tensors(values,
+                   {{op.getInput(), "input", 4, "[N, C, H, W]"},
+                    {op.getGradOutput(), "grad_output", 4, "[N, F, OH, OW]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &x = *(*t)[0], &gy = *(*t)[1];
   auto kernel = pairAttr(op.getKernel(), "kernel", 1);
   if (!kernel)
     return kernel.takeError();
-  int64_t f = (*gy)->shape[1], c = (*x)->shape[1];
+  int64_t f = gy.shape[1], c = x.shape[1];
   auto p = convAttributes(op.getStride(), op.getPadding(), op.getDilation(),
                           static_cast<int64_t>(op.getGroups()),
                           op.getConnections(), f, c);
@@ -132,10 +105,10 @@ Result evalConvWeight(const ValueTable &values,
   ShapeRuleConv<decltype(op)> rule(op);
   cnn::Shape weight{f, c / p->groups, (*kernel)[0], (*kernel)[1]};
   if (llvm::Error err = checkForward(
-          cnn::inferConv2DShape((*x)->shape, weight, std::nullopt, rule.params),
-          **gy))
+          cnn::inferConv2DShape(x.shape, weight, std::nullopt, rule.params),
+          gy))
     return std::move(err);
-  return one(ref::conv2dBackwardWeight(**x, **gy, *kernel, *p));
+  return one(ref::conv2dBackwardWeight(x, gy, *kernel, *p));
 }
 
 Result evalBias(const ValueTable &values, cnn::BiasBackwardOp op) {
@@ -148,112 +121,86 @@ Result evalBias(const ValueTable &values, cnn::BiasBackwardOp op) {
   return one(ref::biasBackward(**gy));
 }
 
-/// kernel, stride and padding of a pooling op, both as the reference and as
-/// the shape rule want them.
-llvm::Expected<ref::Pool2DParams>
-poolAttributes(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
-               llvm::ArrayRef<int64_t> padding) {
-  auto k = pairAttr(kernel, "kernel", 1);
-  if (!k)
-    return k.takeError();
-  auto s = pairAttr(stride, "stride", 1);
-  if (!s)
-    return s.takeError();
-  auto p = pairAttr(padding, "padding", 0);
-  if (!p)
-    return p.takeError();
-  return ref::Pool2DParams{*k, *s, *p};
-}
-
 Result evalAvgPool(const ValueTable &values, cnn::AvgPool2DBackwardOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  if (llvm::Error err = checkRank(**gy, 4, "grad_output", "[N, C, OH, OW]"))
-    return std::move(err);
+  auto t = tensors(values,
+                   {{op.getGradOutput(), "grad_output", 4, "[N, C, OH, OW]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0];
   auto size = pairAttr(op.getInputSize(), "input_size", 1);
   if (!size)
     return size.takeError();
   auto p = poolAttributes(op.getKernel(), op.getStride(), op.getPadding());
   if (!p)
     return p.takeError();
-  cnn::Shape input{(*gy)->shape[0], (*gy)->shape[1], (*size)[0], (*size)[1]};
+  cnn::Shape input{gy.shape[0], gy.shape[1], (*size)[0], (*size)[1]};
   if (llvm::Error err = checkForward(
           cnn::inferPool2DShape(
               input, {op.getKernel(), op.getStride(), op.getPadding()}),
-          **gy))
+          gy))
     return std::move(err);
-  return one(ref::avgPool2dBackward(**gy, *size, *p));
+  return one(ref::avgPool2dBackward(gy, *size, *p));
 }
 
 Result evalMaxPool(const ValueTable &values, cnn::MaxPool2DBackwardOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  if (llvm::Error err = checkRank(**x, 4, "input", "[N, C, H, W]"))
-    return std::move(err);
+  auto t = tensors(values, {{op.getGradOutput(), "grad_output"},
+                            {op.getInput(), "input", 4, "[N, C, H, W]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &x = *(*t)[1];
   auto p = poolAttributes(op.getKernel(), op.getStride(), op.getPadding());
   if (!p)
     return p.takeError();
   if (llvm::Error err = checkForward(
           cnn::inferPool2DShape(
-              (*x)->shape, {op.getKernel(), op.getStride(), op.getPadding()}),
-          **gy))
+              x.shape, {op.getKernel(), op.getStride(), op.getPadding()}),
+          gy))
     return std::move(err);
-  return one(ref::maxPool2dBackward(**gy, **x, *p));
+  return one(ref::maxPool2dBackward(gy, x, *p));
 }
 
 Result evalSubsampleInput(const ValueTable &values,
                           cnn::Subsample2DBackwardInputOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto coefficient = values.tensor(op.getCoefficient(), "coefficient");
-  if (!coefficient)
-    return coefficient.takeError();
-  if (llvm::Error err = checkRank(**gy, 4, "grad_output", "[N, C, OH, OW]"))
-    return std::move(err);
+  auto t =
+      tensors(values, {{op.getGradOutput(), "grad_output", 4, "[N, C, OH, OW]"},
+                       {op.getCoefficient(), "coefficient"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &coefficient = *(*t)[1];
   auto size = pairAttr(op.getInputSize(), "input_size", 1);
   if (!size)
     return size.takeError();
   auto p = poolAttributes(op.getKernel(), op.getStride(), {0, 0});
   if (!p)
     return p.takeError();
-  cnn::Shape input{(*gy)->shape[0], (*gy)->shape[1], (*size)[0], (*size)[1]};
-  const std::vector<int64_t> &cs = (*coefficient)->shape;
+  cnn::Shape input{gy.shape[0], gy.shape[1], (*size)[0], (*size)[1]};
+  const std::vector<int64_t> &cs = coefficient.shape;
   if (llvm::Error err =
           checkForward(cnn::inferSubsample2DShape(input, cs, cs, op.getKernel(),
                                                   op.getStride()),
-                       **gy))
+                       gy))
     return std::move(err);
-  return one(ref::subsample2dBackwardInput(**gy, **coefficient, p->kernel,
+  return one(ref::subsample2dBackwardInput(gy, coefficient, p->kernel,
                                            p->stride, *size));
 }
 
 Result evalSubsampleCoefficient(const ValueTable &values,
                                 cnn::Subsample2DBackwardCoefficientOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  if (llvm::Error err = checkRank(**x, 4, "input", "[N, C, H, W]"))
-    return std::move(err);
+  auto t = tensors(values, {{op.getGradOutput(), "grad_output"},
+                            {op.getInput(), "input", 4, "[N, C, H, W]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &x = *(*t)[1];
   auto p = poolAttributes(op.getKernel(), op.getStride(), {0, 0});
   if (!p)
     return p.takeError();
-  cnn::Shape coefficient{(*x)->shape[1]};
+  cnn::Shape coefficient{x.shape[1]};
   if (llvm::Error err = checkForward(
-          cnn::inferSubsample2DShape((*x)->shape, coefficient, coefficient,
+          cnn::inferSubsample2DShape(x.shape, coefficient, coefficient,
                                      op.getKernel(), op.getStride()),
-          **gy))
+          gy))
     return std::move(err);
-  return one(
-      ref::subsample2dBackwardCoefficient(**gy, **x, p->kernel, p->stride));
+  return one(ref::subsample2dBackwardCoefficient(gy, x, p->kernel, p->stride));
 }
 
 //===----------------------------------------------------------------------===//
@@ -261,76 +208,64 @@ Result evalSubsampleCoefficient(const ValueTable &values,
 //===----------------------------------------------------------------------===//
 
 Result evalActivation(const ValueTable &values, cnn::ActivationBackwardOp op) {
-  auto operands = sameShapePair(values, op.getGradOutput(), "grad_output",
-                                op.getOutput(), "output");
-  if (!operands)
-    return operands.takeError();
-  return one(ref::activationBackward(*operands->first, *operands->second,
-                                     toRef(op.getAct())));
+  auto t = sameShapes(values, {{op.getGradOutput(), "grad_output"},
+                               {op.getOutput(), "output"}});
+  if (!t)
+    return t.takeError();
+  return one(ref::activationBackward(*(*t)[0], *(*t)[1], toRef(op.getAct())));
 }
 
 Result evalDenseInput(const ValueTable &values, cnn::DenseBackwardInputOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto w = values.tensor(op.getWeight(), "weight");
-  if (!w)
-    return w.takeError();
-  if (llvm::Error err = checkRank(**gy, 2, "grad_output", "[N, M]"))
+  auto t = tensors(values, {{op.getGradOutput(), "grad_output", 2, "[N, M]"},
+                            {op.getWeight(), "weight", 2, "[M, K]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &w = *(*t)[1];
+  cnn::Shape input{gy.shape[0], w.shape[1]};
+  if (llvm::Error err =
+          checkForward(cnn::inferDenseShape(input, w.shape, std::nullopt), gy))
     return std::move(err);
-  if (llvm::Error err = checkRank(**w, 2, "weight", "[M, K]"))
-    return std::move(err);
-  cnn::Shape input{(*gy)->shape[0], (*w)->shape[1]};
-  if (llvm::Error err = checkForward(
-          cnn::inferDenseShape(input, (*w)->shape, std::nullopt), **gy))
-    return std::move(err);
-  return one(ref::denseBackwardInput(**gy, **w));
+  return one(ref::denseBackwardInput(gy, w));
 }
 
 Result evalDenseWeight(const ValueTable &values,
                        cnn::DenseBackwardWeightOp op) {
-  auto gy = values.tensor(op.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  if (llvm::Error err = checkRank(**gy, 2, "grad_output", "[N, M]"))
+  auto t = tensors(values, {{op.getGradOutput(), "grad_output", 2, "[N, M]"},
+                            {op.getInput(), "input", 2, "[N, K]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &x = *(*t)[1];
+  cnn::Shape weight{gy.shape[1], x.shape[1]};
+  if (llvm::Error err =
+          checkForward(cnn::inferDenseShape(x.shape, weight, std::nullopt), gy))
     return std::move(err);
-  if (llvm::Error err = checkRank(**x, 2, "input", "[N, K]"))
-    return std::move(err);
-  cnn::Shape weight{(*gy)->shape[1], (*x)->shape[1]};
-  if (llvm::Error err = checkForward(
-          cnn::inferDenseShape((*x)->shape, weight, std::nullopt), **gy))
-    return std::move(err);
-  return one(ref::denseBackwardWeight(**gy, **x));
+  return one(ref::denseBackwardWeight(gy, x));
 }
 
 Result evalUnflatten(const ValueTable &values, cnn::UnflattenOp op) {
-  auto x = values.tensor(op.getInput(), "input");
-  if (!x)
-    return x.takeError();
-  if (llvm::Error err = checkRank(**x, 2, "input", "[N, K]"))
-    return std::move(err);
+  auto t = tensors(values, {{op.getInput(), "input", 2, "[N, K]"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &x = *(*t)[0];
   std::vector<int64_t> sizes(op.getSizes().begin(), op.getSizes().end());
-  cnn::Shape result{(*x)->shape[0]};
+  cnn::Shape result{x.shape[0]};
   for (int64_t d : sizes) {
     if (d < 0)
       return fail("sizes must not be negative, got " + formatShape(sizes));
     result.push_back(d);
   }
   if (llvm::Error err =
-          checkForward(cnn::inferFlattenShape(result), **x, "input"))
+          checkForward(cnn::inferFlattenShape(result), x, "input"))
     return std::move(err);
-  return one(ref::unflatten(**x, sizes));
+  return one(ref::unflatten(x, sizes));
 }
 
 Result evalLRN(const ValueTable &values, cnn::LocalResponseNormBackwardOp op) {
-  auto operands = sameShapePair(values, op.getGradOutput(), "grad_output",
-                                op.getInput(), "input");
-  if (!operands)
-    return operands.takeError();
-  const HostTensor &gy = *operands->first, &x = *operands->second;
+  auto t = sameShapes(
+      values, {{op.getGradOutput(), "grad_output"}, {op.getInput(), "input"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &x = *(*t)[1];
   int64_t size = static_cast<int64_t>(op.getSize());
   double alpha = op.getAlpha().convertToDouble(),
          beta = op.getBeta().convertToDouble(), k = op.getK().convertToDouble();
@@ -343,11 +278,11 @@ Result evalLRN(const ValueTable &values, cnn::LocalResponseNormBackwardOp op) {
 
 template <typename SoftmaxOp>
 Result evalSoftmax(const ValueTable &values, SoftmaxOp op, bool log) {
-  auto operands = sameShapePair(values, op.getGradOutput(), "grad_output",
-                                op.getOutput(), "output");
-  if (!operands)
-    return operands.takeError();
-  const HostTensor &gy = *operands->first, &y = *operands->second;
+  auto t = sameShapes(values, {{op.getGradOutput(), "grad_output"},
+                               {op.getOutput(), "output"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0], &y = *(*t)[1];
   int64_t axis = static_cast<int64_t>(op.getAxis());
   if (auto shape = cnn::inferSoftmaxShape(y.shape, axis); !shape)
     return shape.takeError();
@@ -357,41 +292,46 @@ Result evalSoftmax(const ValueTable &values, SoftmaxOp op, bool log) {
 
 Result evalCrossEntropy(const ValueTable &values,
                         cnn::CrossEntropyBackwardOp op) {
-  auto logits = values.tensor(op.getLogits(), "logits");
-  if (!logits)
-    return logits.takeError();
-  auto labels = values.tensor(op.getLabels(), "labels", /*allowInt=*/true);
-  if (!labels)
-    return labels.takeError();
-  if (llvm::Error err = checkLogitsAndLabels(**logits, **labels))
-    return std::move(err);
-  return one(ref::crossEntropyBackward(**logits, **labels));
+  auto t = logitsAndLabels(values, op.getLogits(), op.getLabels());
+  if (!t)
+    return t.takeError();
+  return one(ref::crossEntropyBackward(*t->first, *t->second));
 }
 
 Result evalMSE(const ValueTable &values, cnn::MSEBackwardOp op) {
-  auto operands = sameShapePair(values, op.getPrediction(), "prediction",
-                                op.getTarget(), "target");
-  if (!operands)
-    return operands.takeError();
-  return one(ref::mseBackward(*operands->first, *operands->second));
+  auto t = sameShapes(
+      values, {{op.getPrediction(), "prediction"}, {op.getTarget(), "target"}});
+  if (!t)
+    return t.takeError();
+  return one(ref::mseBackward(*(*t)[0], *(*t)[1]));
 }
 
 //===----------------------------------------------------------------------===//
 // Optimizers: the updated tensors are copies; the operands stay as they were
 //===----------------------------------------------------------------------===//
 
-llvm::Expected<int64_t> stepOperand(const ValueTable &values,
-                                    mlir::Value value) {
-  auto step = values.integer(value, "step");
-  if (!step)
-    return step.takeError();
-  if (*step < 1)
-    return fail("step counts from 1, got " + llvm::Twine(*step));
-  return *step;
+/// The learning rate and the step (counting from 1) of an optimizer op.
+struct LrAndStep {
+  float lr;
+  int64_t step;
+};
+
+llvm::Expected<LrAndStep> lrAndStep(const ValueTable &values, mlir::Value lr,
+                                    mlir::Value step) {
+  auto lrValue = values.real(lr, "lr");
+  if (!lrValue)
+    return lrValue.takeError();
+  auto stepValue = values.integer(step, "step");
+  if (!stepValue)
+    return stepValue.takeError();
+  if (*stepValue < 1)
+    return fail("step counts from 1, got " + llvm::Twine(*stepValue));
+  return LrAndStep{*lrValue, *stepValue};
 }
 
 Result evalSGD(const ValueTable &values, cnn::SGDUpdateOp op) {
-  auto t = sameShapes(values, {op.getParam(), op.getGrad()}, {"param", "grad"});
+  auto t =
+      sameShapes(values, {{op.getParam(), "param"}, {op.getGrad(), "grad"}});
   if (!t)
     return t.takeError();
   auto lr = values.real(op.getLr(), "lr");
@@ -403,19 +343,16 @@ Result evalSGD(const ValueTable &values, cnn::SGDUpdateOp op) {
 }
 
 Result evalMomentum(const ValueTable &values, cnn::SGDMomentumUpdateOp op) {
-  auto t =
-      sameShapes(values, {op.getParam(), op.getGrad(), op.getMomentumBuffer()},
-                 {"param", "grad", "momentum_buffer"});
+  auto t = sameShapes(values, {{op.getParam(), "param"},
+                               {op.getGrad(), "grad"},
+                               {op.getMomentumBuffer(), "momentum_buffer"}});
   if (!t)
     return t.takeError();
-  auto lr = values.real(op.getLr(), "lr");
-  if (!lr)
-    return lr.takeError();
-  auto step = stepOperand(values, op.getStep());
-  if (!step)
-    return step.takeError();
+  auto s = lrAndStep(values, op.getLr(), op.getStep());
+  if (!s)
+    return s.takeError();
   HostTensor param = *(*t)[0], buffer = *(*t)[2];
-  ref::sgdMomentumUpdate(param, *(*t)[1], buffer, *lr, *step,
+  ref::sgdMomentumUpdate(param, *(*t)[1], buffer, s->lr, s->step,
                          op.getMomentum().convertToFloat(),
                          op.getDampening().convertToFloat(), op.getNesterov(),
                          op.getWeightDecay().convertToFloat());
@@ -423,19 +360,17 @@ Result evalMomentum(const ValueTable &values, cnn::SGDMomentumUpdateOp op) {
 }
 
 Result evalAdam(const ValueTable &values, cnn::AdamUpdateOp op) {
-  auto t = sameShapes(
-      values, {op.getParam(), op.getGrad(), op.getExpAvg(), op.getExpAvgSq()},
-      {"param", "grad", "exp_avg", "exp_avg_sq"});
+  auto t = sameShapes(values, {{op.getParam(), "param"},
+                               {op.getGrad(), "grad"},
+                               {op.getExpAvg(), "exp_avg"},
+                               {op.getExpAvgSq(), "exp_avg_sq"}});
   if (!t)
     return t.takeError();
-  auto lr = values.real(op.getLr(), "lr");
-  if (!lr)
-    return lr.takeError();
-  auto step = stepOperand(values, op.getStep());
-  if (!step)
-    return step.takeError();
+  auto s = lrAndStep(values, op.getLr(), op.getStep());
+  if (!s)
+    return s.takeError();
   HostTensor param = *(*t)[0], m = *(*t)[2], v = *(*t)[3];
-  ref::adamUpdate(param, *(*t)[1], m, v, *lr, *step,
+  ref::adamUpdate(param, *(*t)[1], m, v, s->lr, s->step,
                   op.getBeta1().convertToFloat(),
                   op.getBeta2().convertToFloat(), op.getEps().convertToFloat(),
                   op.getWeightDecay().convertToFloat());

@@ -25,6 +25,13 @@ ValueTable::tensor(mlir::Value value, const char *what, bool allowInt) const {
   return v->tensor.get();
 }
 
+llvm::Expected<const HostTensor *>
+ValueTable::optionalTensor(mlir::Value value, const char *what) const {
+  if (!value)
+    return nullptr;
+  return tensor(value, what);
+}
+
 llvm::Expected<int64_t> ValueTable::integer(mlir::Value value,
                                             const char *what) const {
   const RtValue *v = lookup(value);
@@ -73,6 +80,39 @@ llvm::Error checkRank(const HostTensor &t, size_t rank, const char *what,
   return llvm::Error::success();
 }
 
+llvm::Expected<llvm::SmallVector<const HostTensor *, 4>>
+tensors(const ValueTable &values, llvm::ArrayRef<TensorOperand> operands) {
+  llvm::SmallVector<const HostTensor *, 4> result;
+  for (const TensorOperand &operand : operands) {
+    auto t = values.tensor(operand.value, operand.name);
+    if (!t)
+      return t.takeError();
+    result.push_back(*t);
+  }
+  for (auto [operand, t] : llvm::zip_equal(operands, result))
+    if (operand.layout)
+      if (llvm::Error err =
+              checkRank(*t, operand.rank, operand.name, operand.layout))
+        return std::move(err);
+  return result;
+}
+
+llvm::Expected<llvm::SmallVector<const HostTensor *, 4>>
+sameShapes(const ValueTable &values, llvm::ArrayRef<TensorOperand> operands) {
+  llvm::SmallVector<const HostTensor *, 4> result;
+  for (const TensorOperand &operand : operands) {
+    auto t = values.tensor(operand.value, operand.name);
+    if (!t)
+      return t.takeError();
+    if (!result.empty() && (*t)->shape != result.front()->shape)
+      return fail(llvm::Twine(operand.name) + " has shape " +
+                  formatShape((*t)->shape) + " but " + operands.front().name +
+                  " has shape " + formatShape(result.front()->shape));
+    result.push_back(*t);
+  }
+  return result;
+}
+
 llvm::Expected<ref::Pair> pairAttr(llvm::ArrayRef<int64_t> values,
                                    const char *what, int64_t minimum) {
   if (values.size() != 2)
@@ -82,6 +122,40 @@ llvm::Expected<ref::Pair> pairAttr(llvm::ArrayRef<int64_t> values,
       return fail(llvm::Twine(what) + " must be at least " +
                   llvm::Twine(minimum) + ", got " + llvm::Twine(v));
   return ref::Pair{values[0], values[1]};
+}
+
+namespace {
+
+/// A [height, width] attribute to read into `out`.
+struct PairAttr {
+  ref::Pair *out;
+  llvm::ArrayRef<int64_t> values;
+  const char *what;
+  int64_t minimum;
+};
+
+/// Reads the attributes in order; the first bad one is the error.
+llvm::Error readPairs(llvm::ArrayRef<PairAttr> attrs) {
+  for (const PairAttr &attr : attrs) {
+    auto pair = pairAttr(attr.values, attr.what, attr.minimum);
+    if (!pair)
+      return pair.takeError();
+    *attr.out = *pair;
+  }
+  return llvm::Error::success();
+}
+
+} // namespace
+
+llvm::Expected<ref::Pool2DParams>
+poolAttributes(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
+               llvm::ArrayRef<int64_t> padding) {
+  ref::Pool2DParams p;
+  if (llvm::Error err = readPairs({{&p.kernel, kernel, "kernel", 1},
+                                   {&p.stride, stride, "stride", 1},
+                                   {&p.padding, padding, "padding", 0}}))
+    return std::move(err);
+  return p;
 }
 
 llvm::Error checkWindow(const HostTensor &x, ref::Pair kernel,
@@ -105,18 +179,10 @@ convAttributes(llvm::ArrayRef<int64_t> stride, llvm::ArrayRef<int64_t> padding,
                std::optional<mlir::DenseIntElementsAttr> table, int64_t f,
                int64_t c) {
   ref::Conv2DParams p;
-  auto s = pairAttr(stride, "stride", 1);
-  if (!s)
-    return s.takeError();
-  auto pad = pairAttr(padding, "padding", 0);
-  if (!pad)
-    return pad.takeError();
-  auto d = pairAttr(dilation, "dilation", 1);
-  if (!d)
-    return d.takeError();
-  p.stride = *s;
-  p.padding = *pad;
-  p.dilation = *d;
+  if (llvm::Error err = readPairs({{&p.stride, stride, "stride", 1},
+                                   {&p.padding, padding, "padding", 0},
+                                   {&p.dilation, dilation, "dilation", 1}}))
+    return std::move(err);
   p.groups = groups;
   if (p.groups < 1 || f % p.groups != 0)
     return fail("groups " + llvm::Twine(p.groups) + " does not divide " +
@@ -139,27 +205,19 @@ convAttributes(llvm::ArrayRef<int64_t> stride, llvm::ArrayRef<int64_t> padding,
 }
 
 llvm::Expected<std::pair<const HostTensor *, const HostTensor *>>
-sameShapePair(const ValueTable &values, mlir::Value lhs, const char *lhsName,
-              mlir::Value rhs, const char *rhsName) {
-  auto a = values.tensor(lhs, lhsName);
-  if (!a)
-    return a.takeError();
-  auto b = values.tensor(rhs, rhsName);
-  if (!b)
-    return b.takeError();
-  if ((*a)->shape != (*b)->shape)
-    return fail(std::string(lhsName) + " has shape " +
-                formatShape((*a)->shape) + " but " + rhsName + " has shape " +
-                formatShape((*b)->shape));
-  return std::make_pair(*a, *b);
-}
-
-llvm::Error checkLogitsAndLabels(const HostTensor &logits,
-                                 const HostTensor &labels) {
+logitsAndLabels(const ValueTable &values, mlir::Value logitsValue,
+                mlir::Value labelsValue) {
+  auto logitsOr = values.tensor(logitsValue, "logits");
+  if (!logitsOr)
+    return logitsOr.takeError();
+  auto labelsOr = values.tensor(labelsValue, "labels", /*allowInt=*/true);
+  if (!labelsOr)
+    return labelsOr.takeError();
+  const HostTensor &logits = **logitsOr, &labels = **labelsOr;
   if (llvm::Error err = checkRank(logits, 2, "logits", "[N, C]"))
-    return err;
+    return std::move(err);
   if (llvm::Error err = checkRank(labels, 1, "labels", "[N]"))
-    return err;
+    return std::move(err);
   int64_t n = logits.shape[0], c = logits.shape[1];
   if (labels.shape[0] != n)
     return fail("logits have " + llvm::Twine(n) + " rows but labels " +
@@ -170,7 +228,7 @@ llvm::Error checkLogitsAndLabels(const HostTensor &logits,
       return fail("label " + llvm::Twine(label) + " of row " + llvm::Twine(i) +
                   " is not in [0, " + llvm::Twine(c) + ")");
   }
-  return llvm::Error::success();
+  return std::make_pair(&logits, &labels);
 }
 
 ref::Activation toRef(mlir::cnn::Activation act) {

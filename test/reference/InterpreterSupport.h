@@ -17,6 +17,7 @@
 #include "dialects/cnn/CNNOps.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/DenseMap.h"
@@ -84,12 +85,27 @@ public:
   /// The tensor bound to `value` (an f32 one unless `allowInt`).
   llvm::Expected<const HostTensor *> tensor(mlir::Value value, const char *what,
                                             bool allowInt = false) const;
+  /// tensor(), or nullptr for an absent optional operand (a null `value`).
+  llvm::Expected<const HostTensor *> optionalTensor(mlir::Value value,
+                                                    const char *what) const;
   llvm::Expected<int64_t> integer(mlir::Value value, const char *what) const;
   llvm::Expected<float> real(mlir::Value value, const char *what) const;
 
 private:
   llvm::DenseMap<mlir::Value, RtValue> values;
 };
+
+/// Integer scalar types: the i64 seeds and steps, index.
+inline bool isIntegerScalar(mlir::Type type) {
+  return mlir::isa<mlir::IntegerType, mlir::IndexType>(type);
+}
+
+/// The bit width an integer scalar of `type` wraps at.
+inline unsigned integerWidth(mlir::Type type) {
+  if (auto integer = mlir::dyn_cast<mlir::IntegerType>(type))
+    return integer.getWidth();
+  return 64; // index
+}
 
 llvm::Error fail(const llvm::Twine &message);
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
@@ -98,9 +114,32 @@ std::string typeString(mlir::Type type);
 llvm::Error checkRank(const HostTensor &t, size_t rank, const char *what,
                       const char *layout);
 
+/// A tensor operand to read: its value, its name in messages, and the rank
+/// it must have with the layout that names its dimensions (no check where
+/// `layout` is null).
+struct TensorOperand {
+  mlir::Value value;
+  const char *name;
+  size_t rank = 0;
+  const char *layout = nullptr;
+};
+
+/// Reads f32 tensor operands in order, then checks their ranks in order.
+llvm::Expected<llvm::SmallVector<const HostTensor *, 4>>
+tensors(const ValueTable &values, llvm::ArrayRef<TensorOperand> operands);
+
+/// Reads f32 tensor operands that must all have the first one's shape.
+llvm::Expected<llvm::SmallVector<const HostTensor *, 4>>
+sameShapes(const ValueTable &values, llvm::ArrayRef<TensorOperand> operands);
+
 /// A [height, width] attribute whose values are at least `minimum`.
 llvm::Expected<ref::Pair> pairAttr(llvm::ArrayRef<int64_t> values,
                                    const char *what, int64_t minimum);
+
+/// kernel (at least 1), stride (at least 1) and padding of a pooling op.
+llvm::Expected<ref::Pool2DParams>
+poolAttributes(llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> stride,
+               llvm::ArrayRef<int64_t> padding);
 
 /// Checks that a window of `kernel` (dilated) fits `x` [N, C, H, W]
 /// spatially.
@@ -119,15 +158,11 @@ convAttributes(llvm::ArrayRef<int64_t> stride, llvm::ArrayRef<int64_t> padding,
                std::optional<mlir::DenseIntElementsAttr> table, int64_t f,
                int64_t c);
 
-/// Two tensor operands that must have one shape (add, mse, ...).
-llvm::Expected<std::pair<const HostTensor *, const HostTensor *>>
-sameShapePair(const ValueTable &values, mlir::Value lhs, const char *lhsName,
-              mlir::Value rhs, const char *rhsName);
-
-/// logits [N, C] and i32 labels [N] in [0, C) (cross_entropy and its
+/// Reads logits [N, C] and i32 labels [N] in [0, C) (cross_entropy and its
 /// backward op).
-llvm::Error checkLogitsAndLabels(const HostTensor &logits,
-                                 const HostTensor &labels);
+llvm::Expected<std::pair<const HostTensor *, const HostTensor *>>
+logitsAndLabels(const ValueTable &values, mlir::Value logits,
+                mlir::Value labels);
 
 ref::Activation toRef(mlir::cnn::Activation act);
 
