@@ -15,7 +15,7 @@
 
 #include "runtime/io/Npy.h"
 #include "runtime/loader/ModelLibrary.h"
-#include "runtime/support/ParseNumber.h"
+#include "runtime/support/CommandLine.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -30,6 +30,8 @@
 using namespace cnnc::rt;
 
 namespace {
+
+constexpr const char *kTool = "cnnc-bench-infer";
 
 constexpr const char *kUsage =
     R"(usage: cnnc-bench-infer MODEL.so --batch B [options]
@@ -66,24 +68,9 @@ struct Options {
   uint64_t seed = 0;
 };
 
-int usageError(const std::string &message) {
-  std::fprintf(stderr,
-               "cnnc-bench-infer: error: %s\n(cnnc-bench-infer --help shows "
-               "usage)\n",
-               message.c_str());
-  return 1;
-}
-
-int fail(const Error &error) {
-  std::fprintf(stderr, "cnnc-bench-infer: error: %s\n", error.message.c_str());
-  return 1;
-}
-
 bool parseSeconds(const char *text, double &out) {
-  char *end = nullptr;
-  errno = 0;
-  double v = std::strtod(text, &end);
-  if (errno || !end || *end || end == text || !(v >= 0) || v > 1e6)
+  double v = 0;
+  if (!parseReal(text, v) || v < 0 || v > 1e6)
     return false;
   out = v;
   return true;
@@ -101,9 +88,9 @@ int parseArgs(int argc, char **argv, Options &o) {
       if (arg != "--batch" && arg != "--iterations" && arg != "--min-time" &&
           arg != "--min-iterations" && arg != "--warmup" && arg != "--seed" &&
           arg != "--save-params")
-        return usageError("unknown option '" + arg + "'");
+        return usageError(kTool, "unknown option '" + arg + "'");
       if (i + 1 >= argc)
-        return usageError(arg + " needs a value");
+        return usageError(kTool, arg + " needs a value");
       const char *v = argv[++i];
       int64_t n = 0;
       bool ok = true;
@@ -122,20 +109,20 @@ int parseArgs(int argc, char **argv, Options &o) {
       else if (arg == "--save-params")
         o.saveDir = v;
       if (!ok)
-        return usageError(arg + " expects " +
-                          (arg == "--min-time" ? "a number of seconds >= 0"
-                           : arg == "--batch" || arg == "--min-iterations"
-                               ? "a positive integer"
-                               : "a non-negative integer") +
-                          ", got '" + v + "'");
-    } else if (o.model.empty()) {
-      o.model = arg;
-    } else {
-      return usageError("unexpected argument '" + arg + "'");
+        return usageError(kTool,
+                          arg + " expects " +
+                              (arg == "--min-time" ? "a number of seconds >= 0"
+                               : arg == "--batch" || arg == "--min-iterations"
+                                   ? "a positive integer"
+                                   : "a non-negative integer") +
+                              ", got '" + v + "'");
+    } else if (std::optional<std::string> problem =
+                   takeModelArgument(arg, o.model)) {
+      return usageError(kTool, *problem);
     }
   }
   if (o.model.empty())
-    return usageError("no model given");
+    return usageError(kTool, "no model given");
   return -1;
 }
 
@@ -217,13 +204,13 @@ int main(int argc, char **argv) {
 
   Result<std::shared_ptr<ModelLibrary>> lib = ModelLibrary::open(o.model);
   if (!lib)
-    return fail(lib.error());
+    return failure(kTool, lib.error());
   Result<std::unique_ptr<ModelInstance>> created = (*lib)->createInstance();
   if (!created)
-    return fail(created.error());
+    return failure(kTool, created.error());
   ModelInstance &instance = **created;
   if (Status s = instance.initParams(o.seed); !s)
-    return fail(s.error());
+    return failure(kTool, s.error());
 
   // The input stream is seeded apart from the parameters' initialiser.
   SplitMix64 rng{o.seed ^ 0x696e707574ull}; // "input"
@@ -238,17 +225,17 @@ int main(int argc, char **argv) {
   Clock::time_point warmStart = Clock::now();
   Result<std::vector<Tensor>> first = instance.infer(inputPtrs);
   if (!first)
-    return fail(first.error());
+    return failure(kTool, first.error());
   int64_t warmups = 1;
   if (!o.saveDir.empty()) {
     if (Status s = saveAll(o.saveDir, instance, inputs, *first, o); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
     warmStart = Clock::now();
   }
   while (o.warmup < 0 ? warmups < 100 && secondsSince(warmStart) < 0.2
                       : warmups < o.warmup) {
     if (Result<std::vector<Tensor>> r = instance.infer(inputPtrs); !r)
-      return fail(r.error());
+      return failure(kTool, r.error());
     ++warmups;
   }
 
@@ -266,7 +253,7 @@ int main(int argc, char **argv) {
     Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
     Clock::time_point end = Clock::now();
     if (!r)
-      return fail(r.error());
+      return failure(kTool, r.error());
     ms.push_back(
         std::chrono::duration<double, std::milli>(end - start).count());
     last = std::move(*r);
@@ -275,8 +262,9 @@ int main(int argc, char **argv) {
   // The same batch must give the same output every time.
   for (size_t i = 0; i < last.size(); ++i)
     if (last[i].f32 != (*first)[i].f32 || last[i].i32 != (*first)[i].i32)
-      return fail(Error{o.model + ": output " + (*lib)->outputs()[i].name +
-                        " differs between two calls on the same input"});
+      return failure(kTool,
+                     Error{o.model + ": output " + (*lib)->outputs()[i].name +
+                           " differs between two calls on the same input"});
 
   std::string model = (*lib)->name();
   if (ms.empty()) {

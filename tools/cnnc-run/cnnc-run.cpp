@@ -12,7 +12,7 @@
 #include "runtime/io/Npy.h"
 #include "runtime/loader/Checkpoint.h"
 #include "runtime/loader/ModelLibrary.h"
-#include "runtime/support/ParseNumber.h"
+#include "runtime/support/CommandLine.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -27,6 +27,8 @@
 using namespace cnnc::rt;
 
 namespace {
+
+constexpr const char *kTool = "cnnc-run";
 
 constexpr const char *kUsage =
     R"(usage: cnnc-run MODEL.so --input FILE [options]
@@ -62,12 +64,6 @@ struct Options {
   bool pad = false;
 };
 
-int usageError(const std::string &message) {
-  std::fprintf(stderr, "cnnc-run: error: %s\n(cnnc-run --help shows usage)\n",
-               message.c_str());
-  return 1;
-}
-
 /// Returns -1 to continue, else the exit code.
 int parseArgs(int argc, char **argv, Options &o) {
   for (int i = 1; i < argc; ++i) {
@@ -91,7 +87,7 @@ int parseArgs(int argc, char **argv, Options &o) {
                arg == "--output" || arg == "--seed" || arg == "--top-k" ||
                arg == "--show" || arg == "--batch") {
       if (!value(v))
-        return usageError(arg + " needs a value");
+        return usageError(kTool, arg + " needs a value");
       if (arg == "--input")
         o.inputs.push_back(v);
       else if (arg == "--weights")
@@ -109,24 +105,21 @@ int parseArgs(int argc, char **argv, Options &o) {
       else if (arg == "--batch" && parseInteger(v, 1, n))
         o.batch = n;
       else
-        return usageError(arg + " expects " +
-                          (arg == "--show"   ? "an integer >= -1"
-                           : arg == "--seed" ? "a non-negative integer"
-                                             : "a positive integer") +
-                          ", got '" + v + "'");
-    } else if (!arg.empty() && arg[0] == '-') {
-      return usageError("unknown option '" + arg + "'");
-    } else if (o.model.empty()) {
-      o.model = arg;
-    } else {
-      return usageError("unexpected argument '" + arg +
-                        "' (images are given with --input)");
+        return usageError(kTool,
+                          arg + " expects " +
+                              (arg == "--show"   ? "an integer >= -1"
+                               : arg == "--seed" ? "a non-negative integer"
+                                                 : "a positive integer") +
+                              ", got '" + v + "'");
+    } else if (std::optional<std::string> problem = takeModelArgument(
+                   arg, o.model, "images are given with --input")) {
+      return usageError(kTool, *problem);
     }
   }
   if (o.model.empty())
-    return usageError("no model given");
+    return usageError(kTool, "no model given");
   if (!o.info && o.inputs.empty())
-    return usageError("no --input given");
+    return usageError(kTool, "no --input given");
   return -1;
 }
 
@@ -165,11 +158,6 @@ void printTopK(int64_t index, const float *logits, int64_t classes, int64_t k) {
   std::printf("\n");
 }
 
-int fail(const Error &error) {
-  std::fprintf(stderr, "cnnc-run: error: %s\n", error.message.c_str());
-  return 1;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -179,44 +167,46 @@ int main(int argc, char **argv) {
 
   Result<std::shared_ptr<ModelLibrary>> lib = ModelLibrary::open(o.model);
   if (!lib)
-    return fail(lib.error());
+    return failure(kTool, lib.error());
   if (o.info) {
     describe(**lib);
     return 0;
   }
   if ((*lib)->inputs().size() != 1)
-    return fail(Error{o.model + ": the model has " +
-                      std::to_string((*lib)->inputs().size()) +
-                      " inputs; cnnc-run feeds models with one image input"});
+    return failure(
+        kTool, Error{o.model + ": the model has " +
+                     std::to_string((*lib)->inputs().size()) +
+                     " inputs; cnnc-run feeds models with one image input"});
   Result<Tensor> images =
       readInputBatch(o.inputs, (*lib)->inputs().front(), o.pad);
   if (!images)
-    return fail(images.error());
+    return failure(kTool, images.error());
   int64_t count = images->shape[0];
   Tensor labels;
   if (!o.labels.empty()) {
     Result<Tensor> read = readLabels(o.labels);
     if (!read)
-      return fail(read.error());
+      return failure(kTool, read.error());
     if (read->shape[0] != count)
-      return fail(Error{o.labels + ": has " + std::to_string(read->shape[0]) +
-                        " labels for " + std::to_string(count) + " images"});
+      return failure(
+          kTool, Error{o.labels + ": has " + std::to_string(read->shape[0]) +
+                       " labels for " + std::to_string(count) + " images"});
     labels = std::move(*read);
   }
 
   Result<std::unique_ptr<ModelInstance>> instance = (*lib)->createInstance();
   if (!instance)
-    return fail(instance.error());
+    return failure(kTool, instance.error());
   if (!o.weights.empty()) {
     if (Status s = loadParamsFile(**instance, o.weights); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
   } else {
     std::fprintf(stderr,
                  "cnnc-run: note: no --weights: parameters drawn from seed "
                  "%llu (an untrained model)\n",
                  static_cast<unsigned long long>(o.seed));
     if (Status s = (*instance)->initParams(o.seed); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
   }
 
   // Run in batches; gather the first output.
@@ -235,7 +225,7 @@ int main(int argc, char **argv) {
                      images->f32.begin() + (start + n) * sampleIn);
     Result<std::vector<Tensor>> result = (*instance)->infer({&chunk});
     if (!result)
-      return fail(result.error());
+      return failure(kTool, result.error());
     std::copy(result->front().f32.begin(), result->front().f32.end(),
               outputs.f32.begin() + start * sampleOut);
   }
@@ -254,9 +244,10 @@ int main(int argc, char **argv) {
   }
   if (!labels.i32.empty()) {
     if (!classes)
-      return fail(Error{"--labels needs an output of shape [N, classes], the "
-                        "model's is " +
-                        formatShape(outInfo.shape)});
+      return failure(
+          kTool, Error{"--labels needs an output of shape [N, classes], the "
+                       "model's is " +
+                       formatShape(outInfo.shape)});
     int64_t correct = 0;
     for (int64_t i = 0; i < count; ++i) {
       const float *row = outputs.f32.data() + i * sampleOut;
@@ -270,7 +261,7 @@ int main(int argc, char **argv) {
   }
   if (!o.output.empty()) {
     if (Status s = writeNpy(o.output, outputs); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
     std::printf("wrote %s %s to %s\n", outInfo.name.c_str(),
                 formatShape(outputs.shape).c_str(), o.output.c_str());
   }

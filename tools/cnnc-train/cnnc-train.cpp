@@ -14,7 +14,7 @@
 #include "runtime/data/DatasetReaders.h"
 #include "runtime/loader/Checkpoint.h"
 #include "runtime/loader/ModelLibrary.h"
-#include "runtime/support/ParseNumber.h"
+#include "runtime/support/CommandLine.h"
 
 #include <cerrno>
 #include <cmath>
@@ -29,6 +29,8 @@ using namespace cnnc::rt;
 using namespace cnnc::train;
 
 namespace {
+
+constexpr const char *kTool = "cnnc-train";
 
 constexpr const char *kUsage =
     R"(usage: cnnc-train MODEL.so --data DIR [options]
@@ -72,29 +74,6 @@ struct Options {
   int64_t interruptAfter = -1; // undocumented: for the interruption tests
 };
 
-int usageError(const std::string &message) {
-  std::fprintf(stderr,
-               "cnnc-train: error: %s\n(cnnc-train --help shows usage)\n",
-               message.c_str());
-  return 1;
-}
-
-int fail(const Error &error) {
-  std::fprintf(stderr, "cnnc-train: error: %s\n", error.message.c_str());
-  return 1;
-}
-
-/// A finite decimal number with nothing after it.
-bool parseReal(const char *text, double &out) {
-  char *end = nullptr;
-  errno = 0;
-  double v = std::strtod(text, &end);
-  if (errno || end == text || *end || !std::isfinite(v))
-    return false;
-  out = v;
-  return true;
-}
-
 /// Returns -1 to continue, else the exit code.
 int parseArgs(int argc, char **argv, Options &o) {
   for (int i = 1; i < argc; ++i) {
@@ -110,17 +89,17 @@ int parseArgs(int argc, char **argv, Options &o) {
       o.quiet = true;
     } else if (arg == "--schedule") {
       if (i + 1 >= argc)
-        return usageError("--schedule needs a value");
+        return usageError(kTool, "--schedule needs a value");
       std::string v = argv[++i];
       if (v != "constant" && v != "step" && v != "cosine")
-        return usageError("--schedule must be constant, step or cosine, "
-                          "got '" +
-                          v + "'");
+        return usageError(kTool, "--schedule must be constant, step or cosine, "
+                                 "got '" +
+                                     v + "'");
       o.schedule = v;
     } else if (arg == "--data" || arg == "--checkpoint" || arg == "--resume" ||
                arg == "--log" || arg == "--plot") {
       if (i + 1 >= argc)
-        return usageError(arg + " needs a value");
+        return usageError(kTool, arg + " needs a value");
       std::string v = argv[++i];
       (arg == "--data"         ? o.data
        : arg == "--checkpoint" ? o.checkpoint
@@ -130,15 +109,15 @@ int parseArgs(int argc, char **argv, Options &o) {
     } else if (arg == "--epochs" || arg == "--batch" || arg == "--limit" ||
                arg == "--seed" || arg == "--interrupt-after") {
       if (i + 1 >= argc)
-        return usageError(arg + " needs a value");
+        return usageError(kTool, arg + " needs a value");
       const char *v = argv[++i];
       int64_t min = arg == "--seed" ? 0 : 1;
       if (!parseInteger(v, min, n))
-        return usageError(arg + " expects " +
-                          (min ? "a positive integer"
-                               : "a non-negative "
-                                 "integer") +
-                          ", got '" + v + "'");
+        return usageError(kTool, arg + " expects " +
+                                     (min ? "a positive integer"
+                                          : "a non-negative "
+                                            "integer") +
+                                     ", got '" + v + "'");
       if (arg == "--epochs")
         o.epochs = n;
       else if (arg == "--batch")
@@ -151,28 +130,25 @@ int parseArgs(int argc, char **argv, Options &o) {
         o.interruptAfter = n;
     } else if (arg == "--lr" || arg == "--val-split") {
       if (i + 1 >= argc)
-        return usageError(arg + " needs a value");
+        return usageError(kTool, arg + " needs a value");
       const char *v = argv[++i];
       bool ok = parseReal(v, x) && x >= 0 && (arg == "--lr" || x < 1);
       if (!ok)
-        return usageError(arg + " expects " +
-                          (arg == "--lr" ? "a finite number >= 0"
-                                         : "a fraction from 0 to below 1") +
-                          ", got '" + v + "'");
+        return usageError(kTool,
+                          arg + " expects " +
+                              (arg == "--lr" ? "a finite number >= 0"
+                                             : "a fraction from 0 to below 1") +
+                              ", got '" + v + "'");
       (arg == "--lr" ? o.lr : o.valSplit) = x;
-    } else if (!arg.empty() && arg[0] == '-') {
-      return usageError("unknown option '" + arg + "'");
-    } else if (o.model.empty()) {
-      o.model = arg;
-    } else {
-      return usageError("unexpected argument '" + arg +
-                        "' (the data set is given with --data)");
+    } else if (std::optional<std::string> problem = takeModelArgument(
+                   arg, o.model, "the data set is given with --data")) {
+      return usageError(kTool, *problem);
     }
   }
   if (o.model.empty())
-    return usageError("no model given");
+    return usageError(kTool, "no model given");
   if (o.data.empty())
-    return usageError("no --data given");
+    return usageError(kTool, "no --data given");
   return -1;
 }
 
@@ -240,38 +216,41 @@ int main(int argc, char **argv) {
                             {"--log", &o.log},
                             {"--plot", &o.plot}})
     if (Status s = checkOutput(flag, *path); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
 
   Result<std::shared_ptr<ModelLibrary>> opened = ModelLibrary::open(o.model);
   if (!opened)
-    return fail(opened.error());
+    return failure(kTool, opened.error());
   const ModelLibrary &lib = **opened;
   if (!lib.hasTraining())
-    return fail(Error{o.model +
-                      ": the model was compiled without a train section; "
-                      "add one to its .mdl file (train { loss = ..., "
-                      "optimizer = ... }) and compile it again"});
+    return failure(kTool,
+                   Error{o.model +
+                         ": the model was compiled without a train section; "
+                         "add one to its .mdl file (train { loss = ..., "
+                         "optimizer = ... }) and compile it again"});
   if (lib.inputs().size() != 1 || lib.targets().size() != 1)
-    return fail(Error{
-        o.model + ": the model takes " + std::to_string(lib.inputs().size()) +
-        " input(s) and its loss " + std::to_string(lib.targets().size()) +
-        " target(s); cnnc-train feeds one image input and one "
-        "label target"});
+    return failure(kTool,
+                   Error{o.model + ": the model takes " +
+                         std::to_string(lib.inputs().size()) +
+                         " input(s) and its loss " +
+                         std::to_string(lib.targets().size()) +
+                         " target(s); cnnc-train feeds one image input and one "
+                         "label target"});
   const TensorInfo &target = lib.targets()[0];
   int64_t classes = lib.numClasses(), oneHot = 0;
   if (target.dtype == DType::F32 && target.shape.size() == 2) {
     oneHot = classes = target.shape[1];
   } else if (target.dtype != DType::I32 || target.shape.size() != 1) {
-    return fail(Error{o.model + ": the loss's target '" + target.name +
-                      "' is " + dtypeName(target.dtype) + " " +
-                      formatShape(target.shape) +
-                      "; cnnc-train feeds class labels (i32 [-1]) or one-hot "
-                      "vectors (f32 [-1, classes])"});
+    return failure(
+        kTool, Error{o.model + ": the loss's target '" + target.name + "' is " +
+                     dtypeName(target.dtype) + " " + formatShape(target.shape) +
+                     "; cnnc-train feeds class labels (i32 [-1]) or one-hot "
+                     "vectors (f32 [-1, classes])"});
   }
   Result<ImageShape> shape =
       imageShapeOfInput(lib.inputs()[0].shape, lib.inputs()[0].name);
   if (!shape)
-    return fail(Error{o.model + ": " + shape.error().message});
+    return failure(kTool, Error{o.model + ": " + shape.error().message});
 
   // The settings: the train section's, or the resumed run's, then flags.
   const TrainConfig &config = lib.trainConfig();
@@ -286,13 +265,13 @@ int main(int argc, char **argv) {
   Position start;
   Result<std::unique_ptr<ModelInstance>> instance = (*opened)->createInstance();
   if (!instance)
-    return fail(instance.error());
+    return failure(kTool, instance.error());
   if (!o.resume.empty()) {
     Result<TrainingProgress> progress = loadTrainingFile(**instance, o.resume);
     if (!progress)
-      return fail(progress.error());
+      return failure(kTool, progress.error());
     if (Status s = fromProgress(*progress, o.resume, settings, start); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
     for (Status s :
          {agree("--batch", o.batch, settings.batch, o.resume),
           agree("--seed", o.seed, settings.seed, o.resume),
@@ -301,26 +280,27 @@ int main(int argc, char **argv) {
           agree("--schedule", o.schedule, settings.schedule, o.resume),
           agree("--val-split", o.valSplit, settings.valSplit, o.resume)})
       if (!s)
-        return fail(s.error());
+        return failure(kTool, s.error());
     if (o.noAugment && settings.augment)
-      return fail(Error{"--no-augment differs from " + o.resume +
-                        ", which was trained with augmentation; a resumed "
-                        "run keeps the settings it started with"});
+      return failure(kTool,
+                     Error{"--no-augment differs from " + o.resume +
+                           ", which was trained with augmentation; a resumed "
+                           "run keeps the settings it started with"});
   } else {
     if (Status s = (*instance)->initParams(settings.seed); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
     if (Status s = (*instance)->setTrainingSeed(settings.seed); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
   }
   TrainConfig scheduled = config;
   scheduled.schedule = settings.schedule;
   Result<Schedule> schedule = scheduleOf(scheduled, settings.lr);
   if (!schedule)
-    return fail(Error{o.model + ": " + schedule.error().message});
+    return failure(kTool, Error{o.model + ": " + schedule.error().message});
 
   Result<DataSplits> splits = openDataset(o.data, *shape);
   if (!splits)
-    return fail(splits.error());
+    return failure(kTool, splits.error());
   if (o.resume.empty())
     settings.augment = splits->augmentByDefault && !o.noAugment;
   Dataset &train = splits->train;
@@ -333,11 +313,11 @@ int main(int argc, char **argv) {
   }
   if (classes > 0) {
     if (Status s = checkLabels(train, classes, lib, "training"); !s)
-      return fail(s.error());
+      return failure(kTool, s.error());
     if (splits->test)
       if (Status s = checkLabels(*splits->test, classes, lib, splits->testName);
           !s)
-        return fail(s.error());
+        return failure(kTool, s.error());
   }
 
   if (!o.quiet) {
