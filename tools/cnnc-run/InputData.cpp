@@ -2,6 +2,7 @@
 
 #include "InputData.h"
 
+#include "runtime/data/ImageFit.h"
 #include "runtime/io/Idx.h"
 #include "runtime/io/Npy.h"
 #include "runtime/io/Png.h"
@@ -21,25 +22,6 @@ std::vector<int64_t> sampleShape(const TensorInfo &input) {
   return std::vector<int64_t>(input.shape.begin() + 1, input.shape.end());
 }
 
-/// A [C, H, W] image with 1 or 3 channels converted to `channels` (ITU-R
-/// BT.601 luma for RGB to gray, replication for gray to RGB).
-Tensor convertChannels(const Tensor &image, int64_t channels) {
-  int64_t c = image.shape[0], plane = image.shape[1] * image.shape[2];
-  if (c == channels || (c != 1 && c != 3) || (channels != 1 && channels != 3))
-    return image;
-  Tensor out = Tensor::zerosF32({channels, image.shape[1], image.shape[2]});
-  for (int64_t i = 0; i < plane; ++i) {
-    if (channels == 1) {
-      out.f32[i] = 0.299f * image.f32[i] + 0.587f * image.f32[plane + i] +
-                   0.114f * image.f32[2 * plane + i];
-    } else {
-      for (int64_t k = 0; k < 3; ++k)
-        out.f32[k * plane + i] = image.f32[i];
-    }
-  }
-  return out;
-}
-
 Error shapeError(const std::string &path, const std::vector<int64_t> &got,
                  const TensorInfo &input) {
   return Error{path + ": holds samples of shape " + formatShape(got) +
@@ -53,19 +35,16 @@ Error shapeError(const std::string &path, const std::vector<int64_t> &got,
 bool canPad(const std::vector<int64_t> &batch,
             const std::vector<int64_t> &want) {
   return batch.size() == 4 && want.size() == 3 && batch[1] == want[0] &&
-         batch[2] <= want[1] && batch[3] <= want[2] &&
-         (want[1] - batch[2]) % 2 == 0 && (want[2] - batch[3]) % 2 == 0;
+         fitsByPadding(batch[2], batch[3], want[1], want[2]);
 }
 
-Tensor padCentred(const Tensor &batch, const std::vector<int64_t> &want) {
-  int64_t n = batch.shape[0], c = want[0], h = batch.shape[2],
-          w = batch.shape[3], top = (want[1] - h) / 2, left = (want[2] - w) / 2;
-  Tensor out = Tensor::zerosF32({n, c, want[1], want[2]});
-  for (int64_t plane = 0; plane < n * c; ++plane)
-    for (int64_t y = 0; y < h; ++y)
-      std::copy_n(batch.f32.begin() + (plane * h + y) * w, w,
-                  out.f32.begin() + (plane * want[1] + y + top) * want[2] +
-                      left);
+/// Each [C, h, w] image of `batch` centred in a zero image of `want`.
+Tensor padBatchCentred(Tensor batch, const std::vector<int64_t> &want) {
+  int64_t n = batch.shape[0];
+  // The N * C planes are padded alike: pad them as one image.
+  batch.shape = {n * batch.shape[1], batch.shape[2], batch.shape[3]};
+  Tensor out = padCentred(batch, want[1], want[2]);
+  out.shape = {n, want[0], want[1], want[2]};
   return out;
 }
 
@@ -83,14 +62,13 @@ Result<Tensor> readPngBatch(const std::vector<std::string> &paths,
     Result<Tensor> image = readPng(paths[i]);
     if (!image)
       return image.error();
-    Tensor converted = convertChannels(*image, want[0]);
-    std::vector<int64_t> asBatch = converted.shape;
-    asBatch.insert(asBatch.begin(), 1);
-    if (converted.shape != want && pad && canPad(asBatch, want)) {
-      converted.shape = asBatch;
-      converted = padCentred(converted, want);
-      converted.shape = want;
-    }
+    // PNGs have 1 or 3 channels; a model taking others gets a shape error.
+    Tensor converted = want[0] == 1 || want[0] == 3
+                           ? convertChannels(*image, want[0])
+                           : *image;
+    if (converted.shape != want && pad && converted.shape[0] == want[0] &&
+        fitsByPadding(converted.shape[1], converted.shape[2], want[1], want[2]))
+      converted = padCentred(converted, want[1], want[2]);
     if (converted.shape != want)
       return shapeError(paths[i], image->shape, input);
     std::copy(converted.f32.begin(), converted.f32.end(),
@@ -131,7 +109,7 @@ Result<Tensor> cnnc::rt::readInputBatch(const std::vector<std::string> &paths,
   std::vector<int64_t> got(data->shape.begin() + (data->shape.empty() ? 0 : 1),
                            data->shape.end());
   if (got != want && pad && canPad(data->shape, want))
-    return padCentred(*data, want);
+    return padBatchCentred(std::move(*data), want);
   if (got != want)
     return shapeError(path, got, input);
   if (data->shape[0] == 0)
