@@ -103,6 +103,24 @@ cnnc_status checkTensor(const cnnc_tensor &t, const cnnc_tensor_info &info,
   return CNNC_OK;
 }
 
+cnnc_status checkCount(const cnnc_tensor *tensors, int32_t count,
+                       int32_t expected, const char *what, const char *owner,
+                       const char *role) {
+  if (count != expected || (count && !tensors))
+    return fail(CNNC_INVALID_ARGUMENT, "%s: %s %d %s(s), got %d", what, owner,
+                expected, role, tensors ? count : 0);
+  return CNNC_OK;
+}
+
+cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
+                         const cnnc_tensor_info *infos, const char *role,
+                         int64_t *batch) {
+  for (int32_t i = 0; i < count; ++i)
+    if (cnnc_status s = checkTensor(tensors[i], infos[i], role, batch))
+      return s;
+  return CNNC_OK;
+}
+
 cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,
                              const void *data, int64_t count,
                              const char *what) {

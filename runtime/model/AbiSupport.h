@@ -62,6 +62,19 @@ cnnc_status describe(const cnnc_tensor_info *table, int32_t count,
 cnnc_status checkTensor(const cnnc_tensor &t, const cnnc_tensor_info &info,
                         const char *what, int64_t *batch);
 
+/// Checks that a call passes `expected` tensors: `count` of them at
+/// `tensors`. The message reads "<what>: <owner> <expected> <role>(s), got
+/// <count>" ("infer: the model takes 1 input(s), got 2").
+cnnc_status checkCount(const cnnc_tensor *tensors, int32_t count,
+                       int32_t expected, const char *what, const char *owner,
+                       const char *role);
+
+/// checkTensor for each of the `count` tensors at `tensors` against `infos`,
+/// with one batch size `*batch`; `role` names them ("input", "target").
+cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
+                         const cnnc_tensor_info *infos, const char *role,
+                         int64_t *batch);
+
 /// Checks a get/set of parameter `index` (or of its optimizer state) with
 /// `count` elements at `data`; `what` names the function for the message.
 cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,

@@ -155,21 +155,19 @@ cnnc_status cnnc_infer(cnnc_model *model, const cnnc_tensor *inputs,
   const cnnc_model_record &r = record();
   if (!model)
     return fail(CNNC_INVALID_ARGUMENT, "infer: the model is null");
-  if (numInputs != r.num_inputs || (numInputs && !inputs))
-    return fail(CNNC_INVALID_ARGUMENT,
-                "infer: the model takes %d input(s), got %d", r.num_inputs,
-                inputs ? numInputs : 0);
-  if (numOutputs != r.num_outputs || (numOutputs && !outputs))
-    return fail(CNNC_INVALID_ARGUMENT,
-                "infer: the model has %d output(s), got %d", r.num_outputs,
-                outputs ? numOutputs : 0);
+  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, "infer",
+                                 "the model takes", "input"))
+    return s;
+  if (cnnc_status s = checkCount(outputs, numOutputs, r.num_outputs, "infer",
+                                 "the model has", "output"))
+    return s;
   int64_t batch = 0;
-  for (int32_t i = 0; i < numInputs; ++i)
-    if (cnnc_status s = checkTensor(inputs[i], r.inputs[i], "input", &batch))
-      return s;
-  for (int32_t i = 0; i < numOutputs; ++i)
-    if (cnnc_status s = checkTensor(outputs[i], r.outputs[i], "output", &batch))
-      return s;
+  if (cnnc_status s =
+          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
+    return s;
+  if (cnnc_status s =
+          checkTensors(outputs, numOutputs, r.outputs, "output", &batch))
+    return s;
 
   // Descriptors live on the stack: at most a few per model.
   constexpr int32_t kMaxArgs = 64;

@@ -169,21 +169,19 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
   const cnnc_entry_record &entry = training ? r.train_step : r.evaluate;
   if (!result)
     return fail(CNNC_INVALID_ARGUMENT, "%s: the result pointer is null", what);
-  if (numInputs != r.num_inputs || (numInputs && !inputs))
-    return fail(CNNC_INVALID_ARGUMENT,
-                "%s: the model takes %d input(s), got %d", what, r.num_inputs,
-                inputs ? numInputs : 0);
-  if (numTargets != r.num_targets || (numTargets && !targets))
-    return fail(CNNC_INVALID_ARGUMENT,
-                "%s: the loss takes %d target(s), got %d", what, r.num_targets,
-                targets ? numTargets : 0);
+  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, what,
+                                 "the model takes", "input"))
+    return s;
+  if (cnnc_status s = checkCount(targets, numTargets, r.num_targets, what,
+                                 "the loss takes", "target"))
+    return s;
   int64_t batch = 0;
-  for (int32_t i = 0; i < numInputs; ++i)
-    if (cnnc_status s = checkTensor(inputs[i], r.inputs[i], "input", &batch))
-      return s;
-  for (int32_t i = 0; i < numTargets; ++i)
-    if (cnnc_status s = checkTensor(targets[i], r.targets[i], "target", &batch))
-      return s;
+  if (cnnc_status s =
+          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
+    return s;
+  if (cnnc_status s =
+          checkTensors(targets, numTargets, r.targets, "target", &batch))
+    return s;
   if (cnnc_status s = checkLabels(targets, numTargets, batch, what))
     return s;
   // PyTorch's optimizers refuse a negative rate too; NaN would spoil every
