@@ -2,9 +2,7 @@
 //
 // Each gradient is the textbook sum written as the forward op's loop nest
 // with the roles of input and output swapped, accumulated in double and
-// rounded to f32 once. The optimizer updates instead repeat PyTorch's f32
-// element-wise operations one by one (each product and sum rounded to f32;
-// this file is compiled with -ffp-contract=off so none is fused).
+// rounded to f32 once. The optimizer updates are in ReferenceOptimizers.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -442,68 +440,6 @@ HostTensor dropoutTraining(const HostTensor &x, double rate, uint64_t seed) {
     y.data[i] = u >= threshold ? x.data[i] * scale : 0.0f;
   }
   return y;
-}
-
-//===----------------------------------------------------------------------===//
-// Optimizers
-//===----------------------------------------------------------------------===//
-
-// torch.optim's _single_tensor_sgd / _single_tensor_adam on f32 tensors, one
-// rounded f32 operation per tensor op: `a.add(b, alpha=s)` is a + s·b,
-// `lerp_(b, w)` (w < 0.5) is a + w·(b − a), `addcmul_(b, c, value=s)` is
-// a + s·b·c and `addcdiv_(b, c, value=s)` is a + s·b / c, evaluated left to
-// right. Python-float scalars (lr, 1 − dampening, step size) reach the
-// kernels as f32.
-
-void sgdUpdate(HostTensor &param, const HostTensor &grad, float lr,
-               float weightDecay) {
-  for (size_t i = 0; i < param.data.size(); ++i) {
-    float g = grad.data[i];
-    if (weightDecay != 0.0f)
-      g = g + weightDecay * param.data[i];
-    param.data[i] = param.data[i] + (-lr) * g;
-  }
-}
-
-void sgdMomentumUpdate(HostTensor &param, const HostTensor &grad,
-                       HostTensor &buffer, float lr, int64_t step,
-                       float momentum, float dampening, bool nesterov,
-                       float weightDecay) {
-  float keep = static_cast<float>(1.0 - static_cast<double>(dampening));
-  for (size_t i = 0; i < param.data.size(); ++i) {
-    float g = grad.data[i];
-    if (weightDecay != 0.0f)
-      g = g + weightDecay * param.data[i];
-    float &buf = buffer.data[i];
-    buf = step <= 1 ? g : buf * momentum + keep * g;
-    g = nesterov ? g + momentum * buf : buf;
-    param.data[i] = param.data[i] + (-lr) * g;
-  }
-}
-
-void adamUpdate(HostTensor &param, const HostTensor &grad, HostTensor &expAvg,
-                HostTensor &expAvgSq, float lr, int64_t step, float beta1,
-                float beta2, float eps, float weightDecay) {
-  double b1 = beta1, b2 = beta2, t = static_cast<double>(step);
-  double biasCorrection1 = 1.0 - std::pow(b1, t);
-  double biasCorrection2Sqrt = std::sqrt(1.0 - std::pow(b2, t));
-  float stepSize = static_cast<float>(
-      -(static_cast<double>(lr) / biasCorrection1)); // value=-step_size
-  float correction2 = static_cast<float>(biasCorrection2Sqrt);
-  float weight1 = static_cast<float>(1.0 - b1);
-  float weight2 = static_cast<float>(1.0 - b2);
-  for (size_t i = 0; i < param.data.size(); ++i) {
-    float g = grad.data[i];
-    if (weightDecay != 0.0f)
-      g = g + weightDecay * param.data[i];
-    float &m = expAvg.data[i], &v = expAvgSq.data[i];
-    // lerp_ with weight 1 − beta1; PyTorch switches formula at weight 0.5.
-    m = weight1 < 0.5f ? m + weight1 * (g - m) : g - (g - m) * (1.0f - weight1);
-    v = v * beta2;
-    v = v + weight2 * g * g;
-    float denom = std::sqrt(v) / correction2 + eps;
-    param.data[i] = param.data[i] + stepSize * m / denom;
-  }
 }
 
 } // namespace cnnc::test::ref
