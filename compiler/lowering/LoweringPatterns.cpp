@@ -157,11 +157,13 @@ int64_t dimOf(Value v, int64_t i) {
   return cast<RankedTensorType>(v.getType()).getDimSize(i);
 }
 
-bool staticButBatch(Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  for (int64_t i = 1, e = type.getRank(); i < e; ++i)
-    if (type.isDynamicDim(i))
-      return false;
+bool staticButBatch(ValueRange values) {
+  for (Value v : values) {
+    auto type = cast<RankedTensorType>(v.getType());
+    for (int64_t i = 1, e = type.getRank(); i < e; ++i)
+      if (type.isDynamicDim(i))
+        return false;
+  }
   return true;
 }
 

@@ -131,9 +131,9 @@ Value channelWindowSum(OpBuilder &b, Location loc, Value input, int64_t size,
 /// The static size of dimension `i` of the ranked tensor `v`.
 int64_t dimOf(Value v, int64_t i);
 
-/// Whether every dimension of `v` but the batch (0) is static: what the
-/// spatial backward ops need to lay out their index arithmetic.
-bool staticButBatch(Value v);
+/// Whether every dimension but the batch (0) of each of `values` is static:
+/// what the spatial backward ops need to lay out their index arithmetic.
+bool staticButBatch(ValueRange values);
 
 /// A zero-filled tensor.empty of `type`, dynamic sizes read from `like`.
 Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type, Value like);

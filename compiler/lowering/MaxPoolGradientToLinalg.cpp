@@ -45,7 +45,7 @@ struct MaxPool2DBackwardLowering : OpRewritePattern<MaxPool2DBackwardOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value gy = op.getGradOutput(), x = op.getInput();
-    if (!staticButBatch(gy) || !staticButBatch(x))
+    if (!staticButBatch({gy, x}))
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     ArrayRef<int64_t> k = op.getKernel(), s = op.getStride(),
                       p = op.getPadding();

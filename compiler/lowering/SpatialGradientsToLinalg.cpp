@@ -158,7 +158,7 @@ struct Conv2DBackwardInputLowering : OpRewritePattern<Conv2DBackwardInputOp> {
     Location loc = op.getLoc();
     Value gy = op.getGradOutput(), w = op.getWeight();
     auto type = cast<RankedTensorType>(op.getType());
-    if (!staticButBatch(gy) || !staticButBatch(op.getResult()) ||
+    if (!staticButBatch({gy, op.getResult()}) ||
         !cast<RankedTensorType>(w.getType()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     int64_t groups = op.getGroups();
@@ -244,7 +244,7 @@ struct Conv2DBackwardWeightLowering : OpRewritePattern<Conv2DBackwardWeightOp> {
     Location loc = op.getLoc();
     Value x = op.getInput(), gy = op.getGradOutput();
     auto type = cast<RankedTensorType>(op.getType());
-    if (!staticButBatch(x) || !staticButBatch(gy) || !type.hasStaticShape())
+    if (!staticButBatch({x, gy}) || !type.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     int64_t groups = op.getGroups();
     ArrayRef<int64_t> s = op.getStride(), d = op.getDilation();
@@ -348,39 +348,36 @@ Value scaleChannels(OpBuilder &b, Location loc, Value input, double scale,
       .getResult(0);
 }
 
-struct AvgPool2DBackwardLowering : OpRewritePattern<AvgPool2DBackwardOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AvgPool2DBackwardOp op,
+/// avg_pool2d's and subsample2d's input gradients: the window sums of the
+/// spread grad_output, divided by the window size (and, for subsample2d,
+/// multiplied by the channel's coefficient; its windows are never padded).
+template <typename OpTy>
+struct WindowMeanBackwardLowering : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (!staticButBatch(op.getGradOutput()) || !staticButBatch(op.getResult()))
+    if (!staticButBatch({op.getGradOutput(), op.getResult()}))
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     Location loc = op.getLoc();
     ArrayRef<int64_t> kernel = op.getKernel();
     Value sum = avgPoolGradSum(rewriter, loc, op.getGradOutput(),
                                cast<RankedTensorType>(op.getType()), kernel,
-                               op.getStride(), op.getPadding());
-    rewriter.replaceOp(op, scaleChannels(rewriter, loc, sum,
-                                         1.0 / (kernel[0] * kernel[1]), {}));
-    return success();
-  }
-};
-
-struct Subsample2DBackwardInputLowering
-    : OpRewritePattern<Subsample2DBackwardInputOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(Subsample2DBackwardInputOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!staticButBatch(op.getGradOutput()) || !staticButBatch(op.getResult()))
-      return rewriter.notifyMatchFailure(op, "needs static C, H, W");
-    Location loc = op.getLoc();
-    ArrayRef<int64_t> kernel = op.getKernel();
-    Value sum = avgPoolGradSum(rewriter, loc, op.getGradOutput(),
-                               cast<RankedTensorType>(op.getType()), kernel,
-                               op.getStride(), {0, 0});
+                               op.getStride(), padding(op));
     rewriter.replaceOp(op, scaleChannels(rewriter, loc, sum,
                                          1.0 / (kernel[0] * kernel[1]),
-                                         op.getCoefficient()));
+                                         coefficient(op)));
     return success();
+  }
+  static ArrayRef<int64_t> padding(AvgPool2DBackwardOp op) {
+    return op.getPadding();
+  }
+  static ArrayRef<int64_t> padding(Subsample2DBackwardInputOp) {
+    static constexpr int64_t none[] = {0, 0};
+    return none;
+  }
+  static Value coefficient(AvgPool2DBackwardOp) { return {}; }
+  static Value coefficient(Subsample2DBackwardInputOp op) {
+    return op.getCoefficient();
   }
 };
 
@@ -393,7 +390,7 @@ struct Subsample2DBackwardCoefficientLowering
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value gy = op.getGradOutput(), x = op.getInput();
-    if (!staticButBatch(gy) || !staticButBatch(x))
+    if (!staticButBatch({gy, x}))
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     ArrayRef<int64_t> kernel = op.getKernel();
     auto gyType = cast<RankedTensorType>(gy.getType());
@@ -436,6 +433,7 @@ struct Subsample2DBackwardCoefficientLowering
 void mlir::cnn::populateSpatialGradientsToLinalgPatterns(
     RewritePatternSet &patterns) {
   patterns.add<Conv2DBackwardInputLowering, Conv2DBackwardWeightLowering,
-               AvgPool2DBackwardLowering, Subsample2DBackwardInputLowering,
+               WindowMeanBackwardLowering<AvgPool2DBackwardOp>,
+               WindowMeanBackwardLowering<Subsample2DBackwardInputOp>,
                Subsample2DBackwardCoefficientLowering>(patterns.getContext());
 }
