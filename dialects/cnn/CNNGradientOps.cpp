@@ -13,6 +13,8 @@
 
 #include "llvm/Support/FormatVariadic.h"
 
+#include <utility>
+
 using namespace mlir;
 using namespace mlir::cnn;
 using namespace mlir::cnn::detail;
@@ -69,65 +71,93 @@ template <typename Adaptor> Conv2DParams convParams(Adaptor adaptor) {
                       static_cast<int64_t>(adaptor.getGroups()), std::nullopt};
 }
 
+using ShapePair = std::pair<ArrayRef<int64_t>, ArrayRef<int64_t>>;
+
+/// The shapes of the operands `a` and `b`, named in the error of the first
+/// that is not a ranked tensor.
+Expected<ShapePair> shapesOf(Value a, const char *aName, Value b,
+                             const char *bName) {
+  auto aShape = shapeOf(a, aName);
+  if (!aShape)
+    return aShape.takeError();
+  auto bShape = shapeOf(b, bName);
+  if (!bShape)
+    return bShape.takeError();
+  return ShapePair{*aShape, *bShape};
+}
+
+/// The input [N, C, input_size] of a pooling-like layer (C kept) whose
+/// gradient is `gy`.
+Expected<Shape> pooledInput(ArrayRef<int64_t> gy, ArrayRef<int64_t> inputSize) {
+  if (auto error = checkPairAttr("input_size", inputSize))
+    return std::move(error);
+  if (gy.size() != 4)
+    return gradError("grad_output must have rank 4");
+  return nchw(gy, gy[1], inputSize);
+}
+
 /// `grad` and `other` must have one shape; for element-wise rules.
 Expected<Shape> sameShapeAs(Value grad, Value other, const char *otherName) {
-  auto g = shapeOf(grad, "grad_output");
-  if (!g)
-    return g.takeError();
-  auto o = shapeOf(other, otherName);
-  if (!o)
-    return o.takeError();
-  if (!compatible(*g, *o))
+  auto shapes = shapesOf(grad, "grad_output", other, otherName);
+  if (!shapes)
+    return shapes.takeError();
+  auto [g, o] = *shapes;
+  if (!compatible(g, o))
     return gradError("grad_output has shape {0} but {1} has shape {2}",
-                     formatShape(*g), otherName, formatShape(*o));
-  return Shape(*o);
+                     formatShape(g), otherName, formatShape(o));
+  return Shape(o);
+}
+
+/// softmax's and log_softmax's gradients: the forward rule on the output.
+template <typename Adaptor> Expected<Shape> softmaxBackwardShape(Adaptor a) {
+  auto shape = sameShapeAs(a.getGradOutput(), a.getOutput(), "output");
+  if (!shape)
+    return shape.takeError();
+  return inferSoftmaxShape(*shape, a.getAxis());
 }
 
 } // namespace
 
 Expected<Shape> Conv2DBackwardInputOp::inferShape(Adaptor adaptor) {
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto weight = shapeOf(adaptor.getWeight(), "weight");
-  if (!weight)
-    return weight.takeError();
+  auto shapes = shapesOf(adaptor.getGradOutput(), "grad_output",
+                         adaptor.getWeight(), "weight");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, weight] = *shapes;
   if (auto error = checkPairAttr("input_size", adaptor.getInputSize()))
     return std::move(error);
-  if (gy->size() != 4 || weight->size() != 4)
+  if (gy.size() != 4 || weight.size() != 4)
     return gradError("grad_output and weight must have rank 4");
   ConnectionTableStorage table(adaptor.getConnectionsAttr());
   Conv2DParams params = convParams(adaptor);
   params.connections = table.table;
   Shape input =
-      nchw(*gy, (*weight)[1] * adaptor.getGroups(), adaptor.getInputSize());
-  return checkForward(inferConv2DShape(input, *weight, std::nullopt, params),
-                      *gy, input);
+      nchw(gy, weight[1] * adaptor.getGroups(), adaptor.getInputSize());
+  return checkForward(inferConv2DShape(input, weight, std::nullopt, params), gy,
+                      input);
 }
 
 Expected<Shape> Conv2DBackwardWeightOp::inferShape(Adaptor adaptor) {
-  auto input = shapeOf(adaptor.getInput(), "input");
-  if (!input)
-    return input.takeError();
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
+  auto shapes = shapesOf(adaptor.getInput(), "input", adaptor.getGradOutput(),
+                         "grad_output");
+  if (!shapes)
+    return shapes.takeError();
+  auto [input, gy] = *shapes;
   if (auto error = checkPairAttr("kernel", adaptor.getKernel()))
     return std::move(error);
-  if (gy->size() != 4 || input->size() != 4)
+  if (gy.size() != 4 || input.size() != 4)
     return gradError("input and grad_output must have rank 4");
   int64_t groups = adaptor.getGroups();
-  if (groups < 1 || ShapedType::isDynamic((*input)[1]) ||
-      (*input)[1] % groups != 0)
+  if (groups < 1 || ShapedType::isDynamic(input[1]) || input[1] % groups != 0)
     return gradError("input channels {0} do not split into {1} groups",
-                     (*input)[1], groups);
+                     input[1], groups);
   ConnectionTableStorage table(adaptor.getConnectionsAttr());
   Conv2DParams params = convParams(adaptor);
   params.connections = table.table;
-  Shape weight{(*gy)[1], (*input)[1] / groups, adaptor.getKernel()[0],
+  Shape weight{gy[1], input[1] / groups, adaptor.getKernel()[0],
                adaptor.getKernel()[1]};
-  return checkForward(inferConv2DShape(*input, weight, std::nullopt, params),
-                      *gy, weight);
+  return checkForward(inferConv2DShape(input, weight, std::nullopt, params), gy,
+                      weight);
 }
 
 Expected<Shape> BiasBackwardOp::inferShape(Adaptor adaptor) {
@@ -145,61 +175,54 @@ Expected<Shape> AvgPool2DBackwardOp::inferShape(Adaptor adaptor) {
   auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
   if (!gy)
     return gy.takeError();
-  if (auto error = checkPairAttr("input_size", adaptor.getInputSize()))
-    return std::move(error);
-  if (gy->size() != 4)
-    return gradError("grad_output must have rank 4");
-  Shape input = nchw(*gy, (*gy)[1], adaptor.getInputSize());
+  auto input = pooledInput(*gy, adaptor.getInputSize());
+  if (!input)
+    return input.takeError();
   Pool2DParams params{adaptor.getKernel(), adaptor.getStride(),
                       adaptor.getPadding()};
-  return checkForward(inferPool2DShape(input, params), *gy, input);
+  return checkForward(inferPool2DShape(*input, params), *gy, *input);
 }
 
 Expected<Shape> MaxPool2DBackwardOp::inferShape(Adaptor adaptor) {
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto input = shapeOf(adaptor.getInput(), "input");
-  if (!input)
-    return input.takeError();
+  auto shapes = shapesOf(adaptor.getGradOutput(), "grad_output",
+                         adaptor.getInput(), "input");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, input] = *shapes;
   Pool2DParams params{adaptor.getKernel(), adaptor.getStride(),
                       adaptor.getPadding()};
-  return checkForward(inferPool2DShape(*input, params), *gy, Shape(*input));
+  return checkForward(inferPool2DShape(input, params), gy, Shape(input));
 }
 
 Expected<Shape> Subsample2DBackwardInputOp::inferShape(Adaptor adaptor) {
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto coefficient = shapeOf(adaptor.getCoefficient(), "coefficient");
-  if (!coefficient)
-    return coefficient.takeError();
-  if (auto error = checkPairAttr("input_size", adaptor.getInputSize()))
-    return std::move(error);
-  if (gy->size() != 4)
-    return gradError("grad_output must have rank 4");
-  Shape input = nchw(*gy, (*gy)[1], adaptor.getInputSize());
-  return checkForward(inferSubsample2DShape(input, *coefficient, *coefficient,
-                                            adaptor.getKernel(),
-                                            adaptor.getStride()),
-                      *gy, input);
-}
-
-Expected<Shape> Subsample2DBackwardCoefficientOp::inferShape(Adaptor adaptor) {
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto input = shapeOf(adaptor.getInput(), "input");
+  auto shapes = shapesOf(adaptor.getGradOutput(), "grad_output",
+                         adaptor.getCoefficient(), "coefficient");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, coefficient] = *shapes;
+  auto input = pooledInput(gy, adaptor.getInputSize());
   if (!input)
     return input.takeError();
-  if (input->size() != 4 || ShapedType::isDynamic((*input)[1]))
-    return gradError("input must be [N, C, H, W] with static C, got {0}",
-                     formatShape(*input));
-  Shape coefficient{(*input)[1]};
   return checkForward(inferSubsample2DShape(*input, coefficient, coefficient,
                                             adaptor.getKernel(),
                                             adaptor.getStride()),
-                      *gy, coefficient);
+                      gy, *input);
+}
+
+Expected<Shape> Subsample2DBackwardCoefficientOp::inferShape(Adaptor adaptor) {
+  auto shapes = shapesOf(adaptor.getGradOutput(), "grad_output",
+                         adaptor.getInput(), "input");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, input] = *shapes;
+  if (input.size() != 4 || ShapedType::isDynamic(input[1]))
+    return gradError("input must be [N, C, H, W] with static C, got {0}",
+                     formatShape(input));
+  Shape coefficient{input[1]};
+  return checkForward(inferSubsample2DShape(input, coefficient, coefficient,
+                                            adaptor.getKernel(),
+                                            adaptor.getStride()),
+                      gy, coefficient);
 }
 
 Expected<Shape> ActivationBackwardOp::inferShape(Adaptor adaptor) {
@@ -209,31 +232,27 @@ Expected<Shape> ActivationBackwardOp::inferShape(Adaptor adaptor) {
 }
 
 Expected<Shape> DenseBackwardInputOp::inferShape(Adaptor adaptor) {
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto weight = shapeOf(adaptor.getWeight(), "weight");
-  if (!weight)
-    return weight.takeError();
-  if (gy->size() != 2 || weight->size() != 2)
+  auto shapes = shapesOf(adaptor.getGradOutput(), "grad_output",
+                         adaptor.getWeight(), "weight");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, weight] = *shapes;
+  if (gy.size() != 2 || weight.size() != 2)
     return gradError("grad_output and weight must have rank 2");
-  Shape input{(*gy)[0], (*weight)[1]};
-  return checkForward(inferDenseShape(input, *weight, std::nullopt), *gy,
-                      input);
+  Shape input{gy[0], weight[1]};
+  return checkForward(inferDenseShape(input, weight, std::nullopt), gy, input);
 }
 
 Expected<Shape> DenseBackwardWeightOp::inferShape(Adaptor adaptor) {
-  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
-  if (!gy)
-    return gy.takeError();
-  auto input = shapeOf(adaptor.getInput(), "input");
-  if (!input)
-    return input.takeError();
-  if (gy->size() != 2 || input->size() != 2)
+  auto shapes = shapesOf(adaptor.getGradOutput(), "grad_output",
+                         adaptor.getInput(), "input");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, input] = *shapes;
+  if (gy.size() != 2 || input.size() != 2)
     return gradError("grad_output and input must have rank 2");
-  Shape weight{(*gy)[1], (*input)[1]};
-  return checkForward(inferDenseShape(*input, weight, std::nullopt), *gy,
-                      weight);
+  Shape weight{gy[1], input[1]};
+  return checkForward(inferDenseShape(input, weight, std::nullopt), gy, weight);
 }
 
 Expected<Shape> UnflattenOp::inferShape(Adaptor adaptor) {
@@ -258,43 +277,33 @@ Expected<Shape> LocalResponseNormBackwardOp::inferShape(Adaptor adaptor) {
 }
 
 Expected<Shape> SoftmaxBackwardOp::inferShape(Adaptor adaptor) {
-  auto shape =
-      sameShapeAs(adaptor.getGradOutput(), adaptor.getOutput(), "output");
-  if (!shape)
-    return shape.takeError();
-  return inferSoftmaxShape(*shape, adaptor.getAxis());
+  return softmaxBackwardShape(adaptor);
 }
 
 Expected<Shape> LogSoftmaxBackwardOp::inferShape(Adaptor adaptor) {
-  auto shape =
-      sameShapeAs(adaptor.getGradOutput(), adaptor.getOutput(), "output");
-  if (!shape)
-    return shape.takeError();
-  return inferSoftmaxShape(*shape, adaptor.getAxis());
+  return softmaxBackwardShape(adaptor);
 }
 
 Expected<Shape> CrossEntropyBackwardOp::inferShape(Adaptor adaptor) {
-  auto logits = shapeOf(adaptor.getLogits(), "logits");
-  if (!logits)
-    return logits.takeError();
-  auto labels = shapeOf(adaptor.getLabels(), "labels");
-  if (!labels)
-    return labels.takeError();
-  auto loss = inferCrossEntropyShape(*logits, *labels);
+  auto shapes =
+      shapesOf(adaptor.getLogits(), "logits", adaptor.getLabels(), "labels");
+  if (!shapes)
+    return shapes.takeError();
+  auto [logits, labels] = *shapes;
+  auto loss = inferCrossEntropyShape(logits, labels);
   if (!loss)
     return loss.takeError();
-  return Shape(*logits);
+  return Shape(logits);
 }
 
 Expected<Shape> MSEBackwardOp::inferShape(Adaptor adaptor) {
-  auto prediction = shapeOf(adaptor.getPrediction(), "prediction");
-  if (!prediction)
-    return prediction.takeError();
-  auto target = shapeOf(adaptor.getTarget(), "target");
-  if (!target)
-    return target.takeError();
-  auto loss = inferMSEShape(*prediction, *target);
+  auto shapes = shapesOf(adaptor.getPrediction(), "prediction",
+                         adaptor.getTarget(), "target");
+  if (!shapes)
+    return shapes.takeError();
+  auto [prediction, target] = *shapes;
+  auto loss = inferMSEShape(prediction, target);
   if (!loss)
     return loss.takeError();
-  return Shape(*prediction);
+  return Shape(prediction);
 }
