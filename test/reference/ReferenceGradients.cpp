@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace cnnc::test::ref {
 
@@ -45,6 +46,22 @@ AxisSplit splitAt(const std::vector<int64_t> &shape, int64_t axis) {
 
 bool connected(const Conv2DParams &p, int64_t f, int64_t c) {
   return p.connections.empty() || p.connections[f][c];
+}
+
+/// The two gradients of dense: for each (b, o) of gy [N, M] in order,
+/// adds gy[b, o] · row to row `r` of `acc` [_, k], where `rowOf(b, o)` gives
+/// (r, row).
+template <typename RowOf>
+void accumulateDenseRows(const HostTensor &gy, int64_t k,
+                         std::vector<double> &acc, RowOf rowOf) {
+  int64_t n = gy.shape[0], m = gy.shape[1];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t o = 0; o < m; ++o) {
+      double g = gy.data[b * m + o];
+      auto [r, row] = rowOf(b, o);
+      for (int64_t i = 0; i < k; ++i)
+        acc[r * k + i] += g * row[i];
+    }
 }
 
 } // namespace
@@ -239,13 +256,9 @@ HostTensor subsample2dBackwardCoefficient(const HostTensor &gy,
       const float *grad = gy.data.data() + (b * c + ch) * oh * ow;
       const float *in = x.data.data() + (b * c + ch) * h * w;
       for (int64_t i = 0; i < oh; ++i)
-        for (int64_t j = 0; j < ow; ++j) {
-          double sum = 0;
-          for (int64_t u = 0; u < kernel[0]; ++u)
-            for (int64_t v = 0; v < kernel[1]; ++v)
-              sum += in[(i * stride[0] + u) * w + j * stride[1] + v];
-          acc[ch] += grad[i * ow + j] * (sum / count);
-        }
+        for (int64_t j = 0; j < ow; ++j)
+          acc[ch] += grad[i * ow + j] *
+                     (windowSum(in, w, i, j, kernel, stride) / count);
     }
   return fromDouble({c}, acc);
 }
@@ -281,28 +294,20 @@ HostTensor activationBackward(const HostTensor &gy, const HostTensor &y,
 }
 
 HostTensor denseBackwardInput(const HostTensor &gy, const HostTensor &w) {
-  int64_t n = gy.shape[0], m = gy.shape[1], k = w.shape[1];
+  int64_t n = gy.shape[0], k = w.shape[1];
   std::vector<double> acc(n * k, 0.0);
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t o = 0; o < m; ++o) {
-      double g = gy.data[b * m + o];
-      const float *row = w.data.data() + o * k;
-      for (int64_t i = 0; i < k; ++i)
-        acc[b * k + i] += g * row[i];
-    }
+  accumulateDenseRows(gy, k, acc, [&](int64_t b, int64_t o) {
+    return std::make_pair(b, w.data.data() + o * k);
+  });
   return fromDouble({n, k}, acc);
 }
 
 HostTensor denseBackwardWeight(const HostTensor &gy, const HostTensor &x) {
-  int64_t n = gy.shape[0], m = gy.shape[1], k = x.shape[1];
+  int64_t m = gy.shape[1], k = x.shape[1];
   std::vector<double> acc(m * k, 0.0);
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t o = 0; o < m; ++o) {
-      double g = gy.data[b * m + o];
-      const float *row = x.data.data() + b * k;
-      for (int64_t i = 0; i < k; ++i)
-        acc[o * k + i] += g * row[i];
-    }
+  accumulateDenseRows(gy, k, acc, [&](int64_t b, int64_t o) {
+    return std::make_pair(o, x.data.data() + b * k);
+  });
   return fromDouble({m, k}, acc);
 }
 

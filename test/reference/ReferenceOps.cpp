@@ -163,6 +163,15 @@ HostTensor maxPool2d(const HostTensor &x, const Pool2DParams &p) {
   return pool2d(x, p, /*isMax=*/true);
 }
 
+double windowSum(const float *map, int64_t width, int64_t i, int64_t j,
+                 Pair kernel, Pair stride) {
+  double sum = 0;
+  for (int64_t u = 0; u < kernel[0]; ++u)
+    for (int64_t v = 0; v < kernel[1]; ++v)
+      sum += map[(i * stride[0] + u) * width + j * stride[1] + v];
+  return sum;
+}
+
 HostTensor subsample2d(const HostTensor &x, const HostTensor &coefficient,
                        const HostTensor &bias, Pair kernel, Pair stride) {
   int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
@@ -175,14 +184,11 @@ HostTensor subsample2d(const HostTensor &x, const HostTensor &coefficient,
       const float *in = x.data.data() + (b * c + ch) * h * w;
       float *out = y.data.data() + (b * c + ch) * oh * ow;
       for (int64_t i = 0; i < oh; ++i)
-        for (int64_t j = 0; j < ow; ++j) {
-          double sum = 0;
-          for (int64_t u = 0; u < kernel[0]; ++u)
-            for (int64_t v = 0; v < kernel[1]; ++v)
-              sum += in[(i * stride[0] + u) * w + j * stride[1] + v];
-          out[i * ow + j] = static_cast<float>(
-              sum / count * coefficient.data[ch] + bias.data[ch]);
-        }
+        for (int64_t j = 0; j < ow; ++j)
+          out[i * ow + j] =
+              static_cast<float>(windowSum(in, w, i, j, kernel, stride) /
+                                     count * coefficient.data[ch] +
+                                 bias.data[ch]);
     }
   return y;
 }

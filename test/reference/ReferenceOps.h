@@ -70,6 +70,12 @@ HostTensor maxPool2d(const HostTensor &x, const Pool2DParams &p);
 HostTensor subsample2d(const HostTensor &x, const HostTensor &coefficient,
                        const HostTensor &bias, Pair kernel, Pair stride);
 
+/// The sum, in double, of the unpadded `kernel` window at output position
+/// (i, j) of one map `width` wide: what subsample2d averages (and its
+/// coefficient gradient weighs).
+double windowSum(const float *map, int64_t width, int64_t i, int64_t j,
+                 Pair kernel, Pair stride);
+
 /// Element-wise activations, computed in double and rounded to f32.
 HostTensor tanh(const HostTensor &x);
 /// LeCun's 1.7159 · tanh(2x/3).
