@@ -57,6 +57,7 @@ bool parseNumber(const std::string &text, double &out) {
 struct ParsedLog {
   std::vector<EpochRecord> records;
   std::vector<std::string> lines;
+  std::string text; // the whole file, as readLog read it
 };
 
 Result<ParsedLog> parseLog(const std::string &path, const std::string &text) {
@@ -114,6 +115,17 @@ std::string errnoText(int err) {
   return strerror_r(err, buf, sizeof buf);
 }
 
+/// parseLog of the file at `path`, keeping its text.
+Result<ParsedLog> readLog(const std::string &path) {
+  Result<std::string> text = readFile(path);
+  if (!text)
+    return text.error();
+  Result<ParsedLog> log = parseLog(path, *text);
+  if (log)
+    log->text = std::move(*text);
+  return log;
+}
+
 } // namespace
 
 std::string formatCsvRow(const EpochRecord &r) {
@@ -125,10 +137,7 @@ std::string formatCsvRow(const EpochRecord &r) {
 }
 
 Result<std::vector<EpochRecord>> readTrainingCsv(const std::string &path) {
-  Result<std::string> text = readFile(path);
-  if (!text)
-    return text.error();
-  Result<ParsedLog> log = parseLog(path, *text);
+  Result<ParsedLog> log = readLog(path);
   if (!log)
     return log.error();
   return std::move(log->records);
@@ -146,10 +155,7 @@ Result<TrainingCsv> TrainingCsv::resume(const std::string &path,
                                         int64_t lastEpoch) {
   if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT)
     return create(path);
-  Result<std::string> text = readFile(path);
-  if (!text)
-    return text.error();
-  Result<ParsedLog> log = parseLog(path, *text);
+  Result<ParsedLog> log = readLog(path);
   if (!log)
     return log.error();
   std::string kept = std::string(kTrainingCsvHeader) + "\n";
@@ -159,7 +165,7 @@ Result<TrainingCsv> TrainingCsv::resume(const std::string &path,
       kept += log->lines[i] + "\n";
       records.push_back(log->records[i]);
     }
-  if (kept != *text)
+  if (kept != log->text)
     if (Status st = writeFileAtomically(path, kept); !st)
       return st.error();
   return openForAppend(path, std::move(records));
