@@ -16,11 +16,7 @@ using namespace cnnc::train;
 
 namespace {
 
-std::string exact(double v) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.17g", v);
-  return text;
-}
+std::string exact(double v) { return formatReal(v, 17); }
 
 /// Reads `key` of `settings` into `out` with `parse`; records a problem.
 template <typename T, typename Parse>

@@ -8,16 +8,6 @@
 using namespace cnnc;
 using namespace cnnc::train;
 
-namespace {
-
-std::string number(double v) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%g", v);
-  return text;
-}
-
-} // namespace
-
 rt::Result<Schedule> train::scheduleOf(const rt::TrainConfig &config,
                                        double lr) {
   Schedule s;
@@ -56,9 +46,15 @@ double train::learningRate(const Schedule &s, int64_t epoch) {
 std::string train::describe(const Schedule &s) {
   if (s.kind == "step")
     return "step(step_size=" + std::to_string(s.stepSize) +
-           ", gamma=" + number(s.gamma) + ")";
+           ", gamma=" + formatReal(s.gamma) + ")";
   if (s.kind == "cosine")
     return "cosine(t_max=" + std::to_string(s.tMax) +
-           ", eta_min=" + number(s.etaMin) + ")";
+           ", eta_min=" + formatReal(s.etaMin) + ")";
   return s.kind;
+}
+
+std::string train::formatReal(double v, int digits) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*g", digits, v);
+  return text;
 }

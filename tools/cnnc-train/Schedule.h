@@ -41,6 +41,10 @@ double learningRate(const Schedule &s, int64_t epoch);
 /// "constant".
 std::string describe(const Schedule &s);
 
+/// `v` as printf's %g writes it with `digits` significant digits: 6 for
+/// what the user reads, 17 for what must read back as the same double.
+std::string formatReal(double v, int digits = 6);
+
 } // namespace cnnc::train
 
 #endif // CNNC_TOOLS_CNNC_TRAIN_SCHEDULE_H

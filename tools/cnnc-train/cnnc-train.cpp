@@ -185,11 +185,7 @@ Status checkLabels(const Dataset &data, int64_t classes,
   return Status::ok();
 }
 
-std::string text(double v) {
-  char out[64];
-  std::snprintf(out, sizeof out, "%g", v);
-  return out;
-}
+std::string text(double v) { return formatReal(v); }
 std::string text(int64_t v) { return std::to_string(v); }
 std::string text(uint64_t v) { return std::to_string(v); }
 std::string text(const std::string &v) { return v; }
