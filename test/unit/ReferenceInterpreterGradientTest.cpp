@@ -14,14 +14,7 @@
 #include "test/reference/Interpreter.h"
 #include "test/reference/ReferenceGradients.h"
 #include "test/reference/ReferenceOps.h"
-
-#include "dialects/cnn/CNNDialect.h"
-
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
+#include "test/unit/InterpreterTestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -33,53 +26,13 @@ using namespace cnnc::test;
 
 namespace {
 
-class InterpretGradient : public testing::Test {
+class InterpretGradient : public InterpreterFixture<> {
 protected:
-  InterpretGradient() {
-    context.loadDialect<mlir::cnn::CNNDialect, mlir::func::FuncDialect,
-                        mlir::arith::ArithDialect>();
-  }
-
-  llvm::Expected<std::vector<HostTensor>>
-  tryRun(const std::string &source, const std::vector<HostTensor> &args,
-         const InterpretOptions &options = {}) {
-    module = mlir::parseSourceString<mlir::ModuleOp>(
-        source, mlir::ParserConfig(&context), "test.mlir");
-    if (!module)
-      return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                     "could not parse:\n" + source);
-    auto fn = module->lookupSymbol<mlir::func::FuncOp>("f");
-    return interpret(fn, args, /*seed=*/0, options);
-  }
-
-  std::vector<HostTensor> run(const std::string &source,
-                              const std::vector<HostTensor> &args,
-                              const InterpretOptions &options = {}) {
-    auto results = tryRun(source, args, options);
-    if (!results) {
-      ADD_FAILURE() << llvm::toString(results.takeError());
-      return {};
-    }
-    return *results;
-  }
-
-  std::string errorOf(const std::string &source,
-                      const std::vector<HostTensor> &args) {
-    auto results = tryRun(source, args);
-    if (results) {
-      ADD_FAILURE() << "expected an error";
-      return {};
-    }
-    return llvm::toString(results.takeError());
-  }
-
   HostTensor random(std::vector<int64_t> shape) {
     return randomTensor(rng, std::move(shape));
   }
 
   std::mt19937 rng{99};
-  mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
 };
 
 void expectSame(const std::vector<HostTensor> &got,
@@ -109,7 +62,7 @@ func.func @f(%gy: tensor<?x4x3x3xf32>, %w: tensor<4x1x3x3xf32>, %x: tensor<?x2x7
   p.padding = {1, 1};
   p.dilation = {2, 1};
   p.groups = 2;
-  expectSame(run(source, {gy, w, x}),
+  expectSame(runAll(source, {gy, w, x}),
              {ref::conv2dBackwardInput(gy, w, {7, 8}, p),
               ref::conv2dBackwardWeight(x, gy, {3, 3}, p),
               ref::biasBackward(gy)});
@@ -127,7 +80,7 @@ func.func @f(%gy: tensor<1x2x2x2xf32>, %w: tensor<2x2x2x2xf32>, %x: tensor<1x2x3
              x = random({1, 2, 3, 3});
   ref::Conv2DParams p;
   p.connections = {{true, false}, {true, true}};
-  std::vector<HostTensor> got = run(source, {gy, w, x});
+  std::vector<HostTensor> got = runAll(source, {gy, w, x});
   expectSame(got, {ref::conv2dBackwardInput(gy, w, {3, 3}, p),
                    ref::conv2dBackwardWeight(x, gy, {2, 2}, p)});
   ASSERT_EQ(got.size(), 2u);
@@ -148,7 +101,7 @@ func.func @f(%gy: tensor<?x2x4x4xf32>, %x: tensor<?x2x8x8xf32>, %c: tensor<2xf32
   HostTensor gy = random({3, 2, 4, 4}), x = random({3, 2, 8, 8}),
              c = random({2});
   ref::Pool2DParams pool{{3, 3}, {2, 2}, {1, 1}};
-  expectSame(run(source, {gy, x, c}),
+  expectSame(runAll(source, {gy, x, c}),
              {ref::avgPool2dBackward(gy, {8, 8}, pool),
               ref::maxPool2dBackward(gy, x, pool),
               ref::subsample2dBackwardInput(gy, c, {2, 2}, {2, 2}, {8, 8}),
@@ -171,7 +124,7 @@ func.func @f(%gy: tensor<?x6xf32>, %y: tensor<?x6xf32>, %w: tensor<6x4xf32>, %x:
   HostTensor gy = random({3, 6}), y = random({3, 6}), w = random({6, 4}),
              x = random({3, 4});
   using ref::Activation;
-  expectSame(run(source, {gy, y, w, x}),
+  expectSame(runAll(source, {gy, y, w, x}),
              {ref::activationBackward(gy, y, Activation::ScaledTanh),
               ref::activationBackward(gy, y, Activation::Sigmoid),
               ref::denseBackwardInput(gy, w), ref::denseBackwardWeight(gy, x),
@@ -191,7 +144,7 @@ func.func @f(%gy: tensor<2x6x2x2xf32>, %x: tensor<2x6x2x2xf32>, %logits: tensor<
   HostTensor gy = random({2, 6, 2, 2}), x = random({2, 6, 2, 2}),
              logits = random({3, 5}), t = random({3, 5});
   HostTensor labels = intTensor({3}, {4, 0, 2});
-  expectSame(run(source, {gy, x, logits, labels, t}),
+  expectSame(runAll(source, {gy, x, logits, labels, t}),
              {ref::localResponseNormBackward(gy, x, 4, 0.5, 0.75, 1.5),
               ref::crossEntropyBackward(logits, labels),
               ref::mseBackward(logits, t)});
@@ -215,11 +168,12 @@ func.func @f(%p: tensor<5xf32>, %g: tensor<5xf32>, %b: tensor<5xf32>, %m: tensor
                          0.25f, true, 1e-2f);
   ref::adamUpdate(adamParam, g, adamM, adamV, 0.05f, 3, 0.8f, 0.99f, 1e-6f,
                   1e-3f);
-  expectSame(run(source, {p, g, b, m, v, scalar(0.05), intTensor({}, {3})}),
+  expectSame(runAll(source, {p, g, b, m, v, scalar(0.05), intTensor({}, {3})}),
              {sgd, momentumParam, momentumBuffer, adamParam, adamM, adamV,
               scalar(0.05)});
   // Step 1 of momentum SGD takes the gradient (with weight decay) as buffer.
-  auto first = run(source, {p, g, b, m, v, scalar(0.05), intTensor({}, {1})});
+  auto first =
+      runAll(source, {p, g, b, m, v, scalar(0.05), intTensor({}, {1})});
   ASSERT_EQ(first.size(), 7u);
   for (size_t i = 0; i < 5; ++i)
     EXPECT_EQ(first[2].data[i], g.data[i] + 1e-2f * p.data[i]);
@@ -235,9 +189,9 @@ func.func @f(%x: tensor<?x40xf32>, %seed: i64) -> tensor<?x40xf32> {
 })mlir";
   HostTensor x = random({3, 40});
   HostTensor seed = intTensor({}, {41});
-  expectSame(run(source, {x, seed}, {/*training=*/true}),
+  expectSame(runAll(source, {x, seed}, {/*training=*/true}),
              {ref::dropoutTraining(x, 0.25, 42)});
-  expectSame(run(source, {x, seed}), {x}); // inference: the identity
+  expectSame(runAll(source, {x, seed}), {x}); // inference: the identity
 }
 
 TEST_F(InterpretGradient, RuntimeShapesAndStepsAreChecked) {
