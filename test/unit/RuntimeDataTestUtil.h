@@ -13,26 +13,7 @@
 #include "runtime/data/Dataset.h"
 #include "runtime/support/Tensor.h"
 
-#include <zlib.h>
-
 namespace cnnc::rt::test {
-
-/// One gzip member holding `bytes`.
-inline std::string gzipBytes(const std::string &bytes) {
-  z_stream zs{};
-  EXPECT_EQ(
-      deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  std::string out(deflateBound(&zs, bytes.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes.data()));
-  zs.avail_in = uInt(bytes.size());
-  zs.next_out = reinterpret_cast<Bytef *>(out.data());
-  zs.avail_out = uInt(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 /// An IDX3 file of n images of rows x cols whose pixel k of image i is
 /// (i * 31 + k * 7) & 0xff.

@@ -11,7 +11,6 @@
 #include "RuntimeIOTestUtil.h"
 
 #include <gmock/gmock.h>
-#include <zlib.h>
 
 using namespace cnnc::rt;
 using namespace cnnc::rt::test;
@@ -26,23 +25,6 @@ std::string idxImages(uint32_t n, uint32_t rows, uint32_t cols,
 
 std::string idxLabels(const std::string &labels) {
   return be32(0x801) + be32(uint32_t(labels.size())) + labels;
-}
-
-/// One gzip member holding `bytes`.
-std::string gzip(const std::string &bytes) {
-  z_stream zs{};
-  EXPECT_EQ(
-      deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
-      Z_OK);
-  std::string out(deflateBound(&zs, bytes.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes.data()));
-  zs.avail_in = uInt(bytes.size());
-  zs.next_out = reinterpret_cast<Bytef *>(out.data());
-  zs.avail_out = uInt(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 /// Six images of 2x3 whose pixels are 0, 17, 34, ... (wrapping at 256).
@@ -99,15 +81,15 @@ TEST_F(IdxTest, ReadsLabels) {
 
 TEST_F(IdxTest, ReadsGzippedFilesAndConcatenatedMembers) {
   std::string plain = idxImages(6, 2, 3, samplePixels());
-  writeBytes(path("images.gz"), gzip(plain));
+  writeBytes(path("images.gz"), gzipBytes(plain));
   expectSampleImages(readIdxImages(path("images.gz")));
 
   // gzip -c a >x; gzip -c b >>x: one file of two members.
   writeBytes(path("two.gz"),
-             gzip(plain.substr(0, 10)) + gzip(plain.substr(10)));
+             gzipBytes(plain.substr(0, 10)) + gzipBytes(plain.substr(10)));
   expectSampleImages(readIdxImages(path("two.gz")));
 
-  writeBytes(path("labels.gz"), gzip(idxLabels("\x01\x02")));
+  writeBytes(path("labels.gz"), gzipBytes(idxLabels("\x01\x02")));
   Result<Tensor> r = readIdxLabels(path("labels.gz"));
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->i32, (std::vector<int32_t>{1, 2}));
@@ -135,7 +117,7 @@ TEST_F(IdxTest, ReportsWrongMagicNumbers) {
               HasSubstr("the IDX file has 2 dimensions (magic number "
                         "0x00000802)"));
   // Gzipped files say so.
-  EXPECT_THAT(imagesError(gzip("\x12\x34\x56\x78 and more")),
+  EXPECT_THAT(imagesError(gzipBytes("\x12\x34\x56\x78 and more")),
               HasSubstr("starts with the bytes 12 34 56 78 after "
                         "decompression"));
 }
@@ -167,12 +149,12 @@ TEST_F(IdxTest, ReportsTruncationAndTrailingData) {
 
 TEST_F(IdxTest, ReportsBrokenGzipStreams) {
   std::string plain = idxImages(6, 2, 3, samplePixels());
-  std::string gz = gzip(plain);
-  EXPECT_EQ(imagesError(gzip(plain + "xy")),
+  std::string gz = gzipBytes(plain);
+  EXPECT_EQ(imagesError(gzipBytes(plain + "xy")),
             path("f") + ": trailing data: the header announces 6 images of "
                         "2x3 (52 bytes with the header), the file holds more "
                         "after decompression.");
-  EXPECT_EQ(imagesError(gzip(plain.substr(0, 40))),
+  EXPECT_EQ(imagesError(gzipBytes(plain.substr(0, 40))),
             path("f") + ": truncated: the header announces 6 images of 2x3 "
                         "(52 bytes with the header), the file holds 40 after "
                         "decompression.");
@@ -203,12 +185,12 @@ TEST_F(IdxTest, RefusesHugeAnnouncedSizesWithoutAllocating) {
   EXPECT_THAT(imagesError(idxImages(0xffffffff, 0xffff, 0xffff, "")),
               HasSubstr("truncated: the header announces 4294967295 images "
                         "of 65535x65535"));
-  EXPECT_EQ(imagesError(gzip(idxImages(0xffffffff, 28, 28, ""))),
+  EXPECT_EQ(imagesError(gzipBytes(idxImages(0xffffffff, 28, 28, ""))),
             path("f") + ": the header announces 4294967295 images of 28x28 "
                         "(3367254359296 bytes with the header), more than the "
                         "4294967296 bytes the runtime decompresses.");
   // 3 GB announced, 16 bytes present: inflating stops at what is there.
-  EXPECT_THAT(imagesError(gzip(idxImages(3000000, 1000, 1, ""))),
+  EXPECT_THAT(imagesError(gzipBytes(idxImages(3000000, 1000, 1, ""))),
               HasSubstr("the file holds 16 after decompression."));
 }
 

@@ -1,7 +1,7 @@
 //===- RuntimeIOTestUtil.h - fixtures for the runtime I/O tests -*- C++ -*-===//
 //
 // A per-test scratch directory and the byte-level helpers the format tests
-// use to craft valid and broken files by hand.
+// use to craft valid and broken files by hand (gzipped ones too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,8 +19,26 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
+#include <zlib.h>
 
 namespace cnnc::rt::test {
+
+/// One gzip member holding `bytes`.
+inline std::string gzipBytes(const std::string &bytes) {
+  z_stream zs{};
+  EXPECT_EQ(
+      deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+      Z_OK);
+  std::string out(deflateBound(&zs, bytes.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(bytes.data()));
+  zs.avail_in = uInt(bytes.size());
+  zs.next_out = reinterpret_cast<Bytef *>(out.data());
+  zs.avail_out = uInt(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
 
 /// Gives each test an empty directory of its own, removed afterwards.
 class ScratchDirTest : public ::testing::Test {
