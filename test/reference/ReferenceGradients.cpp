@@ -64,6 +64,26 @@ void accumulateDenseRows(const HostTensor &gy, int64_t k,
     }
 }
 
+/// The gradients of softmax and log_softmax: along `axis`, each slice's
+/// sum of term(at) in double, then gx[at] = value(at, sum).
+template <typename Term, typename Value>
+HostTensor sliceSumBackward(const std::vector<int64_t> &shape, int64_t axis,
+                            Term term, Value value) {
+  AxisSplit s = splitAt(shape, axis);
+  HostTensor gx = zeros(shape);
+  for (int64_t o = 0; o < s.outer; ++o)
+    for (int64_t in = 0; in < s.inner; ++in) {
+      double sum = 0;
+      for (int64_t i = 0; i < s.size; ++i)
+        sum += term(s.index(o, i, in));
+      for (int64_t i = 0; i < s.size; ++i) {
+        int64_t at = s.index(o, i, in);
+        gx.data[at] = value(at, sum);
+      }
+    }
+  return gx;
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -366,38 +386,23 @@ HostTensor localResponseNormBackward(const HostTensor &gy, const HostTensor &x,
 
 HostTensor softmaxBackward(const HostTensor &gy, const HostTensor &y,
                            int64_t axis) {
-  AxisSplit s = splitAt(y.shape, axis);
-  HostTensor gx = zeros(y.shape);
-  for (int64_t o = 0; o < s.outer; ++o)
-    for (int64_t in = 0; in < s.inner; ++in) {
-      double dot = 0;
-      for (int64_t i = 0; i < s.size; ++i)
-        dot += static_cast<double>(gy.data[s.index(o, i, in)]) *
-               y.data[s.index(o, i, in)];
-      for (int64_t i = 0; i < s.size; ++i) {
-        int64_t at = s.index(o, i, in);
-        gx.data[at] = static_cast<float>(y.data[at] * (gy.data[at] - dot));
-      }
-    }
-  return gx;
+  return sliceSumBackward(
+      y.shape, axis,
+      [&](int64_t at) { return static_cast<double>(gy.data[at]) * y.data[at]; },
+      [&](int64_t at, double dot) {
+        return static_cast<float>(y.data[at] * (gy.data[at] - dot));
+      });
 }
 
 HostTensor logSoftmaxBackward(const HostTensor &gy, const HostTensor &y,
                               int64_t axis) {
-  AxisSplit s = splitAt(y.shape, axis);
-  HostTensor gx = zeros(y.shape);
-  for (int64_t o = 0; o < s.outer; ++o)
-    for (int64_t in = 0; in < s.inner; ++in) {
-      double sum = 0;
-      for (int64_t i = 0; i < s.size; ++i)
-        sum += gy.data[s.index(o, i, in)];
-      for (int64_t i = 0; i < s.size; ++i) {
-        int64_t at = s.index(o, i, in);
-        gx.data[at] = static_cast<float>(
+  return sliceSumBackward(
+      y.shape, axis,
+      [&](int64_t at) { return static_cast<double>(gy.data[at]); },
+      [&](int64_t at, double sum) {
+        return static_cast<float>(
             gy.data[at] - std::exp(static_cast<double>(y.data[at])) * sum);
-      }
-    }
-  return gx;
+      });
 }
 
 HostTensor crossEntropyBackward(const HostTensor &logits,
