@@ -9,9 +9,12 @@
 #ifndef CNNC_TEST_E2E_E2ETESTUTIL_H
 #define CNNC_TEST_E2E_E2ETESTUTIL_H
 
+#include "cnnc/cnnc.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <dlfcn.h>
 #include <fstream>
 #include <map>
 #include <string>
@@ -70,6 +73,41 @@ inline std::string writeScratchFile(const std::string &name,
   std::ofstream(path) << text;
   return path;
 }
+
+/// A compiled model's .so opened with dlopen and one instance of it, called
+/// through dlsym as a C or ctypes user calls it; closed after each test.
+class LoadedModelTest : public ::testing::Test {
+protected:
+  /// Compiles `source` (written as `name`), opens the .so and creates an
+  /// instance; fatal failures on the way.
+  void load(const std::string &name, const char *source) {
+    path = compileModel(writeScratchFile(name, source));
+    ASSERT_FALSE(path.empty());
+    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(handle, nullptr) << dlerror();
+    ASSERT_EQ(
+        fn<decltype(&cnnc_create)>("cnnc_create")(CNNC_ABI_VERSION, &model),
+        CNNC_OK);
+  }
+  void TearDown() override {
+    if (model)
+      fn<decltype(&cnnc_destroy)>("cnnc_destroy")(model);
+    if (handle)
+      dlclose(handle);
+  }
+  template <typename F> F fn(const char *name) {
+    void *symbol = dlsym(handle, name);
+    EXPECT_NE(symbol, nullptr) << name;
+    return reinterpret_cast<F>(symbol);
+  }
+  std::string lastError() {
+    return fn<decltype(&cnnc_last_error)>("cnnc_last_error")();
+  }
+
+  std::string path;
+  void *handle = nullptr;
+  cnnc_model *model = nullptr;
+};
 
 } // namespace cnnc::test
 

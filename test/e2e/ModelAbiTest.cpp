@@ -32,39 +32,14 @@ constexpr const char *kTinyModel = R"(model tiny {
 )";
 
 /// The tiny model's .so opened with dlopen, its functions by name.
-class ModelAbi : public ::testing::Test {
+class ModelAbi : public LoadedModelTest {
 protected:
-  void SetUp() override {
-    path = compileModel(writeScratchFile("tiny.mdl", kTinyModel));
-    ASSERT_FALSE(path.empty());
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle, nullptr) << dlerror();
-    ASSERT_EQ(
-        fn<decltype(&cnnc_create)>("cnnc_create")(CNNC_ABI_VERSION, &model),
-        CNNC_OK);
-  }
-  void TearDown() override {
-    if (model)
-      fn<decltype(&cnnc_destroy)>("cnnc_destroy")(model);
-    if (handle)
-      dlclose(handle);
-  }
-  template <typename F> F fn(const char *name) {
-    void *symbol = dlsym(handle, name);
-    EXPECT_NE(symbol, nullptr) << name;
-    return reinterpret_cast<F>(symbol);
-  }
-  std::string lastError() {
-    return fn<decltype(&cnnc_last_error)>("cnnc_last_error")();
-  }
+  void SetUp() override { load("tiny.mdl", kTinyModel); }
   cnnc_status infer(const cnnc_tensor *in, int32_t nin, const cnnc_tensor *out,
                     int32_t nout) {
     return fn<decltype(&cnnc_infer)>("cnnc_infer")(model, in, nin, out, nout);
   }
 
-  std::string path;
-  void *handle = nullptr;
-  cnnc_model *model = nullptr;
   float image[2 * 36] = {};
   float logits[2 * 3] = {};
   int64_t imageShape[4] = {2, 1, 6, 6};

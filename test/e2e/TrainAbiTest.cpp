@@ -82,34 +82,15 @@ void makeProblem(std::vector<float> &images, std::vector<int32_t> &labels,
 }
 
 /// The trainee's .so through dlsym, as a C or ctypes user calls it.
-class TrainAbi : public ::testing::Test {
+class TrainAbi : public LoadedModelTest {
 protected:
   void SetUp() override {
-    std::string path =
-        compileModel(writeScratchFile("trainee.mdl", kTraineeModel));
-    ASSERT_FALSE(path.empty());
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    ASSERT_NE(handle, nullptr) << dlerror();
-    ASSERT_EQ(
-        fn<decltype(&cnnc_create)>("cnnc_create")(CNNC_ABI_VERSION, &model),
-        CNNC_OK);
+    load("trainee.mdl", kTraineeModel);
+    if (HasFatalFailure())
+      return;
     ASSERT_EQ(fn<decltype(&cnnc_init_params)>("cnnc_init_params")(model, 1),
               CNNC_OK);
     makeProblem(images, labels, kBatch);
-  }
-  void TearDown() override {
-    if (model)
-      fn<decltype(&cnnc_destroy)>("cnnc_destroy")(model);
-    if (handle)
-      dlclose(handle);
-  }
-  template <typename F> F fn(const char *name) {
-    void *symbol = dlsym(handle, name);
-    EXPECT_NE(symbol, nullptr) << name;
-    return reinterpret_cast<F>(symbol);
-  }
-  std::string lastError() {
-    return fn<decltype(&cnnc_last_error)>("cnnc_last_error")();
   }
   cnnc_status step(const cnnc_tensor *in, int32_t nin, const cnnc_tensor *tg,
                    int32_t ntg, float lr, cnnc_step_result *r) {
@@ -152,8 +133,6 @@ protected:
     return all;
   }
 
-  void *handle = nullptr;
-  cnnc_model *model = nullptr;
   std::vector<float> images;
   std::vector<int32_t> labels;
   int64_t imageShape[4] = {kBatch, 1, 6, 6};
