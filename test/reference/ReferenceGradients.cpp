@@ -84,6 +84,24 @@ HostTensor sliceSumBackward(const std::vector<int64_t> &shape, int64_t axis,
   return gx;
 }
 
+/// For each output position (i, j) of an [oh, ow] map, in order, whose
+/// kernel tap (u, v) lands inside the [h, wd] input at (r, s): visit(i·ow +
+/// j, r·wd + s). The loop both conv gradients share.
+template <typename Visit>
+void forEachTapHit(const Conv2DParams &p, int64_t u, int64_t v, int64_t oh,
+                   int64_t ow, int64_t h, int64_t wd, Visit visit) {
+  for (int64_t i = 0; i < oh; ++i) {
+    int64_t r = i * p.stride[0] - p.padding[0] + u * p.dilation[0];
+    if (r < 0 || r >= h)
+      continue;
+    for (int64_t j = 0; j < ow; ++j) {
+      int64_t s = j * p.stride[1] - p.padding[1] + v * p.dilation[1];
+      if (s >= 0 && s < wd)
+        visit(i * ow + j, r * wd + s);
+    }
+  }
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -114,16 +132,9 @@ HostTensor conv2dBackwardInput(const HostTensor &gy, const HostTensor &w,
         for (int64_t u = 0; u < kh; ++u)
           for (int64_t v = 0; v < kw; ++v) {
             double weight = kernel[u * kw + v];
-            for (int64_t i = 0; i < oh; ++i) {
-              int64_t r = i * p.stride[0] - p.padding[0] + u * p.dilation[0];
-              if (r < 0 || r >= h)
-                continue;
-              for (int64_t j = 0; j < ow; ++j) {
-                int64_t s = j * p.stride[1] - p.padding[1] + v * p.dilation[1];
-                if (s >= 0 && s < wd)
-                  plane[r * wd + s] += weight * grad[i * ow + j];
-              }
-            }
+            forEachTapHit(p, u, v, oh, ow, h, wd, [&](int64_t out, int64_t in) {
+              plane[in] += weight * grad[out];
+            });
           }
       }
     }
@@ -149,17 +160,9 @@ HostTensor conv2dBackwardWeight(const HostTensor &x, const HostTensor &gy,
         for (int64_t u = 0; u < kh; ++u)
           for (int64_t v = 0; v < kw; ++v) {
             double sum = 0;
-            for (int64_t i = 0; i < oh; ++i) {
-              int64_t r = i * p.stride[0] - p.padding[0] + u * p.dilation[0];
-              if (r < 0 || r >= h)
-                continue;
-              for (int64_t j = 0; j < ow; ++j) {
-                int64_t s = j * p.stride[1] - p.padding[1] + v * p.dilation[1];
-                if (s >= 0 && s < wd)
-                  sum +=
-                      static_cast<double>(grad[i * ow + j]) * plane[r * wd + s];
-              }
-            }
+            forEachTapHit(p, u, v, oh, ow, h, wd, [&](int64_t out, int64_t in) {
+              sum += static_cast<double>(grad[out]) * plane[in];
+            });
             taps[u * kw + v] += sum;
           }
       }
