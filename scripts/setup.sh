@@ -18,7 +18,11 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" && continue
+  # An npm from elsewhere (NodeSource's nodejs bundles one and conflicts
+  # with Debian's package) serves as well.
+  [[ $p == npm ]] && command -v npm >/dev/null && continue
+  missing+=("$p")
 done
 
 if ((${#missing[@]})); then

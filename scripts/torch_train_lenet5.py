@@ -3,7 +3,7 @@
 The interop check of scripts/torch-interop-check.sh: weights trained by
 PyTorch, evaluated by the model cnnc compiled. Reads MNIST's IDX files
 (scripts/fetch-data.sh), trains with the model's own recipe (Adam 1e-3,
-batch 64, pixels in [0, 1]) for --epochs, prints PyTorch's test accuracy
+batch 64 unless --batch says otherwise, pixels in [0, 1]) for --epochs, prints PyTorch's test accuracy
 and writes the state_dict in the safetensors format (written here: the
 format is an 8-byte header length, a JSON header and the raw bytes).
 
@@ -53,10 +53,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="data/mnist")
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True)
     parser.add_argument("--logits", help="write the test logits to this .npy")
     args = parser.parse_args()
-    torch.manual_seed(1)
+    torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     train_x = read_idx(os.path.join(args.data, "train-images-idx3-ubyte"))
     train_y = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte"))
@@ -68,11 +70,17 @@ def main():
     for epoch in range(args.epochs):
         model.train()
         order = torch.randperm(len(train_x))
-        for start in range(0, len(order), 64):
-            batch = order[start:start + 64]
+        for start in range(0, len(order), args.batch):
+            batch = order[start:start + args.batch]
             optimizer.zero_grad()
             F.cross_entropy(model(train_x[batch]), train_y[batch]).backward()
             optimizer.step()
+        if args.epochs > 1:
+            model.eval()
+            with torch.inference_mode():
+                correct = (model(test_x).argmax(1) == test_y).sum().item()
+            print(f"pytorch: epoch {epoch + 1}/{args.epochs} test accuracy "
+                  f"{100 * correct / len(test_y):.2f}%")
     model.eval()
     with torch.inference_mode():
         logits = model(test_x)
