@@ -48,13 +48,13 @@ bool connected(const Conv2DParams &p, int64_t f, int64_t c) {
   return p.connections.empty() || p.connections[f][c];
 }
 
-/// The two gradients of dense: for each (b, o) of gy [N, M] in order,
-/// adds gy[b, o] · row to row `r` of `acc` [_, k], where `rowOf(b, o)` gives
-/// (r, row).
+/// The two gradients of dense, [rows, k]: for each (b, o) of gy [N, M] in
+/// order, adds gy[b, o] · row to row `r`, where `rowOf(b, o)` gives (r, row).
 template <typename RowOf>
-void accumulateDenseRows(const HostTensor &gy, int64_t k,
-                         std::vector<double> &acc, RowOf rowOf) {
+HostTensor accumulateDenseRows(const HostTensor &gy, int64_t rows, int64_t k,
+                               RowOf rowOf) {
   int64_t n = gy.shape[0], m = gy.shape[1];
+  std::vector<double> acc(rows * k, 0.0);
   for (int64_t b = 0; b < n; ++b)
     for (int64_t o = 0; o < m; ++o) {
       double g = gy.data[b * m + o];
@@ -62,6 +62,7 @@ void accumulateDenseRows(const HostTensor &gy, int64_t k,
       for (int64_t i = 0; i < k; ++i)
         acc[r * k + i] += g * row[i];
     }
+  return fromDouble({rows, k}, acc);
 }
 
 /// The gradients of softmax and log_softmax: along `axis`, each slice's
@@ -317,21 +318,17 @@ HostTensor activationBackward(const HostTensor &gy, const HostTensor &y,
 }
 
 HostTensor denseBackwardInput(const HostTensor &gy, const HostTensor &w) {
-  int64_t n = gy.shape[0], k = w.shape[1];
-  std::vector<double> acc(n * k, 0.0);
-  accumulateDenseRows(gy, k, acc, [&](int64_t b, int64_t o) {
+  int64_t k = w.shape[1];
+  return accumulateDenseRows(gy, gy.shape[0], k, [&](int64_t b, int64_t o) {
     return std::make_pair(b, w.data.data() + o * k);
   });
-  return fromDouble({n, k}, acc);
 }
 
 HostTensor denseBackwardWeight(const HostTensor &gy, const HostTensor &x) {
-  int64_t m = gy.shape[1], k = x.shape[1];
-  std::vector<double> acc(m * k, 0.0);
-  accumulateDenseRows(gy, k, acc, [&](int64_t b, int64_t o) {
+  int64_t k = x.shape[1];
+  return accumulateDenseRows(gy, gy.shape[1], k, [&](int64_t b, int64_t o) {
     return std::make_pair(o, x.data.data() + b * k);
   });
-  return fromDouble({m, k}, acc);
 }
 
 HostTensor unflatten(const HostTensor &x, const std::vector<int64_t> &sizes) {
