@@ -11,6 +11,7 @@ Run with Debian's /usr/bin/python3 (python3-torch, python3-numpy).
 """
 
 import argparse
+import gzip
 import json
 import os
 import struct
@@ -25,8 +26,12 @@ from torch_models import LeNet5  # noqa: E402
 
 
 def read_idx(path):
-    with open(path, "rb") as f:
-        data = f.read()
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        with gzip.open(path + ".gz", "rb") as f:
+            data = f.read()
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
     magic, count = struct.unpack(">II", data[:8])
     if magic == 0x803:
         rows, cols = struct.unpack(">II", data[8:16])
