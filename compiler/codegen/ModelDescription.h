@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include "compiler/transforms/TrainSection.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -40,14 +42,7 @@ struct ParameterDescription {
 };
 
 /// The `train` section, as the ABI's cnnc_train_config reports it.
-struct TrainConfig {
-  std::string loss, optimizer, schedule, init;
-  double lr = 0, momentum = 0, weightDecay = 0, beta1 = 0.9, beta2 = 0.999,
-         eps = 1e-8, gamma = 0.1, etaMin = 0;
-  int64_t stepSize = 0, tMax = 0, batch = 0, epochs = 0;
-  uint64_t seed = 0;
-  bool nesterov = false;
-};
+using TrainConfig = TrainSection;
 
 /// What each argument of a training or evaluation entry is (ModelRecord.h's
 /// cnnc_arg_kind) and, for inputs, targets and states, which one.

@@ -7,49 +7,6 @@ using namespace mlir;
 
 namespace {
 
-TrainConfig readConfig(DictionaryAttr train) {
-  TrainConfig config;
-  auto text = [&](StringRef key, std::string &out) {
-    if (auto attr = train.getAs<StringAttr>(key))
-      out = attr.getValue().str();
-  };
-  auto real = [&](StringRef key, double &out) {
-    if (auto attr = train.getAs<FloatAttr>(key))
-      out = attr.getValueAsDouble();
-  };
-  auto integer = [&](StringRef key, int64_t &out) {
-    if (auto attr = train.getAs<IntegerAttr>(key))
-      out = attr.getInt();
-  };
-  text("loss", config.loss);
-  text("optimizer", config.optimizer);
-  text("schedule", config.schedule);
-  text("init", config.init);
-  real("lr", config.lr);
-  real("momentum", config.momentum);
-  real("weight_decay", config.weightDecay);
-  real("eps", config.eps);
-  real("gamma", config.gamma);
-  real("eta_min", config.etaMin);
-  integer("step_size", config.stepSize);
-  integer("t_max", config.tMax);
-  integer("batch", config.batch);
-  integer("epochs", config.epochs);
-  int64_t seed = 0;
-  integer("seed", seed);
-  config.seed = static_cast<uint64_t>(seed);
-  if (auto betas = train.getAs<DenseF64ArrayAttr>("betas");
-      betas && betas.size() == 2) {
-    config.beta1 = betas[0];
-    config.beta2 = betas[1];
-  }
-  if (auto nesterov = train.getAs<BoolAttr>("nesterov"))
-    config.nesterov = nesterov.getValue();
-  if (config.schedule.empty())
-    config.schedule = "constant";
-  return config;
-}
-
 /// The role of each argument of `func`, learning the targets and state
 /// names on the way when `training` still lacks them.
 FailureOr<std::vector<EntryArgument>>
@@ -112,7 +69,7 @@ LogicalResult cnnc::describeTraining(ModuleOp module, ModelDescription &model) {
     return success();
 
   TrainingDescription training;
-  training.config = readConfig(train);
+  training.config = readTrainSection(train);
   training.trainStepFunction = step.getName().str();
   training.evaluateFunction = evaluate.getName().str();
   FailureOr<std::vector<EntryArgument>> stepArgs =

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/transforms/Passes.h"
+#include "compiler/transforms/TrainSection.h"
 
 #include "dialects/cnn/CNNOps.h"
 
@@ -25,49 +26,19 @@ using namespace mlir;
 
 namespace {
 
-/// The optimizer of the model's `train` section and its hyper-parameters.
-struct OptimizerSettings {
-  std::string kind; // "sgd" or "adam"
-  float momentum = 0, weightDecay = 0, beta1 = 0.9f, beta2 = 0.999f,
-        eps = 1e-8f;
-  bool nesterov = false;
-
-  /// Names of the per-parameter state buffers, in argument order.
-  SmallVector<StringRef> stateNames() const {
-    if (kind == "adam")
-      return {"exp_avg", "exp_avg_sq"};
-    if (momentum != 0)
-      return {"momentum_buffer"};
-    return {};
-  }
-};
-
-FailureOr<OptimizerSettings> readOptimizer(ModuleOp module) {
+/// The `train` section, with the optimizer the step needs checked.
+FailureOr<cnnc::TrainSection> readOptimizer(ModuleOp module) {
   auto train = module->getAttrOfType<DictionaryAttr>("cnn.train");
   if (!train)
     return module.emitError("the module has no 'cnn.train' settings, so "
                             "there is no optimizer to build a step with");
-  OptimizerSettings settings;
-  auto kind = train.getAs<StringAttr>("optimizer");
-  if (!kind || (kind.getValue() != "sgd" && kind.getValue() != "adam"))
+  cnnc::TrainSection settings = cnnc::readTrainSection(train);
+  if (settings.optimizer != "sgd" && settings.optimizer != "adam")
     return module.emitError("cnn.train: 'optimizer' must be \"sgd\" or "
                             "\"adam\"");
-  settings.kind = kind.getValue().str();
-  auto real = [&](StringRef key, float &value) {
-    if (auto attr = train.getAs<FloatAttr>(key))
-      value = static_cast<float>(attr.getValueAsDouble());
-  };
-  real("momentum", settings.momentum);
-  real("weight_decay", settings.weightDecay);
-  real("eps", settings.eps);
-  if (auto betas = train.getAs<DenseF64ArrayAttr>("betas")) {
-    if (betas.size() != 2)
-      return module.emitError("cnn.train: 'betas' must have 2 values");
-    settings.beta1 = static_cast<float>(betas[0]);
-    settings.beta2 = static_cast<float>(betas[1]);
-  }
-  if (auto nesterov = train.getAs<BoolAttr>("nesterov"))
-    settings.nesterov = nesterov.getValue();
+  if (auto betas = train.getAs<DenseF64ArrayAttr>("betas");
+      betas && betas.size() != 2)
+    return module.emitError("cnn.train: 'betas' must have 2 values");
   return settings;
 }
 
@@ -98,11 +69,11 @@ DictionaryAttr dictionaryOf(OpBuilder &b, StringRef name, Attribute value) {
 /// Emits the update of `params` by `grads` and returns the new parameters
 /// followed by the new state.
 SmallVector<Value> emitUpdate(OpBuilder &b, Location loc,
-                              const OptimizerSettings &opt, Value params,
+                              const cnnc::TrainSection &opt, Value params,
                               Value grads, ValueRange state, Value lr,
                               Value step) {
-  auto f32 = [&](float value) { return b.getF32FloatAttr(value); };
-  if (opt.kind == "adam") {
+  auto f32 = [&](double value) { return b.getF32FloatAttr(value); };
+  if (opt.optimizer == "adam") {
     auto adam = b.create<cnn::AdamUpdateOp>(
         loc, params, grads, state[0], state[1], lr, step, f32(opt.beta1),
         f32(opt.beta2), f32(opt.eps), f32(opt.weightDecay));
@@ -123,7 +94,7 @@ SmallVector<Value> emitUpdate(OpBuilder &b, Location loc,
 /// `@m_train_step(<@m_grad's arguments>, <state>..., %lr: f32, %step: i64)
 ///   -> (loss, prediction, new params, new state...)`.
 LogicalResult buildTrainStep(ModuleOp module, func::FuncOp grad,
-                             const OptimizerSettings &opt) {
+                             const cnnc::TrainSection &opt) {
   std::optional<unsigned> paramsArg = argumentWith(grad, "cnn.params");
   std::optional<unsigned> gradsResult = resultWith(grad, "cnn.grads");
   std::optional<unsigned> lossResult = resultWith(grad, "cnn.loss");
@@ -254,7 +225,7 @@ struct BuildTrainStepPass
     }
     if (grads.empty() && losses.empty())
       return;
-    FailureOr<OptimizerSettings> opt = readOptimizer(module);
+    FailureOr<cnnc::TrainSection> opt = readOptimizer(module);
     if (failed(opt))
       return signalPassFailure();
     for (func::FuncOp grad : grads)
