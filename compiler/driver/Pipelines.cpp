@@ -2,8 +2,10 @@
 //
 // The order follows MLIR19-NOTES.md ("CPU lowering that works") and is
 // checked numerically by test/unit/LoweringNumericsTest.cpp, which runs these
-// same pipelines. Loops are scalar for now: tiling, vectorisation and fusion
-// belong to the performance work.
+// same pipelines. cnn-vectorize-cpu turns convolutions and matrix products
+// into vector loops before bufferization; the other ops become scalar loops.
+// Allocation goes through the generic functions, which the model's runtime
+// (runtime/model/WorkspaceAllocator.cpp) serves from a per-thread cache.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,12 +28,17 @@ constexpr const char *kModelEntries =
     "cnn-differentiate,cnn-pack-parameters,cnn-build-train-step";
 
 constexpr const char *kLinalgToLLVM =
+    "func.func(cnn-vectorize-cpu,canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "func.func(convert-linalg-to-loops),convert-math-to-libm,"
+    "func.func(convert-linalg-to-loops),"
+    "convert-vector-to-scf{full-unroll=true},convert-math-to-llvm,"
+    "convert-math-to-libm,"
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
-    "finalize-memref-to-llvm,convert-arith-to-llvm,convert-cf-to-llvm,"
+    "convert-vector-to-llvm,"
+    "finalize-memref-to-llvm{use-generic-functions=true},convert-arith-to-llvm,"
+    "convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts";
 
 /// The texts above are ours, not the user's: failing to parse them is a bug

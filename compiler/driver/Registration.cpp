@@ -42,19 +42,21 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 void cnnc::registerDialects(mlir::DialectRegistry &registry) {
-  registry
-      .insert<mlir::cnn::CNNDialect, mlir::func::FuncDialect,
-              mlir::arith::ArithDialect, mlir::math::MathDialect,
-              mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
-              mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
-              mlir::bufferization::BufferizationDialect, mlir::gpu::GPUDialect,
-              mlir::NVVM::NVVMDialect, mlir::LLVM::LLVMDialect>();
+  registry.insert<mlir::cnn::CNNDialect, mlir::func::FuncDialect,
+                  mlir::arith::ArithDialect, mlir::math::MathDialect,
+                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::bufferization::BufferizationDialect,
+                  mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect,
+                  mlir::LLVM::LLVMDialect, mlir::vector::VectorDialect>();
   mlir::func::registerAllExtensions(registry);
   // Without these, one-shot bufferization silently leaves ops on tensors.
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -63,6 +65,7 @@ void cnnc::registerDialects(mlir::DialectRegistry &registry) {
   mlir::scf::registerBufferizableOpInterfaceExternalModels(registry);
   mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
+  mlir::vector::registerBufferizableOpInterfaceExternalModels(registry);
   // What -convert-to-llvm consults to lower each dialect; without these it
   // leaves the ops of the CPU pipeline (MLIR19-NOTES.md) unconverted.
   mlir::registerConvertFuncToLLVMInterface(registry);

@@ -60,4 +60,38 @@ def ConvertCNNToLinalg : Pass<"cnn-to-linalg", "func::FuncOp"> {
   ];
 }
 
+def VectorizeCPU : Pass<"cnn-vectorize-cpu", "func::FuncOp"> {
+  let summary = "Rewrite convolutions and matrix products into vector loops";
+  let description = [{
+    The CPU code generation of the hot ops, run on the linalg-on-tensors
+    output of `cnn-to-linalg`: `linalg.conv_2d_nchw_fchw` with unit width
+    stride (forward convolutions and input gradients), the generic weight
+    gradient of an ungrouped convolution, and the dense layers'
+    `linalg.matmul_transpose_b`, `linalg.matmul` and
+    `linalg.matmul_transpose_a` become `scf.for` nests over
+    `vector.transfer_read` rows and `vector.fma`, carrying their output
+    tensors, so bufferization still works in place. NCHW keeps image rows
+    contiguous, so convolutions vectorize along the output width, with a
+    few filters sharing each input row load. `math.tanh`, `math.exp` and
+    `math.log` become polynomials.
+
+    Everything else (grouped and strided convolutions, pooling, element-wise
+    ops) is left as it is and becomes scalar loops.
+
+    Before:
+    ```mlir
+    %y = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<?x6x14x14xf32>,
+        tensor<16x6x5x5xf32>) outs(%b : tensor<?x16x10x10xf32>)
+    ```
+    After (abridged): loops over the batch, blocks of 4 filters and output
+    rows hold 4 `vector<10xf32>` accumulators; loops over the channels and
+    kernel rows add, per kernel column, one input row read times 4
+    broadcast weights with `vector.fma`.
+  }];
+  let dependentDialects = [
+    "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // CNNC_COMPILER_LOWERING_PASSES_TD

@@ -1,0 +1,262 @@
+//===- ConvToVector.cpp - convolutions as row-vector loops for the CPU ----===//
+//
+// The convolutions of a model (forward, and the input gradient, which is a
+// convolution too) and their weight gradient, rewritten from linalg on
+// tensors into scf loops over vector rows. NCHW keeps an image row
+// contiguous, so the vectors run along the output width: a forward tile is a
+// few filters' output rows held in registers while the loops over input
+// channels and kernel rows add, for each kernel column, one shifted input
+// row times each filter's weight (one load and a broadcast per FMA). The
+// weight gradient holds one vector accumulator per kernel column and reduces
+// them once per image. The loops are built here directly, not by the linalg
+// vectorizer: its 1-D convolution path transposes every tile to NWC and
+// blows up both code size and compile time on these shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/VectorPatterns.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::cnn::lowering;
+
+namespace {
+
+/// How many filters share one input row load. Each needs its own
+/// accumulator row, so more would spill on the wide rows.
+constexpr int64_t kFiltersPerTile = 4;
+
+int64_t largestDivisorAtMost(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+bool staticButFirst(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getElementType().isF32() &&
+         llvm::all_of(type.getShape().drop_front(),
+                      [](int64_t d) { return !ShapedType::isDynamic(d); });
+}
+
+/// out[n, f, oh, :] += sum over c, kh, kw of w[f, c, kh, kw] *
+/// in[n, c, oh * sh + kh * dh, kw * dw : kw * dw + OW] (stride 1 along the
+/// width, so every input row read is contiguous).
+struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return failure();
+    Value in = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
+    if (!staticButFirst(in) || !staticButFirst(init) ||
+        !cast<RankedTensorType>(w.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static C, H, W");
+    auto strides = llvm::to_vector(op.getStrides().getValues<int64_t>());
+    auto dilations = llvm::to_vector(op.getDilations().getValues<int64_t>());
+    if (strides[1] != 1)
+      return rewriter.notifyMatchFailure(op, "strided rows are not contiguous");
+
+    ArrayRef<int64_t> wShape = cast<RankedTensorType>(w.getType()).getShape();
+    ArrayRef<int64_t> outShape =
+        cast<RankedTensorType>(init.getType()).getShape();
+    int64_t filters = wShape[0], channels = wShape[1], kh = wShape[2],
+            kw = wShape[3], oh = outShape[2], ow = outShape[3];
+    int64_t tile = largestDivisorAtMost(filters, kFiltersPerTile);
+
+    Location loc = op.getLoc();
+    RowBuilder rb(rewriter, loc);
+    auto rowType = VectorType::get({ow}, rewriter.getF32Type());
+    Value batch = rewriter.create<tensor::DimOp>(loc, in, 0);
+
+    Value result = rb.loop(0, batch, 1, init, [&](Value n, ValueRange outs) {
+      return rb.loop(0, filters, tile, outs, [&](Value f0, ValueRange outs) {
+        return rb.loop(0, oh, 1, outs, [&](Value y, ValueRange outs) {
+          Value out = outs[0];
+          SmallVector<Value> f(tile);
+          SmallVector<Value> acc(tile);
+          for (int64_t t = 0; t < tile; ++t) {
+            f[t] = rb.add(f0, t);
+            acc[t] = rb.read(rowType, out, {n, f[t], y, rb.index(0)});
+          }
+          SmallVector<Value> sums =
+              rb.loop(0, channels, 1, acc, [&](Value c, ValueRange acc) {
+                return rb.loop(0, kh, 1, acc, [&](Value r, ValueRange acc) {
+                  Value row =
+                      rb.add(rb.mul(y, strides[0]), rb.mul(r, dilations[0]));
+                  SmallVector<Value> next(acc);
+                  for (int64_t k = 0; k < kw; ++k) {
+                    Value x = rb.read(rowType, in,
+                                      {n, c, row, rb.index(k * dilations[1])});
+                    for (int64_t t = 0; t < tile; ++t) {
+                      Value wt = rb.extract(w, {f[t], c, r, rb.index(k)});
+                      next[t] = rb.fma(x, rb.splat(rowType, wt), next[t]);
+                    }
+                  }
+                  return next;
+                });
+              });
+          for (int64_t t = 0; t < tile; ++t)
+            out = rb.write(sums[t], out, {n, f[t], y, rb.index(0)});
+          return SmallVector<Value>{out};
+        });
+      });
+    })[0];
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// The coefficients of a linear affine expression in each dimension, or
+/// nothing when it has a constant term.
+std::optional<SmallVector<int64_t>> linearCoefficients(AffineExpr e,
+                                                       unsigned numDims) {
+  AffineMap map = AffineMap::get(numDims, 0, e);
+  SmallVector<int64_t> point(numDims, 0);
+  if (map.compose(point)[0] != 0)
+    return std::nullopt;
+  SmallVector<int64_t> coeffs(numDims);
+  for (unsigned d = 0; d < numDims; ++d) {
+    point.assign(numDims, 0);
+    point[d] = 1;
+    coeffs[d] = map.compose(point)[0];
+  }
+  // Linear only: the expression must equal the sum it was sampled as.
+  AffineExpr rebuilt = getAffineConstantExpr(0, e.getContext());
+  for (unsigned d = 0; d < numDims; ++d)
+    rebuilt = rebuilt + getAffineDimExpr(d, e.getContext()) * coeffs[d];
+  if (simplifyAffineExpr(rebuilt - e, numDims, 0) !=
+      getAffineConstantExpr(0, e.getContext()))
+    return std::nullopt;
+  return coeffs;
+}
+
+/// The weight gradient SpatialGradientsToLinalg emits for an ungrouped
+/// convolution, iteration (f, c, kh, kw, n, oh, ow):
+///   dw[f, c, kh, kw] += x[n, c, oh * sh + kh * dh, ow * sw + kw * dw]
+///                       * dy[n, f, oh, ow]
+/// recognised by its maps and body. With sw = 1 every x row read is
+/// contiguous.
+struct ConvWeightGradientShape {
+  int64_t strideH, dilationH, dilationW;
+};
+
+std::optional<ConvWeightGradientShape>
+matchConvWeightGradient(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 7 || !op.hasPureTensorSemantics())
+    return std::nullopt;
+  auto it = op.getIteratorTypesArray();
+  for (unsigned i = 0; i < 7; ++i)
+    if ((i < 4) != (it[i] == utils::IteratorType::parallel))
+      return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[1] != AffineMap::get(7, 0, {d(4), d(0), d(5), d(6)}, ctx) ||
+      maps[2] != AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx))
+    return std::nullopt;
+  AffineMap x = maps[0];
+  if (x.getResult(0) != d(4) || x.getResult(1) != d(1))
+    return std::nullopt;
+  auto rows = linearCoefficients(x.getResult(2), 7);
+  auto cols = linearCoefficients(x.getResult(3), 7);
+  if (!rows || !cols)
+    return std::nullopt;
+  for (unsigned i = 0; i < 7; ++i)
+    if (((i != 2 && i != 5) && (*rows)[i] != 0) ||
+        ((i != 3 && i != 6) && (*cols)[i] != 0))
+      return std::nullopt;
+  if ((*cols)[6] != 1)
+    return std::nullopt;
+
+  // The body: out + in0 * in1.
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || body.getOperations().size() != 3)
+    return std::nullopt;
+  auto mul = add.getRhs().getDefiningOp<arith::MulFOp>();
+  if (!mul || add.getLhs() != body.getArgument(2) ||
+      mul.getLhs() != body.getArgument(0) ||
+      mul.getRhs() != body.getArgument(1))
+    return std::nullopt;
+  return ConvWeightGradientShape{(*rows)[5], (*rows)[2], (*cols)[3]};
+}
+
+struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ConvWeightGradientShape> shape = matchConvWeightGradient(op);
+    if (!shape)
+      return failure();
+    Value x = op.getDpsInputs()[0], dy = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
+    if (!staticButFirst(x) || !staticButFirst(dy) ||
+        !cast<RankedTensorType>(init.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static C, H, W");
+    ArrayRef<int64_t> wShape =
+        cast<RankedTensorType>(init.getType()).getShape();
+    ArrayRef<int64_t> dyShape = cast<RankedTensorType>(dy.getType()).getShape();
+    int64_t filters = wShape[0], channels = wShape[1], kh = wShape[2],
+            kw = wShape[3], oh = dyShape[2], ow = dyShape[3];
+
+    Location loc = op.getLoc();
+    RowBuilder rb(rewriter, loc);
+    auto rowType = VectorType::get({ow}, rewriter.getF32Type());
+    Value batch = rewriter.create<tensor::DimOp>(loc, x, 0);
+    Value zero = rb.splat(rowType, rb.f32(0.0));
+
+    Value result = rb.loop(0, batch, 1, init, [&](Value n, ValueRange outs) {
+      return rb.loop(0, filters, 1, outs, [&](Value f, ValueRange outs) {
+        return rb.loop(0, channels, 1, outs, [&](Value c, ValueRange outs) {
+          return rb.loop(0, kh, 1, outs, [&](Value r, ValueRange outs) {
+            SmallVector<Value> acc(kw, zero);
+            SmallVector<Value> sums =
+                rb.loop(0, oh, 1, acc, [&](Value y, ValueRange acc) {
+                  Value g = rb.read(rowType, dy, {n, f, y, rb.index(0)});
+                  Value row = rb.add(rb.mul(y, shape->strideH),
+                                     rb.mul(r, shape->dilationH));
+                  SmallVector<Value> next(acc);
+                  for (int64_t k = 0; k < kw; ++k) {
+                    Value in =
+                        rb.read(rowType, x,
+                                {n, c, row, rb.index(k * shape->dilationW)});
+                    next[k] = rb.fma(g, in, next[k]);
+                  }
+                  return next;
+                });
+            Value out = outs[0];
+            for (int64_t k = 0; k < kw; ++k) {
+              SmallVector<Value> at = {f, c, r, rb.index(k)};
+              Value total = rb.addf(rb.extract(out, at), rb.sum(sums[k]));
+              out = rb.insert(total, out, at);
+            }
+            return SmallVector<Value>{out};
+          });
+        });
+      });
+    })[0];
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::cnn::lowering::populateConvToVectorPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<DirectConvToVector, ConvWeightGradientToVector>(
+      patterns.getContext());
+}

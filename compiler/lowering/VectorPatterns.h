@@ -1,0 +1,100 @@
+//===- VectorPatterns.h - hot linalg ops as vector loops for the CPU -*- C++
+//-*-===//
+//
+// The rewrites cnn-vectorize-cpu applies: the convolutions, their weight
+// gradients and the matrix products of a model, from linalg on tensors to
+// scf loops over vector rows (ConvToVector.cpp, MatmulToVector.cpp), and the
+// small builder they share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_COMPILER_LOWERING_VECTORPATTERNS_H
+#define CNNC_COMPILER_LOWERING_VECTORPATTERNS_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::cnn::lowering {
+
+void populateConvToVectorPatterns(RewritePatternSet &patterns);
+void populateMatmulToVectorPatterns(RewritePatternSet &patterns);
+
+/// Builds loop nests of vector code on tensors: every loop carries the
+/// tensors (or vector accumulators) it updates as iteration arguments, so the
+/// result stays destination-style for one-shot bufferization.
+class RowBuilder {
+public:
+  RowBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  using Body = llvm::function_ref<SmallVector<Value>(Value, ValueRange)>;
+
+  /// for iv = lb to ub step `step`, carrying `carried`; returns the results.
+  SmallVector<Value> loop(int64_t lb, Value ub, int64_t step,
+                          ValueRange carried, Body body) {
+    auto forOp = b.create<scf::ForOp>(
+        loc, index(lb), ub, index(step), carried,
+        [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(nested.getInsertionBlock(),
+                              nested.getInsertionPoint());
+          SmallVector<Value> results = body(iv, args);
+          b.create<scf::YieldOp>(loc, results);
+        });
+    return forOp.getResults();
+  }
+  SmallVector<Value> loop(int64_t lb, int64_t ub, int64_t step,
+                          ValueRange carried, Body body) {
+    return loop(lb, index(ub), step, carried, body);
+  }
+
+  Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value f32(double v) {
+    return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value i, int64_t c) { return c == 0 ? i : add(i, index(c)); }
+  Value add(Value i, Value j) { return b.create<arith::AddIOp>(loc, i, j); }
+  Value mul(Value i, int64_t c) {
+    return c == 1 ? i : b.create<arith::MulIOp>(loc, i, index(c)).getResult();
+  }
+  Value addf(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
+
+  /// A contiguous row of `type`'s length starting at `at` (in bounds).
+  Value read(VectorType type, Value source, ValueRange at) {
+    return b.create<vector::TransferReadOp>(loc, type, source, at,
+                                            ArrayRef<bool>{true});
+  }
+  /// The tensor `dest` with the row `row` written at `at`.
+  Value write(Value row, Value dest, ValueRange at) {
+    return b
+        .create<vector::TransferWriteOp>(loc, row, dest, at,
+                                         ArrayRef<bool>{true})
+        .getResult();
+  }
+  Value extract(Value tensor, ValueRange at) {
+    return b.create<tensor::ExtractOp>(loc, tensor, at);
+  }
+  Value insert(Value scalar, Value tensor, ValueRange at) {
+    return b.create<tensor::InsertOp>(loc, scalar, tensor, at);
+  }
+  Value splat(VectorType type, Value scalar) {
+    return b.create<vector::BroadcastOp>(loc, type, scalar);
+  }
+  Value fma(Value x, Value y, Value acc) {
+    return b.create<vector::FMAOp>(loc, x, y, acc);
+  }
+  Value sum(Value row) {
+    return b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, row);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::cnn::lowering
+
+#endif // CNNC_COMPILER_LOWERING_VECTORPATTERNS_H

@@ -1,0 +1,41 @@
+//===- VectorizeCPU.cpp - vector code for the CPU -------------------------===//
+//
+// The pass that turns a model's linalg on tensors into vector code for the
+// host: convolutions, their weight gradients and the dense layers' matrix
+// products become loops over vector rows (ConvToVector.cpp,
+// MatmulToVector.cpp), and tanh, exp and log become polynomials, which
+// vectorize where libm calls do not. What it does not rewrite stays linalg
+// and becomes scalar loops.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/Passes.h"
+#include "compiler/lowering/VectorPatterns.h"
+
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::cnn {
+#define GEN_PASS_DEF_VECTORIZECPU
+#include "compiler/lowering/Passes.h.inc"
+} // namespace mlir::cnn
+
+using namespace mlir;
+
+namespace {
+
+struct VectorizeCPUPass : cnn::impl::VectorizeCPUBase<VectorizeCPUPass> {
+  using VectorizeCPUBase::VectorizeCPUBase;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    cnn::lowering::populateConvToVectorPatterns(patterns);
+    cnn::lowering::populateMatmulToVectorPatterns(patterns);
+    populateMathPolynomialApproximationPatterns(patterns);
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,161 @@
+// RUN: cnnc-opt %s -split-input-file -cnn-vectorize-cpu | FileCheck %s
+
+// cnn-vectorize-cpu (VectorizeCPU.cpp, ConvToVector.cpp,
+// MatmulToVector.cpp): convolutions, their weight gradients and the dense
+// products become scf loops over vector rows on tensors. Numbers:
+// LoweringNumericsTest.cpp and LoweringGradientNumericsTest.cpp run the
+// whole CPU pipeline, this pass included.
+
+// Tests the forward convolution: loops over the batch, blocks of 4 filters
+// (16 = 4 x 4) and output rows; 4 accumulator rows of the output width live
+// across the channel and kernel-row loops; per kernel column one input row
+// read feeds 4 FMAs with broadcast weights.
+// CHECK-LABEL: func @conv
+// CHECK:         %[[N:.*]] = tensor.dim %{{.*}}, %c0
+// CHECK:         scf.for %[[B:.*]] = %c0 to %[[N]] step %c1 iter_args
+// CHECK:           scf.for %[[F:.*]] = %c0 to %c16 step %c4 iter_args
+// CHECK:             scf.for %[[Y:.*]] = %c0 to %c10 step %c1 iter_args
+// CHECK-COUNT-4:       vector.transfer_read {{.*}} : tensor<?x16x10x10xf32>, vector<10xf32>
+// CHECK:               scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<10xf32>, vector<10xf32>, vector<10xf32>, vector<10xf32>)
+// CHECK:                 scf.for {{.*}} = %c0 to %c5 step %c1 iter_args
+// CHECK:                   vector.transfer_read {{.*}} : tensor<?x6x14x14xf32>, vector<10xf32>
+// CHECK-COUNT-4:           vector.fma {{.*}} : vector<10xf32>
+// CHECK:                   vector.transfer_read {{.*}} : tensor<?x6x14x14xf32>, vector<10xf32>
+// CHECK-COUNT-4:       vector.transfer_write {{.*}} : vector<10xf32>, tensor<?x16x10x10xf32>
+// CHECK-NOT:     linalg.conv_2d_nchw_fchw
+func.func @conv(%x: tensor<?x6x14x14xf32>, %w: tensor<16x6x5x5xf32>,
+                %init: tensor<?x16x10x10xf32>) -> tensor<?x16x10x10xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>,
+                                 strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<?x6x14x14xf32>, tensor<16x6x5x5xf32>)
+       outs(%init : tensor<?x16x10x10xf32>) -> tensor<?x16x10x10xf32>
+  return %y : tensor<?x16x10x10xf32>
+}
+
+// -----
+
+// Tests that a convolution strided along the width stays linalg: its input
+// rows are not contiguous.
+// CHECK-LABEL: func @strided_conv
+// CHECK:         linalg.conv_2d_nchw_fchw
+func.func @strided_conv(%x: tensor<?x3x15x15xf32>, %w: tensor<4x3x3x3xf32>,
+                        %init: tensor<?x4x7x7xf32>) -> tensor<?x4x7x7xf32> {
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>,
+                                 strides = dense<2> : tensor<2xi64>}
+       ins(%x, %w : tensor<?x3x15x15xf32>, tensor<4x3x3x3xf32>)
+       outs(%init : tensor<?x4x7x7xf32>) -> tensor<?x4x7x7xf32>
+  return %y : tensor<?x4x7x7xf32>
+}
+
+// -----
+
+// Tests the weight gradient of cnn-to-linalg's form: per image, filter,
+// channel and kernel row, one accumulator row per kernel column (3 here)
+// over the output rows, reduced once and added into the gradient.
+#x = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh + kh, ow + kw)>
+#dy = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
+#dw = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
+// CHECK-LABEL: func @conv_weight_gradient
+// CHECK:         scf.for {{.*}} -> (tensor<4x2x3x3xf32>)
+// CHECK:           scf.for %{{.*}} = %c0 to %c4
+// CHECK:             scf.for %{{.*}} = %c0 to %c2
+// CHECK:               scf.for %{{.*}} = %c0 to %c3
+// CHECK:                 scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
+// CHECK:                   vector.transfer_read {{.*}} : tensor<?x4x6x6xf32>, vector<6xf32>
+// CHECK-COUNT-3:           vector.fma {{.*}} : vector<6xf32>
+// CHECK-COUNT-3:         vector.reduction <add>
+// CHECK-NOT:     linalg.generic
+func.func @conv_weight_gradient(%x: tensor<?x2x8x8xf32>, %dy: tensor<?x4x6x6xf32>,
+                                %init: tensor<4x2x3x3xf32>) -> tensor<4x2x3x3xf32> {
+  %g = linalg.generic {indexing_maps = [#x, #dy, #dw],
+                       iterator_types = ["parallel", "parallel", "parallel",
+                                         "parallel", "reduction", "reduction",
+                                         "reduction"]}
+       ins(%x, %dy : tensor<?x2x8x8xf32>, tensor<?x4x6x6xf32>)
+       outs(%init : tensor<4x2x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<4x2x3x3xf32>
+  return %g : tensor<4x2x3x3xf32>
+}
+
+// -----
+
+// Tests that a generic of another body (here a product without the
+// accumulation) is not mistaken for a weight gradient.
+#x = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh + kh, ow + kw)>
+#dy = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
+#dw = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
+// CHECK-LABEL: func @not_a_weight_gradient
+// CHECK:         linalg.generic
+func.func @not_a_weight_gradient(%x: tensor<?x2x8x8xf32>, %dy: tensor<?x4x6x6xf32>,
+                                 %init: tensor<4x2x3x3xf32>) -> tensor<4x2x3x3xf32> {
+  %g = linalg.generic {indexing_maps = [#x, #dy, #dw],
+                       iterator_types = ["parallel", "parallel", "parallel",
+                                         "parallel", "reduction", "reduction",
+                                         "reduction"]}
+       ins(%x, %dy : tensor<?x2x8x8xf32>, tensor<?x4x6x6xf32>)
+       outs(%init : tensor<4x2x3x3xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    linalg.yield %p : f32
+  } -> tensor<4x2x3x3xf32>
+  return %g : tensor<4x2x3x3xf32>
+}
+
+// -----
+
+// Tests the dense forward product: dot products along k, 4 output columns
+// (of 84) sharing each row read of the input, vector<16> over the first 112
+// of 120 inputs, then the last 8 as one vector<8>.
+// CHECK-LABEL: func @dense_forward
+// CHECK:         scf.for
+// CHECK:           scf.for %{{.*}} = %c0 to %c84 step %c4
+// CHECK:             scf.for %{{.*}} = %c0 to %c112 step %c16 iter_args
+// CHECK:               vector.transfer_read {{.*}} : tensor<?x120xf32>, vector<16xf32>
+// CHECK-COUNT-4:       vector.fma {{.*}} : vector<16xf32>
+// CHECK:             vector.reduction <add>
+// CHECK:             vector.transfer_read {{.*}} : tensor<?x120xf32>, vector<8xf32>
+func.func @dense_forward(%a: tensor<?x120xf32>, %b: tensor<84x120xf32>,
+                         %c: tensor<?x84xf32>) -> tensor<?x84xf32> {
+  %0 = linalg.matmul_transpose_b ins(%a, %b : tensor<?x120xf32>, tensor<84x120xf32>)
+                                 outs(%c : tensor<?x84xf32>) -> tensor<?x84xf32>
+  return %0 : tensor<?x84xf32>
+}
+
+// -----
+
+// Tests the input gradient product: a row of C (120 wide) stays in one
+// vector while each of the 84 rows of B adds a broadcast scalar times it.
+// CHECK-LABEL: func @dense_input_gradient
+// CHECK:         scf.for
+// CHECK:           vector.transfer_read {{.*}} : tensor<?x120xf32>, vector<120xf32>
+// CHECK:           scf.for %{{.*}} = %c0 to %c84 step %c1 iter_args({{.*}}) -> (vector<120xf32>)
+// CHECK:             vector.broadcast {{.*}} : f32 to vector<120xf32>
+// CHECK:             vector.transfer_read {{.*}} : tensor<84x120xf32>, vector<120xf32>
+// CHECK:             vector.fma
+// CHECK:           vector.transfer_write {{.*}} : vector<120xf32>, tensor<?x120xf32>
+func.func @dense_input_gradient(%a: tensor<?x84xf32>, %b: tensor<84x120xf32>,
+                                %c: tensor<?x120xf32>) -> tensor<?x120xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<?x84xf32>, tensor<84x120xf32>)
+                     outs(%c : tensor<?x120xf32>) -> tensor<?x120xf32>
+  return %0 : tensor<?x120xf32>
+}
+
+// -----
+
+// Tests the weight gradient product: per row of the gradient, tiles of at
+// most 128 (200 = 128 + 72) summed over the dynamic batch.
+// CHECK-LABEL: func @dense_weight_gradient
+// CHECK:         %[[N:.*]] = tensor.dim
+// CHECK:         scf.for %{{.*}} = %c0 to %c10
+// CHECK:           scf.for %{{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> (vector<128xf32>)
+// CHECK:           scf.for %{{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> (vector<72xf32>)
+func.func @dense_weight_gradient(%a: tensor<?x10xf32>, %b: tensor<?x200xf32>,
+                                 %c: tensor<10x200xf32>) -> tensor<10x200xf32> {
+  %0 = linalg.matmul_transpose_a ins(%a, %b : tensor<?x10xf32>, tensor<?x200xf32>)
+                                 outs(%c : tensor<10x200xf32>) -> tensor<10x200xf32>
+  return %0 : tensor<10x200xf32>
+}
