@@ -189,7 +189,7 @@ void ResultFreer::release(const Descriptor &d) {
   for (int32_t k = 0; k < numFreed_; ++k)
     if (freed_[k] == d.allocated)
       return;
-  std::free(d.allocated);
+  workspaceFree(d.allocated);
   freed_[numFreed_++] = d.allocated;
 }
 

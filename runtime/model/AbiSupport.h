@@ -103,6 +103,10 @@ inline void *resultData(const Descriptor &d, size_t elementBytes) {
 /// The bytes of a caller's tensor (4 per element, both dtypes).
 int64_t tensorBytes(const cnnc_tensor &t);
 
+/// Returns a block generated code allocated (WorkspaceAllocator.cpp) to the
+/// calling thread's cache.
+void workspaceFree(void *p);
+
 /// Frees the buffers generated code allocated for its results, and only
 /// those: a result may alias a buffer the caller or the instance owns
 /// (bufferization updates in place, `output image` returns an input), or

@@ -147,6 +147,20 @@ protected:
       ADD_FAILURE() << "JIT failed: " << llvm::toString(engine.takeError());
       return {};
     }
+    // The generic allocation functions the pipeline calls: in a model's .so
+    // the caching allocator of runtime/model, here plain libc, so results
+    // are freed with free() below.
+    (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap map;
+      auto add = [&](const char *name, auto *fn) {
+        map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
+                               llvm::JITSymbolFlags::Exported};
+      };
+      add("_mlir_memref_to_llvm_alloc", &std::malloc);
+      add("_mlir_memref_to_llvm_aligned_alloc", &std::aligned_alloc);
+      add("_mlir_memref_to_llvm_free", &std::free);
+      return map;
+    });
 
     // Descriptors as words: {allocated, aligned, offset, sizes, strides}.
     // Several results come back as one struct of consecutive descriptors.
