@@ -3,14 +3,14 @@
 #
 #   bench/inference.sh [--results FILE]
 #
-# 1. builds cnnc and cnnc-bench-infer (ninja in build/; scripts/build.sh if
+# 1. builds cnnc and cnnc-bench (ninja in build/; scripts/build.sh if
 #    build/ is not configured yet);
 # 2. compiles models/lenet5.mdl and models/alexnet.mdl with cnnc into a
 #    temporary directory, timing each compile;
 # 3. checks that both compiled models compute what PyTorch computes with the
 #    same parameters on the same input (relative difference < 1e-4);
 # 4. times inference for LeNet-5 at batch 1 and 256 and AlexNet at batch 1
-#    and 16, with cnnc (bench/cnnc-bench-infer) and with PyTorch
+#    and 16, with cnnc (bench/cnnc-bench) and with PyTorch
 #    (bench/torch_inference.py, 2 threads and 1 thread), and prints a table
 #    with the ratio cnnc speed / PyTorch speed.
 #
@@ -46,7 +46,7 @@ fi
 
 echo "== build"
 if [[ -f build/build.ninja ]]; then
-  ninja -C build cnnc cnnc-bench-infer | tail -n 1
+  ninja -C build cnnc cnnc-bench | tail -n 1
 else
   echo "build/ is not configured: running scripts/build.sh (a full build)"
   scripts/build.sh
@@ -82,7 +82,7 @@ done
 echo
 echo "== correctness: cnnc's logits against PyTorch's, same parameters and input"
 check() { # model batch
-  build/bin/cnnc-bench-infer "$work/$1.so" --batch "$2" --iterations 0 \
+  build/bin/cnnc-bench "$work/$1.so" --batch "$2" --iterations 0 \
     --save-params "$work/check-$1" >/dev/null
   "$python" bench/torch_inference.py --check "$work/check-$1"
   rm -rf "$work/check-$1"
@@ -94,7 +94,7 @@ echo
 echo "== timing (min ${min_time} s and ${min_iterations} calls per case)"
 timed=(--min-time "$min_time" --min-iterations "$min_iterations")
 bench() { # model batch
-  build/bin/cnnc-bench-infer "$work/$1.so" --batch "$2" "${timed[@]}" | tee -a "$results"
+  build/bin/cnnc-bench "$work/$1.so" --batch "$2" "${timed[@]}" | tee -a "$results"
   for threads in 2 1; do
     "$python" bench/torch_inference.py --model "$1" --batch "$2" \
       --threads "$threads" "${timed[@]}" | tee -a "$results"

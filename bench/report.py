@@ -2,7 +2,7 @@
 
     python3 bench/report.py RESULTS.jsonl
 
-RESULTS.jsonl holds the lines cnnc-bench-infer and torch_inference.py
+RESULTS.jsonl holds the lines cnnc-bench and torch_inference.py
 printed. Lines of one model and batch are grouped (cnnc, PyTorch with 2
 threads, PyTorch with 1 thread) in the order they first appear. Batch 1 is
 reported as latency (median time per image), larger batches as throughput

@@ -1,6 +1,6 @@
 """PyTorch's side of the inference benchmark, and the correctness check.
 
-Timing (the same JSON line as cnnc-bench-infer prints):
+Timing (the same JSON line as cnnc-bench prints):
 
     python3 bench/torch_inference.py --model lenet5 --batch 256 [--min-time 2]
 
@@ -14,7 +14,7 @@ Check:
 
     python3 bench/torch_inference.py --check DIR
 
-loads what `cnnc-bench-infer MODEL.so --save-params DIR` wrote (parameters,
+loads what `cnnc-bench MODEL.so --save-params DIR` wrote (parameters,
 input batch, cnnc's logits), runs the PyTorch model on the same input with
 the same parameters and prints the largest difference from cnnc's logits;
 exits non-zero, printing FAIL, when the relative difference is 1e-4 or more.
@@ -38,24 +38,53 @@ import torch_models  # noqa: E402
 
 
 def sig(x):
-    """x rounded to 6 significant digits, as cnnc-bench-infer prints."""
+    """x rounded to 6 significant digits, as cnnc-bench prints."""
     return float(f"{x:.6g}")
+
+
+def training_step(model_name, model, image):
+    """One training step as the model's train section has it (Adam 1e-3 for
+    LeNet-5, SGD with momentum 0.9 and weight decay 5e-4 at 0.01 for
+    AlexNet), on `image` and pseudo-random labels: forward, cross-entropy,
+    backward, update."""
+    model.train()
+    labels = torch.randint(0, 10 if model_name == "lenet5" else 1000,
+                           (image.shape[0],))
+    if model_name == "lenet5":
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01,
+                                    momentum=0.9, weight_decay=5e-4)
+
+    def step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(image), labels)
+        loss.backward()
+        optimizer.step()
+    return step
 
 
 def benchmark(args):
     torch.manual_seed(args.seed)
     model, input_shape = torch_models.build(args.model)
     image = torch.rand((args.batch,) + input_shape, dtype=torch.float32)
+    if args.train:
+        call = training_step(args.model, model, image)
+        mode = torch.enable_grad()
+    else:
+        def call():
+            model(image)
+        mode = torch.inference_mode()
 
-    with torch.inference_mode():
+    with mode:
         # Warm-up: at least one call, then more until 0.2 s have passed
         # (at most 100), unless --warmup says how many.
         warm_start = time.perf_counter()
-        model(image)
+        call()
         warmups = 1
         while (warmups < 100 and time.perf_counter() - warm_start < 0.2
                if args.warmup is None else warmups < args.warmup):
-            model(image)
+            call()
             warmups += 1
 
         times_ms = []
@@ -68,10 +97,11 @@ def benchmark(args):
                   and time.perf_counter() - bench_start >= args.min_time):
                 break
             start = time.perf_counter()
-            model(image)
+            call()
             times_ms.append((time.perf_counter() - start) * 1000.0)
 
-    line = {"harness": "pytorch", "model": args.model, "batch": args.batch,
+    line = {"harness": "pytorch", "mode": "train" if args.train else "infer",
+            "model": args.model, "batch": args.batch,
             "threads": torch.get_num_threads(), "warmup": warmups,
             "iterations": len(times_ms)}
     if times_ms:
@@ -152,6 +182,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=sorted(torch_models.MODELS),
                         help="the model to time")
+    parser.add_argument("--train", action="store_true",
+                        help="time training steps (forward, cross-entropy, "
+                        "backward, the optimizer update) instead of "
+                        "inference")
     parser.add_argument("--batch", type=int, default=1,
                         help="images per forward pass (default 1)")
     parser.add_argument("--iterations", type=int,
@@ -170,7 +204,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2,
                         help="torch.set_num_threads (default 2)")
     parser.add_argument("--check", metavar="DIR",
-                        help="compare with what cnnc-bench-infer "
+                        help="compare with what cnnc-bench "
                              "--save-params DIR wrote, instead of timing")
     parser.add_argument("--tolerance", type=float, default=1e-4,
                         help="largest relative difference --check accepts")

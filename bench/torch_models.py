@@ -2,7 +2,7 @@
 
 Each module's state_dict has exactly the parameter names and shapes that
 cnnc gives the compiled model ("c1.weight", "f6.bias", "logits.weight"), so
-parameters saved by cnnc-bench-infer --save-params (or a cnnc checkpoint)
+parameters saved by cnnc-bench --save-params (or a cnnc checkpoint)
 load with load_state_dict(strict=True). Layers without parameters (tanh,
 pooling, LRN, dropout) are applied functionally or held under names that
 own no parameters, so they add no keys.

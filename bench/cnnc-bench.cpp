@@ -1,11 +1,13 @@
-//===- cnnc-bench-infer.cpp - time inference of a compiled model ----------===//
+//===- cnnc-bench.cpp - time inference or training of a compiled model ---===//
 //
-// `cnnc-bench-infer MODEL.so --batch B [--iterations N | --min-time S]
+// `cnnc-bench MODEL.so --batch B [--train] [--iterations N | --min-time S]
 // [--seed S] [--save-params DIR]`: loads a model compiled by cnnc through its
 // C ABI, draws its parameters from a seed, makes one fixed pseudo-random
-// input batch with values in [0, 1), warms up, then times repeated inference
-// calls on that batch with std::chrono::steady_clock and prints one JSON
-// line. bench/torch_inference.py prints the same line for PyTorch.
+// input batch with values in [0, 1) (and labels, for --train), warms up, then
+// times repeated inference calls, or training steps, on that batch with
+// std::chrono::steady_clock and prints one JSON line.
+// bench/torch_inference.py and bench/torch_train.py print the same line for
+// PyTorch.
 //
 // With --save-params DIR it also writes every parameter, the input batch and
 // the output as .npy files, so that `torch_inference.py --check DIR` can run
@@ -31,19 +33,23 @@ using namespace cnnc::rt;
 
 namespace {
 
-constexpr const char *kTool = "cnnc-bench-infer";
+constexpr const char *kTool = "cnnc-bench";
 
 constexpr const char *kUsage =
-    R"(usage: cnnc-bench-infer MODEL.so --batch B [options]
+    R"(usage: cnnc-bench MODEL.so --batch B [options]
 
-Times inference of a model compiled by cnnc (cnnc model.mdl -o model.so) on
-one fixed pseudo-random batch and prints one JSON line:
-  {"harness": "cnnc", "model": ..., "batch": ..., "iterations": ...,
-   "median_ms": ..., "min_ms": ..., "images_per_s": ..., ...}
-Times are per inference call (one batch); images_per_s and us_per_image
-are derived from the median.
+Times inference, or training steps, of a model compiled by cnnc (cnnc
+model.mdl -o model.so) on one fixed pseudo-random batch and prints one JSON
+line:
+  {"harness": "cnnc", "mode": "infer", "model": ..., "batch": ...,
+   "iterations": ..., "median_ms": ..., "min_ms": ..., "images_per_s": ...}
+Times are per call (one batch); images_per_s and us_per_image are derived
+from the median.
 
-  --batch B          images per inference call (default 1)
+  --batch B          images per call (default 1)
+  --train            time training steps (forward, loss, backward and the
+                     optimizer update at the train section's learning rate)
+                     on the batch and pseudo-random labels, not inference
   --iterations N     time exactly N calls (N >= 0)
   --min-time S       otherwise: time calls until S seconds have passed and
                      at least --min-iterations calls were made (default 2)
@@ -66,6 +72,7 @@ struct Options {
   int64_t minIterations = 3;
   int64_t warmup = -1; // -1: automatic
   uint64_t seed = 0;
+  bool train = false;
 };
 
 bool parseSeconds(const char *text, double &out) {
@@ -83,6 +90,10 @@ int parseArgs(int argc, char **argv, Options &o) {
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (arg == "--train") {
+      o.train = true;
+      continue;
     }
     if (!arg.empty() && arg[0] == '-') {
       if (arg != "--batch" && arg != "--iterations" && arg != "--min-time" &&
@@ -141,12 +152,20 @@ struct SplitMix64 {
 };
 
 /// One tensor of `info`'s shape with `batch` as its batch dimension, filled
-/// from `rng`: values in [0, 1) for f32, 0 for i32.
-Tensor makeInput(const TensorInfo &info, int64_t batch, SplitMix64 &rng) {
+/// from `rng`: values in [0, 1) for f32; for i32, labels below `classes`
+/// (0 when there are none).
+Tensor makeInput(const TensorInfo &info, int64_t batch, SplitMix64 &rng,
+                 int64_t classes = 0) {
   std::vector<int64_t> shape = info.shape;
   shape[0] = batch;
-  if (info.dtype == DType::I32)
-    return Tensor::zerosI32(shape);
+  if (info.dtype == DType::I32) {
+    Tensor t = Tensor::zerosI32(shape);
+    if (classes > 0)
+      for (int32_t &label : t.i32)
+        label =
+            static_cast<int32_t>(rng.next() % static_cast<uint64_t>(classes));
+    return t;
+  }
   Tensor t = Tensor::zerosF32(shape);
   for (float &x : t.f32)
     x = rng.uniform();
@@ -195,6 +214,90 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// The median of `ms` (not empty).
+double median(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  size_t n = ms.size();
+  return n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+}
+
+/// Times calls of `call` as the options say (warm-up included) and prints
+/// the JSON line; returns the exit code.
+template <typename Call>
+int timeCalls(const Options &o, const std::string &model, const char *mode,
+              Call call) {
+  Clock::time_point warmStart = Clock::now();
+  int64_t warmups = 0;
+  while (o.warmup < 0
+             ? warmups < 1 || (warmups < 100 && secondsSince(warmStart) < 0.2)
+             : warmups < std::max<int64_t>(o.warmup, 1)) {
+    if (Status s = call(); !s)
+      return failure(kTool, s.error());
+    ++warmups;
+  }
+  std::vector<double> ms;
+  Clock::time_point benchStart = Clock::now();
+  for (;;) {
+    bool done = o.iterations >= 0
+                    ? static_cast<int64_t>(ms.size()) >= o.iterations
+                    : static_cast<int64_t>(ms.size()) >= o.minIterations &&
+                          secondsSince(benchStart) >= o.minTime;
+    if (done)
+      break;
+    Clock::time_point start = Clock::now();
+    Status s = call();
+    Clock::time_point end = Clock::now();
+    if (!s)
+      return failure(kTool, s.error());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  if (ms.empty()) {
+    std::printf("{\"harness\": \"cnnc\", \"mode\": \"%s\", \"model\": "
+                "\"%s\", \"batch\": %lld, \"iterations\": 0}\n",
+                mode, model.c_str(), static_cast<long long>(o.batch));
+    return 0;
+  }
+  double mid = median(ms), mean = 0;
+  for (double t : ms)
+    mean += t / static_cast<double>(ms.size());
+  double batch = static_cast<double>(o.batch);
+  std::printf("{\"harness\": \"cnnc\", \"mode\": \"%s\", \"model\": "
+              "\"%s\", \"batch\": %lld, \"threads\": 1, \"warmup\": %lld, "
+              "\"iterations\": %zu, \"median_ms\": %.6g, \"min_ms\": %.6g, "
+              "\"max_ms\": %.6g, \"mean_ms\": %.6g, \"us_per_image\": %.6g, "
+              "\"images_per_s\": %.6g}\n",
+              mode, model.c_str(), static_cast<long long>(o.batch),
+              static_cast<long long>(warmups), ms.size(), mid,
+              *std::min_element(ms.begin(), ms.end()),
+              *std::max_element(ms.begin(), ms.end()), mean,
+              mid * 1000.0 / batch, batch / (mid / 1000.0));
+  return 0;
+}
+
+/// --train: training steps on one batch with pseudo-random labels, at the
+/// train section's learning rate.
+int benchTraining(const Options &o, const ModelLibrary &lib,
+                  ModelInstance &instance,
+                  const std::vector<const Tensor *> &inputs, SplitMix64 &rng) {
+  if (lib.targets().empty())
+    return failure(kTool, Error{o.model + ": the model has no train section "
+                                          "(compile it from a .mdl with one)"});
+  std::vector<Tensor> targets;
+  for (const TensorInfo &info : lib.targets())
+    targets.push_back(makeInput(info, o.batch, rng, lib.numClasses()));
+  std::vector<const Tensor *> targetPtrs;
+  for (const Tensor &t : targets)
+    targetPtrs.push_back(&t);
+  float lr = static_cast<float>(lib.trainConfig().lr);
+  return timeCalls(o, lib.name(), "train", [&]() -> Status {
+    Result<StepResult> r = instance.trainStep(inputs, targetPtrs, lr);
+    if (!r)
+      return r.error();
+    return Status::ok();
+  });
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -220,76 +323,26 @@ int main(int argc, char **argv) {
     inputs.push_back(makeInput(info, o.batch, rng));
   for (const Tensor &t : inputs)
     inputPtrs.push_back(&t);
+  if (o.train)
+    return benchTraining(o, **lib, instance, inputPtrs, rng);
 
-  // The first call: a warm-up, and the reference output.
-  Clock::time_point warmStart = Clock::now();
+  // The first call gives the reference output; --save-params writes it.
   Result<std::vector<Tensor>> first = instance.infer(inputPtrs);
   if (!first)
     return failure(kTool, first.error());
-  int64_t warmups = 1;
-  if (!o.saveDir.empty()) {
+  if (!o.saveDir.empty())
     if (Status s = saveAll(o.saveDir, instance, inputs, *first, o); !s)
       return failure(kTool, s.error());
-    warmStart = Clock::now();
-  }
-  while (o.warmup < 0 ? warmups < 100 && secondsSince(warmStart) < 0.2
-                      : warmups < o.warmup) {
-    if (Result<std::vector<Tensor>> r = instance.infer(inputPtrs); !r)
-      return failure(kTool, r.error());
-    ++warmups;
-  }
-
-  std::vector<double> ms;
-  Clock::time_point benchStart = Clock::now();
-  std::vector<Tensor> last;
-  for (;;) {
-    bool done = o.iterations >= 0
-                    ? static_cast<int64_t>(ms.size()) >= o.iterations
-                    : static_cast<int64_t>(ms.size()) >= o.minIterations &&
-                          secondsSince(benchStart) >= o.minTime;
-    if (done)
-      break;
-    Clock::time_point start = Clock::now();
-    Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
-    Clock::time_point end = Clock::now();
-    if (!r)
-      return failure(kTool, r.error());
-    ms.push_back(
-        std::chrono::duration<double, std::milli>(end - start).count());
-    last = std::move(*r);
-  }
 
   // The same batch must give the same output every time.
-  for (size_t i = 0; i < last.size(); ++i)
-    if (last[i].f32 != (*first)[i].f32 || last[i].i32 != (*first)[i].i32)
-      return failure(kTool,
-                     Error{o.model + ": output " + (*lib)->outputs()[i].name +
-                           " differs between two calls on the same input"});
-
-  std::string model = (*lib)->name();
-  if (ms.empty()) {
-    std::printf("{\"harness\": \"cnnc\", \"model\": \"%s\", \"batch\": %lld, "
-                "\"iterations\": 0}\n",
-                model.c_str(), static_cast<long long>(o.batch));
-    return 0;
-  }
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  size_t n = sorted.size();
-  double median =
-      n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  double mean = 0;
-  for (double t : ms)
-    mean += t / static_cast<double>(n);
-  double batch = static_cast<double>(o.batch);
-  std::printf("{\"harness\": \"cnnc\", \"model\": \"%s\", \"batch\": %lld, "
-              "\"threads\": 1, \"warmup\": %lld, \"iterations\": %zu, "
-              "\"median_ms\": %.6g, \"min_ms\": %.6g, \"max_ms\": %.6g, "
-              "\"mean_ms\": %.6g, \"us_per_image\": %.6g, "
-              "\"images_per_s\": %.6g}\n",
-              model.c_str(), static_cast<long long>(o.batch),
-              static_cast<long long>(warmups), n, median, sorted.front(),
-              sorted.back(), mean, median * 1000.0 / batch,
-              batch / (median / 1000.0));
-  return 0;
+  return timeCalls(o, (*lib)->name(), "infer", [&]() -> Status {
+    Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
+    if (!r)
+      return r.error();
+    for (size_t i = 0; i < r->size(); ++i)
+      if ((*r)[i].f32 != (*first)[i].f32 || (*r)[i].i32 != (*first)[i].i32)
+        return Error{o.model + ": output " + (*lib)->outputs()[i].name +
+                     " differs between two calls on the same input"};
+    return Status::ok();
+  });
 }
