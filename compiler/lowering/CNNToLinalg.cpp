@@ -344,6 +344,7 @@ struct ConvertCNNToLinalg final
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
     populateConvPoolToLinalgPatterns(patterns);
+    populateWholeInputConvToLinalgPatterns(patterns);
     populateSpatialGradientsToLinalgPatterns(patterns);
     populateMaxPoolGradientToLinalgPatterns(patterns);
     populateGradientsToLinalgPatterns(patterns);

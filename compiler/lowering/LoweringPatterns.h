@@ -31,6 +31,11 @@ namespace mlir::cnn {
 /// fused_conv_act_pool.
 void populateConvPoolToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Adds the patterns that lower conv2d and its gradients as dense products
+/// when the kernel covers the whole unpadded input (benefit 2, before the
+/// general ones).
+void populateWholeInputConvToLinalgPatterns(RewritePatternSet &patterns);
+
 /// Adds the patterns for conv2d_backward_input/weight, avg_pool2d_backward
 /// and subsample2d_backward_input/coefficient.
 void populateSpatialGradientsToLinalgPatterns(RewritePatternSet &patterns);
