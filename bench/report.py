@@ -1,9 +1,9 @@
-"""Prints the table of bench/inference.sh from the JSON lines of its runs.
+"""Prints the table of bench/cpu.sh from the JSON lines of its runs.
 
     python3 bench/report.py RESULTS.jsonl
 
 RESULTS.jsonl holds the lines cnnc-bench and torch_inference.py
-printed. Lines of one model and batch are grouped (cnnc, PyTorch with 2
+printed. Lines of one model, mode (inference or training) and batch are grouped (cnnc, PyTorch with 2
 threads, PyTorch with 1 thread) in the order they first appear. Batch 1 is
 reported as latency (median time per image), larger batches as throughput
 (images per second); a ratio is cnnc's speed over PyTorch's (PyTorch's
@@ -45,7 +45,8 @@ def main():
             text = text.strip()
             if text.startswith("{"):
                 line = json.loads(text)
-                key = (line["model"], line["batch"])
+                key = (line["model"], line.get("mode", "infer"),
+                       line["batch"])
                 run = (line["harness"], line.get("threads", 1))
                 cases.setdefault(key, {})[run] = line
 
@@ -53,12 +54,13 @@ def main():
               "ratio", "PyTorch (1 thread)", "ratio 1t", "calls timed")
     rows = []
     noisy = False
-    for (model, batch), runs in cases.items():
+    for (model, mode, batch), runs in cases.items():
         cnnc = runs.get(("cnnc", 1))
         torch2, torch1 = runs.get(("pytorch", 2)), runs.get(("pytorch", 1))
         if not cnnc or not torch2:
             continue
-        row = [f"{NAMES.get(model, model)}, batch {batch}",
+        what = " training" if mode == "train" else ""
+        row = [f"{NAMES.get(model, model)}{what}, batch {batch}",
                "latency per image" if batch == 1 else "throughput",
                cell(cnnc, batch), cell(torch2, batch),
                f"{torch2['median_ms'] / cnnc['median_ms']:.3g}x"]

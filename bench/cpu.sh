@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Inference speed of cnnc against PyTorch on this CPU, in one run.
+# Inference and training speed of cnnc against PyTorch on this CPU, in one
+# run.
 #
-#   bench/inference.sh [--results FILE]
+#   bench/cpu.sh [--results FILE]
 #
 # 1. builds cnnc and cnnc-bench (ninja in build/; scripts/build.sh if
 #    build/ is not configured yet);
@@ -10,13 +11,15 @@
 # 3. checks that both compiled models compute what PyTorch computes with the
 #    same parameters on the same input (relative difference < 1e-4);
 # 4. times inference for LeNet-5 at batch 1 and 256 and AlexNet at batch 1
-#    and 16, with cnnc (bench/cnnc-bench) and with PyTorch
+#    and 16, and training steps (forward, loss, backward, the model's
+#    optimizer) for LeNet-5 at batch 64 and 256 and AlexNet at batch 16,
+#    with cnnc (bench/cnnc-bench) and with PyTorch
 #    (bench/torch_inference.py, 2 threads and 1 thread), and prints a table
 #    with the ratio cnnc speed / PyTorch speed.
 #
 # Each case runs one untimed warm-up call (more for fast ones), then at least
 # BENCH_MIN_ITERATIONS (3) timed calls and at least BENCH_MIN_TIME (2) seconds;
-# the median call is reported. The whole run takes about 2 to 4 minutes on a
+# the median call is reported. The whole run takes several minutes on a
 # 2-core machine, most of it cnnc's AlexNet at batch 16.
 #
 # Needs Debian's python3-torch and python3-numpy for /usr/bin/python3 (the
@@ -30,7 +33,7 @@ results_copy=
 if [[ ${1:-} == --results && $# -eq 2 ]]; then
   results_copy=$2
 elif [[ $# -gt 0 ]]; then
-  echo "usage: bench/inference.sh [--results FILE]" >&2
+  echo "usage: bench/cpu.sh [--results FILE]" >&2
   exit 2
 fi
 
@@ -93,10 +96,10 @@ check alexnet 2
 echo
 echo "== timing (min ${min_time} s and ${min_iterations} calls per case)"
 timed=(--min-time "$min_time" --min-iterations "$min_iterations")
-bench() { # model batch
-  build/bin/cnnc-bench "$work/$1.so" --batch "$2" "${timed[@]}" | tee -a "$results"
+bench() { # model batch [--train]
+  build/bin/cnnc-bench "$work/$1.so" --batch "$2" ${3:-} "${timed[@]}" | tee -a "$results"
   for threads in 2 1; do
-    "$python" bench/torch_inference.py --model "$1" --batch "$2" \
+    "$python" bench/torch_inference.py --model "$1" --batch "$2" ${3:-} \
       --threads "$threads" "${timed[@]}" | tee -a "$results"
   done
 }
@@ -104,6 +107,9 @@ bench lenet5 1
 bench lenet5 256
 bench alexnet 1
 bench alexnet 16
+bench lenet5 64 --train
+bench lenet5 256 --train
+bench alexnet 16 --train
 [[ -n $results_copy ]] && cp "$results" "$results_copy"
 
 echo
