@@ -32,6 +32,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -66,6 +67,8 @@ void cnnc::registerDialects(mlir::DialectRegistry &registry) {
   mlir::bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
   mlir::vector::registerBufferizableOpInterfaceExternalModels(registry);
+  // cnn-vectorize-cpu tiles element-wise generics through TilingInterface.
+  mlir::linalg::registerTilingInterfaceExternalModels(registry);
   // What -convert-to-llvm consults to lower each dialect; without these it
   // leaves the ops of the CPU pipeline (MLIR19-NOTES.md) unconverted.
   mlir::registerConvertFuncToLLVMInterface(registry);

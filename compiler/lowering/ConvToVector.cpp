@@ -7,10 +7,10 @@
 // few filters' output rows held in registers while the loops over input
 // channels and kernel rows add, for each kernel column, one shifted input
 // row times each filter's weight (one load and a broadcast per FMA). The
-// weight gradient holds one vector accumulator per kernel column and reduces
-// them once per image. The loops are built here directly, not by the linalg
-// vectorizer: its 1-D convolution path transposes every tile to NWC and
-// blows up both code size and compile time on these shapes.
+// weight gradient holds one vector accumulator per kernel column over the
+// whole batch and reduces each once. The loops are built here directly, not by
+// the linalg vectorizer: its 1-D convolution path transposes every tile to NWC
+// and blows up both code size and compile time on these shapes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -218,13 +218,16 @@ struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
     Value batch = rewriter.create<tensor::DimOp>(loc, x, 0);
     Value zero = rb.splat(rowType, rb.f32(0.0));
 
-    Value result = rb.loop(0, batch, 1, init, [&](Value n, ValueRange outs) {
-      return rb.loop(0, filters, 1, outs, [&](Value f, ValueRange outs) {
-        return rb.loop(0, channels, 1, outs, [&](Value c, ValueRange outs) {
-          return rb.loop(0, kh, 1, outs, [&](Value r, ValueRange outs) {
-            SmallVector<Value> acc(kw, zero);
-            SmallVector<Value> sums =
-                rb.loop(0, oh, 1, acc, [&](Value y, ValueRange acc) {
+    // The accumulators run over the whole batch before their one
+    // reduction each; a (filter, channel) pair reads its images' rows,
+    // which stay in the L2 cache for LeNet-sized layers.
+    Value result = rb.loop(0, filters, 1, init, [&](Value f, ValueRange outs) {
+      return rb.loop(0, channels, 1, outs, [&](Value c, ValueRange outs) {
+        return rb.loop(0, kh, 1, outs, [&](Value r, ValueRange outs) {
+          SmallVector<Value> acc(kw, zero);
+          SmallVector<Value> sums =
+              rb.loop(0, batch, 1, acc, [&](Value n, ValueRange acc) {
+                return rb.loop(0, oh, 1, acc, [&](Value y, ValueRange acc) {
                   Value g = rb.read(rowType, dy, {n, f, y, rb.index(0)});
                   Value row = rb.add(rb.mul(y, shape->strideH),
                                      rb.mul(r, shape->dilationH));
@@ -237,14 +240,14 @@ struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
                   }
                   return next;
                 });
-            Value out = outs[0];
-            for (int64_t k = 0; k < kw; ++k) {
-              SmallVector<Value> at = {f, c, r, rb.index(k)};
-              Value total = rb.addf(rb.extract(out, at), rb.sum(sums[k]));
-              out = rb.insert(total, out, at);
-            }
-            return SmallVector<Value>{out};
-          });
+              });
+          Value out = outs[0];
+          for (int64_t k = 0; k < kw; ++k) {
+            SmallVector<Value> at = {f, c, r, rb.index(k)};
+            Value total = rb.addf(rb.extract(out, at), rb.sum(sums[k]));
+            out = rb.insert(total, out, at);
+          }
+          return SmallVector<Value>{out};
         });
       });
     })[0];

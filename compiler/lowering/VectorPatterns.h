@@ -3,8 +3,9 @@
 //
 // The rewrites cnn-vectorize-cpu applies: the convolutions, their weight
 // gradients and the matrix products of a model, from linalg on tensors to
-// scf loops over vector rows (ConvToVector.cpp, MatmulToVector.cpp), and the
-// small builder they share.
+// scf loops over vector rows (ConvToVector.cpp, MatmulToVector.cpp), the
+// element-wise generics row by row (ElementwiseToVector.cpp), and the small
+// builder they share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 #define CNNC_COMPILER_LOWERING_VECTORPATTERNS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -22,6 +24,8 @@ namespace mlir::cnn::lowering {
 
 void populateConvToVectorPatterns(RewritePatternSet &patterns);
 void populateMatmulToVectorPatterns(RewritePatternSet &patterns);
+/// Tiles every element-wise generic of `func` to rows and vectorizes them.
+void vectorizeElementwiseRows(func::FuncOp func);
 
 /// Builds loop nests of vector code on tensors: every loop carries the
 /// tensors (or vector accumulators) it updates as iteration arguments, so the

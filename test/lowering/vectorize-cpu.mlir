@@ -49,21 +49,22 @@ func.func @strided_conv(%x: tensor<?x3x15x15xf32>, %w: tensor<4x3x3x3xf32>,
 
 // -----
 
-// Tests the weight gradient of cnn-to-linalg's form: per image, filter,
-// channel and kernel row, one accumulator row per kernel column (3 here)
-// over the output rows, reduced once and added into the gradient.
+// Tests the weight gradient of cnn-to-linalg's form: per filter, channel and
+// kernel row, one accumulator row per kernel column (3 here) over the
+// images and output rows, reduced once and added into the gradient.
 #x = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh + kh, ow + kw)>
 #dy = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
 #dw = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
 // CHECK-LABEL: func @conv_weight_gradient
-// CHECK:         scf.for {{.*}} -> (tensor<4x2x3x3xf32>)
-// CHECK:           scf.for %{{.*}} = %c0 to %c4
-// CHECK:             scf.for %{{.*}} = %c0 to %c2
-// CHECK:               scf.for %{{.*}} = %c0 to %c3
+// CHECK:         %[[N:.*]] = tensor.dim
+// CHECK:         scf.for %{{.*}} = %c0 to %c4 {{.*}} -> (tensor<4x2x3x3xf32>)
+// CHECK:           scf.for %{{.*}} = %c0 to %c2
+// CHECK:             scf.for %{{.*}} = %c0 to %c3
+// CHECK:               scf.for {{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
 // CHECK:                 scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
 // CHECK:                   vector.transfer_read {{.*}} : tensor<?x4x6x6xf32>, vector<6xf32>
 // CHECK-COUNT-3:           vector.fma {{.*}} : vector<6xf32>
-// CHECK-COUNT-3:         vector.reduction <add>
+// CHECK-COUNT-3:       vector.reduction <add>
 // CHECK-NOT:     linalg.generic
 func.func @conv_weight_gradient(%x: tensor<?x2x8x8xf32>, %dy: tensor<?x4x6x6xf32>,
                                 %init: tensor<4x2x3x3xf32>) -> tensor<4x2x3x3xf32> {
@@ -133,7 +134,7 @@ func.func @dense_forward(%a: tensor<?x120xf32>, %b: tensor<84x120xf32>,
 // CHECK:         scf.for
 // CHECK:           vector.transfer_read {{.*}} : tensor<?x120xf32>, vector<120xf32>
 // CHECK:           scf.for %{{.*}} = %c0 to %c84 step %c1 iter_args({{.*}}) -> (vector<120xf32>)
-// CHECK:             vector.broadcast {{.*}} : f32 to vector<120xf32>
+// CHECK:             vector.splat {{.*}} : vector<120xf32>
 // CHECK:             vector.transfer_read {{.*}} : tensor<84x120xf32>, vector<120xf32>
 // CHECK:             vector.fma
 // CHECK:           vector.transfer_write {{.*}} : vector<120xf32>, tensor<?x120xf32>
@@ -158,4 +159,49 @@ func.func @dense_weight_gradient(%a: tensor<?x10xf32>, %b: tensor<?x200xf32>,
   %0 = linalg.matmul_transpose_a ins(%a, %b : tensor<?x10xf32>, tensor<?x200xf32>)
                                  outs(%c : tensor<10x200xf32>) -> tensor<10x200xf32>
   return %0 : tensor<10x200xf32>
+}
+
+// -----
+
+// Tests an element-wise generic (tanh, as a polynomial): tiled to rows of the
+// innermost dimension, the batch, channel and row loops by one, each row one
+// vector<28> read, the polynomial on vector<28>, one write.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func @tanh_rows
+// CHECK:         scf.for
+// CHECK:           scf.for %{{.*}} = %c0 to %c6 step %c1
+// CHECK:             scf.for %{{.*}} = %c0 to %c28 step %c1
+// CHECK:               vector.transfer_read {{.*}} : tensor<?x6x28x28xf32>, vector<28xf32>
+// CHECK:               math.fma {{.*}} : vector<28xf32>
+// CHECK:               vector.transfer_write {{.*}} : vector<28xf32>, tensor<?x6x28x28xf32>
+// CHECK-NOT:     math.tanh
+// CHECK-NOT:     linalg.generic
+func.func @tanh_rows(%x: tensor<?x6x28x28xf32>, %o: tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32> {
+  %0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+       ins(%x : tensor<?x6x28x28xf32>) outs(%o : tensor<?x6x28x28xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %1 = math.tanh %in : f32
+    linalg.yield %1 : f32
+  } -> tensor<?x6x28x28xf32>
+  return %0 : tensor<?x6x28x28xf32>
+}
+
+// -----
+
+// Tests that a generic reading an index (dropout's hash, one-hot labels)
+// stays scalar.
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: func @index_stays
+// CHECK:         linalg.generic
+func.func @index_stays(%x: tensor<?x16xf32>, %o: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %0 = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+       ins(%x : tensor<?x16xf32>) outs(%o : tensor<?x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %c = arith.index_cast %i : index to i32
+    %f = arith.sitofp %c : i32 to f32
+    %1 = arith.addf %in, %f : f32
+    linalg.yield %1 : f32
+  } -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
 }
