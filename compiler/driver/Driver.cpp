@@ -154,7 +154,7 @@ int cnnc::runDriver(const DriverOptions &options) {
     return 1;
   keepEntries(*module, *description);
   mlir::PassManager pm(&context);
-  buildCnnToLinalgPipeline(pm);
+  buildCnnToLinalgPipeline(pm, options.fuse);
   if (options.emit != EmitStage::Linalg)
     buildLinalgToLLVMPipeline(pm);
   if (mlir::failed(pm.run(*module)))

@@ -24,6 +24,7 @@ struct DriverOptions {
   EmitStage emit = EmitStage::So;
   bool summary = false;            // print the layer table instead of a stage
   std::string cpu = "host";        // see createTargetMachine
+  bool fuse = true;                // cnn-fuse-conv-act-pool (--no-fuse)
   std::string modelRuntimeArchive; // libcnnc_model.a, for EmitStage::So
 };
 

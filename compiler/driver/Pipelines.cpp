@@ -19,6 +19,9 @@
 namespace {
 
 constexpr const char *kCnnToLinalg =
+    "func.func(cnn-remove-dropout,cnn-fuse-conv-act-pool,cnn-fused-to-vector,"
+    "cnn-to-linalg)";
+constexpr const char *kCnnToLinalgUnfused =
     "func.func(cnn-remove-dropout,cnn-to-linalg)";
 
 /// Differentiation comes first, on the unpacked loss function, so the
@@ -57,8 +60,8 @@ void cnnc::buildModelEntryPipeline(mlir::OpPassManager &pm) {
   addPipeline(pm, kModelEntries);
 }
 
-void cnnc::buildCnnToLinalgPipeline(mlir::OpPassManager &pm) {
-  addPipeline(pm, kCnnToLinalg);
+void cnnc::buildCnnToLinalgPipeline(mlir::OpPassManager &pm, bool fuse) {
+  addPipeline(pm, fuse ? kCnnToLinalg : kCnnToLinalgUnfused);
 }
 
 void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
@@ -68,7 +71,7 @@ void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
 void cnnc::registerPipelines() {
   mlir::PassPipelineRegistration<>(
       "cnnc-cpu-to-linalg", "cnn ops to linalg on tensors (cnnc --emit=linalg)",
-      buildCnnToLinalgPipeline);
+      [](mlir::OpPassManager &pm) { buildCnnToLinalgPipeline(pm); });
   mlir::PassPipelineRegistration<>(
       "cnnc-cpu-to-llvm",
       "cnn ops to the llvm dialect (cnnc --emit=llvm-dialect)",

@@ -20,8 +20,11 @@ namespace cnnc {
 /// the way to native code.
 void buildModelEntryPipeline(mlir::OpPassManager &pm);
 
-/// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`).
-void buildCnnToLinalgPipeline(mlir::OpPassManager &pm);
+/// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`). With
+/// `fuse`, conv + activation (+ pool) in inference functions become fused
+/// ops first, and those the CPU code handles become vector loops
+/// (cnn-fuse-conv-act-pool, cnn-fused-to-vector).
+void buildCnnToLinalgPipeline(mlir::OpPassManager &pm, bool fuse = true);
 
 /// Linalg on tensors → the llvm dialect: one-shot bufferization, loops,
 /// libm calls for transcendental functions (`--emit=llvm-dialect` runs both

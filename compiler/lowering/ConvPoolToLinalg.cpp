@@ -140,37 +140,47 @@ Value broadcastAlong(OpBuilder &b, Location loc, Value vec,
       .getResult(0);
 }
 
-Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input) {
+/// `c` as a constant of `like`'s type: a scalar, or a splat vector.
+static Value constantLike(OpBuilder &b, Location loc, Value like, double c) {
+  Type type = like.getType();
+  auto scalar = b.getF32FloatAttr(static_cast<float>(c));
+  if (auto vector = dyn_cast<VectorType>(type))
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(vector, scalar.getValue()));
+  return b.create<arith::ConstantOp>(loc, scalar);
+}
+
+Value activate(OpBuilder &b, Location loc, Activation act, Value x) {
   switch (act) {
   case Activation::None:
-    return input;
+    return x;
   case Activation::Tanh:
-    return mapElements(b, loc, input, [](OpBuilder &nb, Location l, Value x) {
-      return nb.create<math::TanhOp>(l, x).getResult();
-    });
-  case Activation::ScaledTanh:
+    return b.create<math::TanhOp>(loc, x);
+  case Activation::ScaledTanh: {
     // LeCun's 1.7159 * tanh(2x/3), chosen so that f(+-1) = +-1.
-    return mapElements(b, loc, input, [](OpBuilder &nb, Location l, Value x) {
-      Value scaled = nb.create<arith::MulFOp>(l, x, f32Const(nb, l, 2.0 / 3.0));
-      Value t = nb.create<math::TanhOp>(l, scaled);
-      return nb.create<arith::MulFOp>(l, t, f32Const(nb, l, 1.7159))
-          .getResult();
-    });
+    Value scaled =
+        b.create<arith::MulFOp>(loc, x, constantLike(b, loc, x, 2.0 / 3.0));
+    Value t = b.create<math::TanhOp>(loc, scaled);
+    return b.create<arith::MulFOp>(loc, t, constantLike(b, loc, x, 1.7159));
+  }
   case Activation::Relu:
-    return mapElements(b, loc, input, [](OpBuilder &nb, Location l, Value x) {
-      return nb.create<arith::MaximumFOp>(l, x, f32Const(nb, l, 0.0))
-          .getResult();
-    });
-  case Activation::Sigmoid:
-    return mapElements(b, loc, input, [](OpBuilder &nb, Location l, Value x) {
-      Value one = f32Const(nb, l, 1.0);
-      Value e = nb.create<math::ExpOp>(l, nb.create<arith::NegFOp>(l, x));
-      return nb
-          .create<arith::DivFOp>(l, one, nb.create<arith::AddFOp>(l, one, e))
-          .getResult();
-    });
+    return b.create<arith::MaximumFOp>(loc, x, constantLike(b, loc, x, 0.0));
+  case Activation::Sigmoid: {
+    Value one = constantLike(b, loc, x, 1.0);
+    Value e = b.create<math::ExpOp>(loc, b.create<arith::NegFOp>(loc, x));
+    return b.create<arith::DivFOp>(loc, one,
+                                   b.create<arith::AddFOp>(loc, one, e));
+  }
   }
   llvm_unreachable("every Activation case is handled above");
+}
+
+Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input) {
+  if (act == Activation::None)
+    return input;
+  return mapElements(b, loc, input, [&](OpBuilder &nb, Location l, Value x) {
+    return activate(nb, l, act, x);
+  });
 }
 
 } // namespace mlir::cnn::lowering

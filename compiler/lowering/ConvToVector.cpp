@@ -26,25 +26,34 @@
 using namespace mlir;
 using namespace mlir::cnn::lowering;
 
+namespace {} // namespace
+
+SmallVector<Value> mlir::cnn::lowering::accumulateConvRows(RowBuilder &rb,
+                                                           const ConvRows &rows,
+                                                           Value n, Value y,
+                                                           ArrayRef<Value> f,
+                                                           ValueRange acc) {
+  ArrayRef<int64_t> wShape =
+      cast<RankedTensorType>(rows.weight.getType()).getShape();
+  int64_t channels = wShape[1], kh = wShape[2], kw = wShape[3];
+  return rb.loop(0, channels, 1, acc, [&](Value c, ValueRange acc) {
+    return rb.loop(0, kh, 1, acc, [&](Value r, ValueRange acc) {
+      Value row = rb.add(rb.mul(y, rows.strideH), rb.mul(r, rows.dilationH));
+      SmallVector<Value> next(acc);
+      for (int64_t k = 0; k < kw; ++k) {
+        Value x = rb.read(rows.rowType, rows.input,
+                          {n, c, row, rb.index(k * rows.dilationW)});
+        for (size_t t = 0; t < f.size(); ++t) {
+          Value wt = rb.extract(rows.weight, {f[t], c, r, rb.index(k)});
+          next[t] = rb.fma(x, rb.splat(rows.rowType, wt), next[t]);
+        }
+      }
+      return next;
+    });
+  });
+}
+
 namespace {
-
-/// How many filters share one input row load. Each needs its own
-/// accumulator row, so more would spill on the wide rows.
-constexpr int64_t kFiltersPerTile = 4;
-
-int64_t largestDivisorAtMost(int64_t n, int64_t limit) {
-  for (int64_t d = std::min(n, limit); d > 1; --d)
-    if (n % d == 0)
-      return d;
-  return 1;
-}
-
-bool staticButFirst(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type && type.getElementType().isF32() &&
-         llvm::all_of(type.getShape().drop_front(),
-                      [](int64_t d) { return !ShapedType::isDynamic(d); });
-}
 
 /// out[n, f, oh, :] += sum over c, kh, kw of w[f, c, kh, kw] *
 /// in[n, c, oh * sh + kh * dh, kw * dw : kw * dw + OW] (stride 1 along the
@@ -69,9 +78,8 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     ArrayRef<int64_t> wShape = cast<RankedTensorType>(w.getType()).getShape();
     ArrayRef<int64_t> outShape =
         cast<RankedTensorType>(init.getType()).getShape();
-    int64_t filters = wShape[0], channels = wShape[1], kh = wShape[2],
-            kw = wShape[3], oh = outShape[2], ow = outShape[3];
-    int64_t tile = largestDivisorAtMost(filters, kFiltersPerTile);
+    int64_t filters = wShape[0], oh = outShape[2], ow = outShape[3];
+    int64_t tile = filtersPerTile(filters);
 
     Location loc = op.getLoc();
     RowBuilder rb(rewriter, loc);
@@ -88,23 +96,8 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
             f[t] = rb.add(f0, t);
             acc[t] = rb.read(rowType, out, {n, f[t], y, rb.index(0)});
           }
-          SmallVector<Value> sums =
-              rb.loop(0, channels, 1, acc, [&](Value c, ValueRange acc) {
-                return rb.loop(0, kh, 1, acc, [&](Value r, ValueRange acc) {
-                  Value row =
-                      rb.add(rb.mul(y, strides[0]), rb.mul(r, dilations[0]));
-                  SmallVector<Value> next(acc);
-                  for (int64_t k = 0; k < kw; ++k) {
-                    Value x = rb.read(rowType, in,
-                                      {n, c, row, rb.index(k * dilations[1])});
-                    for (int64_t t = 0; t < tile; ++t) {
-                      Value wt = rb.extract(w, {f[t], c, r, rb.index(k)});
-                      next[t] = rb.fma(x, rb.splat(rowType, wt), next[t]);
-                    }
-                  }
-                  return next;
-                });
-              });
+          ConvRows rows{in, w, rowType, strides[0], dilations[0], dilations[1]};
+          SmallVector<Value> sums = accumulateConvRows(rb, rows, n, y, f, acc);
           for (int64_t t = 0; t < tile; ++t)
             out = rb.write(sums[t], out, {n, f[t], y, rb.index(0)});
           return SmallVector<Value>{out};

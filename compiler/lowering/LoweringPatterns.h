@@ -86,6 +86,9 @@ Value broadcastAlong(OpBuilder &b, Location loc, Value vec,
 /// `act` applied element-wise to `input` (the input itself for None).
 Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input);
 
+/// `act` of one f32 value, scalar or vector (`x` itself for None).
+Value activate(OpBuilder &b, Location loc, Activation act, Value x);
+
 //===----------------------------------------------------------------------===//
 // Defined in LoweringPatterns.cpp
 //===----------------------------------------------------------------------===//

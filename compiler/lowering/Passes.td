@@ -60,6 +60,37 @@ def ConvertCNNToLinalg : Pass<"cnn-to-linalg", "func::FuncOp"> {
   ];
 }
 
+def FusedToVector : Pass<"cnn-fused-to-vector", "func::FuncOp"> {
+  let summary = "Lower fused conv + activation + pool ops to one vector loop nest";
+  let description = [{
+    Rewrites `cnn.fused_conv_act_pool` (ungrouped, no connection table, unit
+    width stride; no pool or a 2x2 pool with stride 2) into scf loops over
+    vector rows on tensors: per image, tile of filters and output row, the
+    convolution rows are accumulated in registers from the bias, activated
+    there and, with a pool, combined in pairs of rows and pairs of lanes
+    (`vector.shuffle`) into the pooled row, the only value written. Other
+    fused ops are left for `cnn-to-linalg`, which lowers them as the chain
+    of their parts. Runs before `cnn-to-linalg` in the CPU pipeline.
+
+    Before:
+    ```mlir
+    %y = cnn.fused_conv_act_pool %x, %w, %b act tanh
+           pool avg kernel [2, 2] stride [2, 2]
+           : (...) -> tensor<?x16x5x5xf32>
+    ```
+    After (abridged): loops over the batch, 4 filters and 5 pooled rows;
+    two sets of 4 `vector<10xf32>` rows accumulated, `math.tanh`, added,
+    even and odd lanes shuffled out, added, scaled by 0.25, written as
+    `vector<5xf32>`.
+  }];
+  let dependentDialects = [
+    "mlir::scf::SCFDialect",
+    "mlir::vector::VectorDialect",
+    "mlir::tensor::TensorDialect",
+    "mlir::math::MathDialect",
+  ];
+}
+
 def VectorizeCPU : Pass<"cnn-vectorize-cpu", "func::FuncOp"> {
   let summary = "Rewrite convolutions and matrix products into vector loops";
   let description = [{

@@ -99,6 +99,40 @@ private:
   Location loc;
 };
 
+/// Whether `v` is an f32 tensor static in every dimension but the first.
+inline bool staticButFirst(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getElementType().isF32() &&
+         llvm::all_of(type.getShape().drop_front(),
+                      [](int64_t d) { return !ShapedType::isDynamic(d); });
+}
+
+/// How many filters of `filters` share one input row load: the largest
+/// divisor up to 4. Each needs its own accumulator row, so more would spill
+/// on wide rows.
+inline int64_t filtersPerTile(int64_t filters) {
+  for (int64_t d = std::min<int64_t>(filters, 4); d > 1; --d)
+    if (filters % d == 0)
+      return d;
+  return 1;
+}
+
+/// A convolution read row by row: NCHW `input` (padded already), weight
+/// [F, C, KH, KW], output rows of `rowType`, unit stride along the width.
+struct ConvRows {
+  Value input, weight;
+  VectorType rowType;
+  int64_t strideH, dilationH, dilationW;
+};
+
+/// acc[t] + sum over c, kh, kw of weight[f[t], c, kh, kw] *
+/// input[n, c, y * strideH + kh * dilationH, kw * dilationW : + W]: the
+/// output rows y of image n for filters f, one input row load shared by all
+/// of f per kernel column.
+SmallVector<Value> accumulateConvRows(RowBuilder &rb, const ConvRows &rows,
+                                      Value n, Value y, ArrayRef<Value> f,
+                                      ValueRange acc);
+
 } // namespace mlir::cnn::lowering
 
 #endif // CNNC_COMPILER_LOWERING_VECTORPATTERNS_H

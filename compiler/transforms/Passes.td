@@ -1,7 +1,7 @@
 //===- Passes.td - passes on the cnn dialect ----------------*- tablegen -*-===//
 //
 // Passes that rewrite programs at the cnn level, before lowering: the ABI's
-// entry points now; autodiff and fusion join them. Each is reachable from
+// entry points, autodiff and fusion. Each is reachable from
 // cnnc-opt under its flag and has one lit file named after that flag.
 //
 //===----------------------------------------------------------------------===//
@@ -117,6 +117,39 @@ def RemoveDropout : Pass<"cnn-remove-dropout", "mlir::func::FuncOp"> {
     input everywhere but in functions carrying the `cnn.training` attribute,
     whose dropout cnn-to-linalg lowers to its seeded mask.
   }];
+}
+
+def FuseConvActPool : Pass<"cnn-fuse-conv-act-pool", "mlir::func::FuncOp"> {
+  let summary = "Fuse conv2d + bias + activation (+ pool) into one op";
+  let description = [{
+    Rewrites `cnn.conv2d` -> activation (`tanh`, `scaled_tanh`, `relu`,
+    `sigmoid`) -> `cnn.avg_pool2d` / `cnn.max_pool2d`, where each
+    intermediate value has that one use, into one `cnn.fused_conv_act_pool`
+    carrying the convolution's attributes, the activation and the pool's
+    window; a conv2d -> activation pair without a pool fuses too. Code
+    generation then keeps conv rows in registers through the activation and
+    the pooling (`cnn-fused-to-vector`), never writing the activation map.
+
+    Functions marked `cnn.training` are skipped: their backward pass reads
+    the activation map. `cnnc --no-fuse` leaves this pass out.
+
+    Before:
+    ```mlir
+    %c = cnn.conv2d %x, %w, %b : ... -> tensor<?x6x28x28xf32>
+    %t = cnn.tanh %c : tensor<?x6x28x28xf32>
+    %p = cnn.avg_pool2d %t kernel [2, 2] stride [2, 2] : ...
+    ```
+    After:
+    ```mlir
+    %p = cnn.fused_conv_act_pool %x, %w, %b act tanh
+           pool avg kernel [2, 2] stride [2, 2] : ... -> tensor<?x6x14x14xf32>
+    ```
+  }];
+  let options = [
+    Option<"fusePool", "fuse-pool", "bool", /*default=*/"true",
+           "Fuse the pooling after the activation too (false: conv + "
+           "activation only)">,
+  ];
 }
 
 #endif // CNNC_COMPILER_TRANSFORMS_PASSES_TD

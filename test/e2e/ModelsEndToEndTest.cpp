@@ -136,6 +136,56 @@ TEST_P(ModelsEndToEnd, MatchesReferenceInterpreter) {
   expectClose((*single)[0].f32, firstRow, "batch of one");
 }
 
+/// The outputs of `so` on `input` with parameters from seed 42.
+std::vector<Tensor> inferWithSeed42(const std::string &so,
+                                    const Tensor &input) {
+  Result<std::shared_ptr<ModelLibrary>> lib = ModelLibrary::open(so);
+  EXPECT_TRUE(lib) << lib.error().message;
+  if (!lib)
+    return {};
+  Result<std::unique_ptr<ModelInstance>> instance = (*lib)->createInstance();
+  EXPECT_TRUE(instance) << instance.error().message;
+  if (!instance || !(*instance)->initParams(42))
+    return {};
+  Result<std::vector<Tensor>> outputs = (*instance)->infer({&input});
+  EXPECT_TRUE(outputs) << outputs.error().message;
+  return outputs ? *outputs : std::vector<Tensor>{};
+}
+
+/// Fusion (cnn-fuse-conv-act-pool, cnn-fused-to-vector) changes the order of
+/// a few additions at most: fused and --no-fuse builds agree within 1e-5
+/// relative to the largest output (plus 1e-7), on the same parameters and
+/// batch.
+TEST_P(ModelsEndToEnd, FusedMatchesUnfused) {
+  const ModelCase &c = GetParam();
+  std::string source = std::string(CNNC_SOURCE_DIR) + "/models/" + c.file;
+  std::string args = c.cnncArgs;
+  std::string fused = compileModel(source, args);
+  std::string unfused = compileModel(source, args + " --no-fuse");
+  ASSERT_FALSE(fused.empty());
+  ASSERT_FALSE(unfused.empty());
+  Result<std::shared_ptr<ModelLibrary>> lib = ModelLibrary::open(fused);
+  ASSERT_TRUE(lib) << lib.error().message;
+  Tensor input = randomBatch((*lib)->inputs()[0].shape, c.batch, 11);
+  std::vector<Tensor> a = inferWithSeed42(fused, input);
+  std::vector<Tensor> b = inferWithSeed42(unfused, input);
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].f32.size(), b[i].f32.size());
+    double largest = 0;
+    for (float v : b[i].f32)
+      largest = std::max(largest, double(std::fabs(v)));
+    double tolerance = 1e-7 + 1e-5 * largest;
+    int reported = 0;
+    for (size_t k = 0; k < a[i].f32.size(); ++k)
+      if (!(std::fabs(a[i].f32[k] - b[i].f32[k]) <= tolerance) &&
+          reported++ < 5)
+        ADD_FAILURE() << "output " << i << "[" << k << "]: fused "
+                      << a[i].f32[k] << ", unfused " << b[i].f32[k];
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, ModelsEndToEnd,
                          ::testing::Values(ModelCase{"lenet5.mdl", 5},
                                            ModelCase{"lenet5.mdl", 3,

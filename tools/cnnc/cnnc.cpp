@@ -1,6 +1,7 @@
 //===- cnnc.cpp - the cnnc compiler ---------------------------------------===//
 //
-// `cnnc model.mdl [-o model.so] [--emit=<stage>] [--cpu=<name>] [--summary]`:
+// `cnnc model.mdl [-o model.so] [--emit=<stage>] [--cpu=<name>] [--no-fuse]
+// [--summary]`:
 // parses the command line and hands over to the driver
 // (compiler/driver/Driver.h).
 //
@@ -55,6 +56,12 @@ static cl::opt<bool>
                      "counts, totals and a memory estimate"),
             cl::cat(category));
 
+static cl::opt<bool>
+    noFuse("no-fuse",
+           cl::desc("Do not fuse conv + activation (+ pool) in inference "
+                    "(to compare fused and unfused code)"),
+           cl::cat(category));
+
 static void printVersion(llvm::raw_ostream &os) {
   os << "cnnc " CNNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
 }
@@ -75,6 +82,7 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.summary = summary;
   options.cpu = cpu;
+  options.fuse = !noFuse;
   options.modelRuntimeArchive = cnnc::findModelRuntimeArchive(
       argv[0], reinterpret_cast<void *>(&printVersion));
   return cnnc::runDriver(options);
