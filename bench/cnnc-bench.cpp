@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace cnnc::rt;
@@ -214,6 +215,19 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// The threads a model's .so uses (runtime/model/ThreadPool.h):
+/// CNNC_NUM_THREADS when set to 1..64, else the CPUs online.
+int modelThreads() {
+  if (const char *text = std::getenv("CNNC_NUM_THREADS")) {
+    char *end = nullptr;
+    long n = std::strtol(text, &end, 10);
+    if (end != text && *end == '\0' && n >= 1 && n <= 64)
+      return static_cast<int>(n);
+  }
+  unsigned cpus = std::thread::hardware_concurrency();
+  return cpus == 0 ? 1 : static_cast<int>(std::min(cpus, 64u));
+}
+
 /// The median of `ms` (not empty).
 double median(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
@@ -263,12 +277,12 @@ int timeCalls(const Options &o, const std::string &model, const char *mode,
     mean += t / static_cast<double>(ms.size());
   double batch = static_cast<double>(o.batch);
   std::printf("{\"harness\": \"cnnc\", \"mode\": \"%s\", \"model\": "
-              "\"%s\", \"batch\": %lld, \"threads\": 1, \"warmup\": %lld, "
+              "\"%s\", \"batch\": %lld, \"threads\": %d, \"warmup\": %lld, "
               "\"iterations\": %zu, \"median_ms\": %.6g, \"min_ms\": %.6g, "
               "\"max_ms\": %.6g, \"mean_ms\": %.6g, \"us_per_image\": %.6g, "
               "\"images_per_s\": %.6g}\n",
               mode, model.c_str(), static_cast<long long>(o.batch),
-              static_cast<long long>(warmups), ms.size(), mid,
+              modelThreads(), static_cast<long long>(warmups), ms.size(), mid,
               *std::min_element(ms.begin(), ms.end()),
               *std::max_element(ms.begin(), ms.end()), mean,
               mid * 1000.0 / batch, batch / (mid / 1000.0));

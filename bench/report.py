@@ -50,12 +50,13 @@ def main():
                 run = (line["harness"], line.get("threads", 1))
                 cases.setdefault(key, {})[run] = line
 
-    header = ("case", "measure", "cnnc (1 thread)", "PyTorch (2 threads)",
+    header = ("case", "measure", "cnnc", "PyTorch (2 threads)",
               "ratio", "PyTorch (1 thread)", "ratio 1t", "calls timed")
     rows = []
     noisy = False
     for (model, mode, batch), runs in cases.items():
-        cnnc = runs.get(("cnnc", 1))
+        cnnc = next((line for (harness, _), line in runs.items()
+                     if harness == "cnnc"), None)
         torch2, torch1 = runs.get(("pytorch", 2)), runs.get(("pytorch", 1))
         if not cnnc or not torch2:
             continue

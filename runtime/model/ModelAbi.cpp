@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/AbiSupport.h"
+#include "runtime/model/ThreadPool.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +30,103 @@ float *allocateZeroed(int64_t count) {
     return nullptr;
   std::memset(p, 0, bytes);
   return static_cast<float *>(p);
+}
+
+/// Descriptors live on the stack: at most a few per model.
+constexpr int32_t kMaxArgs = 64;
+
+/// Images per slice below which splitting a batch across threads costs more
+/// than it saves (LeNet-5 runs an image in about 20 us).
+constexpr int64_t kMinImagesPerSlice = 8;
+
+int32_t sliceCount(int64_t batch) {
+  int64_t slices = batch / kMinImagesPerSlice;
+  int32_t threads = threadCount();
+  if (slices > threads)
+    slices = threads;
+  return slices < 1 ? 1 : static_cast<int32_t>(slices);
+}
+
+/// One cnnc_infer, checked, to be run as `slices` slices of the batch.
+struct InferCall {
+  cnnc_model *model;
+  const cnnc_tensor *inputs;
+  int32_t numInputs;
+  const cnnc_tensor *outputs;
+  int32_t numOutputs;
+  int64_t batch;
+  int32_t slices;
+};
+
+/// Images [begin, end) of slice `i` of `n` over `batch` images.
+void sliceBounds(int64_t batch, int32_t n, int32_t i, int64_t &begin,
+                 int64_t &end) {
+  begin = batch * i / n;
+  end = batch * (i + 1) / n;
+}
+
+/// The bytes of one image of `t` (its elements past the batch dimension).
+int64_t imageBytes(const cnnc_tensor &t) {
+  int64_t elements = 1;
+  for (int32_t d = 1; d < t.rank; ++d)
+    elements *= t.shape[d];
+  return elements * 4;
+}
+
+/// Runs the forward function on slice `i` of the call's batch and copies
+/// its outputs into place. Generated code cannot fail on checked inputs.
+void inferSlice(void *context, int32_t i) {
+  const InferCall &c = *static_cast<const InferCall *>(context);
+  const cnnc_model_record &r = record();
+  int64_t begin = 0, end = 0;
+  sliceBounds(c.batch, c.slices, i, begin, end);
+  int64_t count = end - begin;
+
+  Descriptor inputDescs[kMaxArgs], paramDesc;
+  int64_t shapes[kMaxArgs][CNNC_MAX_RANK];
+  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
+  void *args[kMaxArgs];
+  args[0] = results;
+  for (int32_t k = 0; k < c.numInputs; ++k) {
+    const cnnc_tensor &in = c.inputs[k];
+    for (int32_t d = 0; d < in.rank; ++d)
+      shapes[k][d] = in.shape[d];
+    shapes[k][0] = count;
+    describeContiguous(inputDescs[k],
+                       static_cast<char *>(in.data) + begin * imageBytes(in),
+                       shapes[k], in.rank);
+    args[1 + k] = &inputDescs[k];
+  }
+  describeContiguous(paramDesc, c.model->params, &r.param_elements, 1);
+  args[1 + c.numInputs] = &paramDesc;
+  int64_t seed = 0; // dropout is the identity in inference
+  if (r.has_seed)
+    args[2 + c.numInputs] = &seed;
+  r.infer(args);
+
+  // Copy each result out, then free what generated code allocated. A result
+  // may alias an input or the parameters (`output image`), or another
+  // result: those are not freed, nor freed twice. Results come back
+  // contiguous: the pipeline bufferizes function boundaries with identity
+  // layouts.
+  int64_t *word = results;
+  for (int32_t k = 0; k < c.numOutputs; ++k) {
+    auto *d = reinterpret_cast<Descriptor *>(word);
+    word += descriptorWords(r.outputs[k].rank);
+    const cnnc_tensor &out = c.outputs[k];
+    std::memcpy(static_cast<char *>(out.data) + begin * imageBytes(out),
+                resultData(*d, 4),
+                static_cast<size_t>(count * imageBytes(out)));
+  }
+  ResultFreer freer;
+  freer.keep(c.model->params, r.param_elements * int64_t(sizeof(float)));
+  for (int32_t k = 0; k < c.numInputs; ++k)
+    freer.keep(c.inputs[k].data, tensorBytes(c.inputs[k]));
+  word = results;
+  for (int32_t k = 0; k < c.numOutputs; ++k) {
+    freer.release(*reinterpret_cast<Descriptor *>(word));
+    word += descriptorWords(r.outputs[k].rank);
+  }
 }
 
 } // namespace
@@ -169,48 +267,13 @@ cnnc_status cnnc_infer(cnnc_model *model, const cnnc_tensor *inputs,
           checkTensors(outputs, numOutputs, r.outputs, "output", &batch))
     return s;
 
-  // Descriptors live on the stack: at most a few per model.
-  constexpr int32_t kMaxArgs = 64;
   if (numInputs + 3 > kMaxArgs || numOutputs > kMaxArgs)
     return fail(CNNC_INTERNAL_ERROR, "infer: too many inputs or outputs");
-  Descriptor inputDescs[kMaxArgs], paramDesc;
-  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
-  void *args[kMaxArgs];
-  args[0] = results;
-  for (int32_t i = 0; i < numInputs; ++i) {
-    describeContiguous(inputDescs[i], inputs[i].data, inputs[i].shape,
-                       inputs[i].rank);
-    args[1 + i] = &inputDescs[i];
-  }
-  describeContiguous(paramDesc, model->params, &r.param_elements, 1);
-  args[1 + numInputs] = &paramDesc;
-  int64_t seed = 0; // dropout is the identity in inference
-  if (r.has_seed)
-    args[2 + numInputs] = &seed;
-  r.infer(args);
-
-  // Copy each result out, then free what generated code allocated. A result
-  // may alias an input or the parameters (`output image`), or another
-  // result: those are not freed, nor freed twice.
-  int64_t *word = results;
-  for (int32_t i = 0; i < numOutputs; ++i) {
-    const cnnc_tensor_info &info = r.outputs[i];
-    auto *d = reinterpret_cast<Descriptor *>(word);
-    word += descriptorWords(info.rank);
-    // Results come back contiguous: the pipeline bufferizes function
-    // boundaries with identity layouts.
-    std::memcpy(outputs[i].data, resultData(*d, 4),
-                static_cast<size_t>(tensorBytes(outputs[i])));
-  }
-  ResultFreer freer;
-  freer.keep(model->params, r.param_elements * int64_t(sizeof(float)));
-  for (int32_t k = 0; k < numInputs; ++k)
-    freer.keep(inputs[k].data, tensorBytes(inputs[k]));
-  word = results;
-  for (int32_t i = 0; i < numOutputs; ++i) {
-    freer.release(*reinterpret_cast<Descriptor *>(word));
-    word += descriptorWords(r.outputs[i].rank);
-  }
+  // Images are independent in inference: slices of the batch run on the
+  // model's threads at once.
+  InferCall call{model,      inputs, numInputs,        outputs,
+                 numOutputs, batch,  sliceCount(batch)};
+  parallelFor(call.slices, inferSlice, &call);
   return CNNC_OK;
 }
 
