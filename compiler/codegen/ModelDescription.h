@@ -47,7 +47,17 @@ using TrainConfig = TrainSection;
 /// What each argument of a training or evaluation entry is (ModelRecord.h's
 /// cnnc_arg_kind) and, for inputs, targets and states, which one.
 struct EntryArgument {
-  enum class Kind { Input, Target, Params, Seed, State, LearningRate, Step };
+  /// In the order of cnnc_arg_kind (runtime/model/ModelRecord.h).
+  enum class Kind {
+    Input,
+    Target,
+    Params,
+    Seed,
+    State,
+    LearningRate,
+    Step,
+    Grads
+  };
   Kind kind;
   int32_t index = 0;
 };
@@ -59,6 +69,10 @@ struct TrainingDescription {
   TensorDescription prediction;           // what the loss scores
   std::string trainStepFunction, evaluateFunction;
   std::vector<EntryArgument> trainStepArgs, evaluateArgs;
+  /// The gradient of one slice of a batch and the optimizer update alone,
+  /// which the runtime combines when it splits a step across threads.
+  std::string gradFunction, applyUpdateFunction;
+  std::vector<EntryArgument> gradArgs, applyUpdateArgs;
 };
 
 struct ModelDescription {

@@ -49,11 +49,13 @@ public:
         // {abi_version, num_inputs, num_outputs, num_params, name, inputs,
         //  outputs, params, param_elements, has_seed, reserved, infer,
         //  train, num_targets, num_states, targets, state_names,
-        //  prediction, train_step, evaluate}
+        //  prediction, train_step, evaluate, grad, apply_update}
         modelRecord(StructType::create(
-            ctx, {i32, i32, i32, i32,        ptr,         ptr,        ptr,
-                  ptr, i64, i32, i32,        ptr,         ptr,        i32,
-                  i32, ptr, ptr, tensorInfo, entryRecord, entryRecord},
+            ctx,
+            {i32,         i32,         i32,         i32,        ptr, ptr,
+             ptr,         ptr,         i64,         i32,        i32, ptr,
+             ptr,         i32,         i32,         ptr,        ptr, tensorInfo,
+             entryRecord, entryRecord, entryRecord, entryRecord},
             "cnnc_model_record")) {}
 
   Constant *string(StringRef text, const Twine &symbol) {
@@ -99,6 +101,7 @@ public:
   /// evaluation with a `train` section.
   struct Entries {
     Function *infer = nullptr, *trainStep = nullptr, *evaluate = nullptr;
+    Function *grad = nullptr, *applyUpdate = nullptr;
   };
 
   Constant *record(const ModelDescription &model, const Entries &entries) {
@@ -135,7 +138,14 @@ public:
                "cnnc.train_step_roles"),
          entry(entries.evaluate,
                training ? training->evaluateArgs : std::vector<EntryArgument>{},
-               "cnnc.evaluate_roles")});
+               "cnnc.evaluate_roles"),
+         entry(entries.grad,
+               training ? training->gradArgs : std::vector<EntryArgument>{},
+               "cnnc.grad_roles"),
+         entry(entries.applyUpdate,
+               training ? training->applyUpdateArgs
+                        : std::vector<EntryArgument>{},
+               "cnnc.apply_update_roles")});
   }
 
   Constant *config(const TrainConfig &c) {
@@ -252,6 +262,19 @@ Error cnnc::emitModelRecord(Module &module, const ModelDescription &model) {
       return evaluate.takeError();
     entries.evaluate =
         emitPackedEntry(module, *evaluate, "cnnc_evaluate_packed");
+    if (!model.training->gradFunction.empty()) {
+      Expected<Function *> grad =
+          cifaceOf(module, model.training->gradFunction);
+      if (!grad)
+        return grad.takeError();
+      entries.grad = emitPackedEntry(module, *grad, "cnnc_grad_packed");
+      Expected<Function *> apply =
+          cifaceOf(module, model.training->applyUpdateFunction);
+      if (!apply)
+        return apply.takeError();
+      entries.applyUpdate =
+          emitPackedEntry(module, *apply, "cnnc_apply_update_packed");
+    }
   }
   Constant *init = builder.record(model, entries);
   auto *record =

@@ -17,6 +17,8 @@ describeArguments(func::FuncOp func, const ModelDescription &model,
     using Kind = EntryArgument::Kind;
     if (func.getArgAttr(i, "cnn.params")) {
       args.push_back({Kind::Params});
+    } else if (func.getArgAttr(i, "cnn.grads")) {
+      args.push_back({Kind::Grads});
     } else if (func.getArgAttr(i, "cnn.seed")) {
       args.push_back({Kind::Seed});
     } else if (func.getArgAttr(i, "cnn.learning_rate")) {
@@ -82,6 +84,21 @@ LogicalResult cnnc::describeTraining(ModuleOp module, ModelDescription &model) {
     return failure();
   training.trainStepArgs = std::move(*stepArgs);
   training.evaluateArgs = std::move(*evaluateArgs);
+
+  auto grad = module.lookupSymbol<func::FuncOp>(model.name + "_grad");
+  auto apply = module.lookupSymbol<func::FuncOp>(model.name + "_apply_update");
+  if (grad && apply) {
+    FailureOr<std::vector<EntryArgument>> gradArgs =
+        describeArguments(grad, model, training);
+    FailureOr<std::vector<EntryArgument>> applyArgs =
+        describeArguments(apply, model, training);
+    if (failed(gradArgs) || failed(applyArgs))
+      return failure();
+    training.gradFunction = grad.getName().str();
+    training.applyUpdateFunction = apply.getName().str();
+    training.gradArgs = std::move(*gradArgs);
+    training.applyUpdateArgs = std::move(*applyArgs);
+  }
   // The step returns (loss, prediction, params, states...).
   if (step.getNumResults() < 3)
     return step.emitError("a training step returns the loss, the prediction "

@@ -74,6 +74,10 @@ static void keepEntries(mlir::ModuleOp module, const ModelDescription &model) {
   if (model.training) {
     entries.push_back(model.training->trainStepFunction);
     entries.push_back(model.training->evaluateFunction);
+    if (!model.training->gradFunction.empty()) {
+      entries.push_back(model.training->gradFunction);
+      entries.push_back(model.training->applyUpdateFunction);
+    }
   }
   for (auto func :
        llvm::make_early_inc_range(module.getOps<mlir::func::FuncOp>())) {

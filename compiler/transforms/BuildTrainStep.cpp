@@ -4,7 +4,9 @@
 // and the optimizer update, compiled together. This pass assembles it from
 // the packed gradient function (cnn-differentiate, then cnn-pack-parameters)
 // and the optimizer settings of the model's `train` section, and adds the
-// evaluation entry (the loss function, also returning its prediction).
+// evaluation entry (the loss function, also returning its prediction) and
+// the optimizer update alone (for steps whose batch is split across
+// threads: the gradient function per slice, then one update).
 //
 //===----------------------------------------------------------------------===//
 
@@ -175,6 +177,61 @@ LogicalResult buildTrainStep(ModuleOp module, func::FuncOp grad,
   return success();
 }
 
+/// `@m_apply_update(%params, %grads, <state>..., %lr: f32, %step: i64)
+///   -> (new params, new state...)`: the optimizer update alone, for a
+/// runtime that sums the gradients of several slices of a batch (computed
+/// by `@m_grad` on its threads) before one update. `@m_grad` is marked
+/// `cnn.training` for that use: its dropout stays.
+LogicalResult buildApplyUpdate(ModuleOp module, func::FuncOp grad,
+                               const cnnc::TrainSection &opt) {
+  std::optional<unsigned> paramsArg = argumentWith(grad, "cnn.params");
+  if (!paramsArg)
+    return failure(); // buildTrainStep has reported it
+  OpBuilder b(module.getContext());
+  Type paramsType = grad.getArgument(*paramsArg).getType();
+  SmallVector<Type> argTypes{paramsType, paramsType};
+  SmallVector<DictionaryAttr> argAttrs{
+      dictionaryOf(b, "cnn.params", b.getUnitAttr()),
+      dictionaryOf(b, "cnn.grads", b.getUnitAttr())};
+  SmallVector<Type> resultTypes{paramsType};
+  SmallVector<DictionaryAttr> resultAttrs{
+      dictionaryOf(b, "cnn.params", b.getUnitAttr())};
+  for (StringRef name : opt.stateNames()) {
+    argTypes.push_back(paramsType);
+    argAttrs.push_back(
+        dictionaryOf(b, "cnn.optimizer_state", b.getStringAttr(name)));
+    resultTypes.push_back(paramsType);
+    resultAttrs.push_back(
+        dictionaryOf(b, "cnn.optimizer_state", b.getStringAttr(name)));
+  }
+  argTypes.push_back(b.getF32Type());
+  argAttrs.push_back(dictionaryOf(b, "cnn.learning_rate", b.getUnitAttr()));
+  argTypes.push_back(b.getI64Type());
+  argAttrs.push_back(dictionaryOf(b, "cnn.step", b.getUnitAttr()));
+
+  StringRef base = grad.getSymName();
+  base.consume_back("_grad");
+  std::string name = (base + "_apply_update").str();
+  if (module.lookupSymbol(name))
+    return grad.emitError() << "cannot create @" << name
+                            << ": the module already has a symbol of that name";
+  b.setInsertionPointAfter(grad);
+  auto apply = b.create<func::FuncOp>(grad.getLoc(), name,
+                                      b.getFunctionType(argTypes, resultTypes));
+  apply.setAllArgAttrs(argAttrs);
+  apply.setAllResultAttrs(resultAttrs);
+  Block *entry = apply.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  unsigned numState = opt.stateNames().size();
+  SmallVector<Value> updated = emitUpdate(
+      b, grad.getLoc(), opt, entry->getArgument(0), entry->getArgument(1),
+      entry->getArguments().slice(2, numState),
+      entry->getArgument(2 + numState), entry->getArgument(3 + numState));
+  b.create<func::ReturnOp>(grad.getLoc(), updated);
+  grad->setAttr("cnn.training", b.getUnitAttr());
+  return success();
+}
+
 /// `@m_evaluate`: `@m_loss` that also returns the prediction it scored.
 LogicalResult buildEvaluate(ModuleOp module, func::FuncOp loss) {
   auto ret = llvm::cast<func::ReturnOp>(loss.front().getTerminator());
@@ -229,7 +286,8 @@ struct BuildTrainStepPass
     if (failed(opt))
       return signalPassFailure();
     for (func::FuncOp grad : grads)
-      if (failed(buildTrainStep(module, grad, *opt)))
+      if (failed(buildTrainStep(module, grad, *opt)) ||
+          failed(buildApplyUpdate(module, grad, *opt)))
         return signalPassFailure();
     for (func::FuncOp loss : losses)
       if (failed(buildEvaluate(module, loss)))

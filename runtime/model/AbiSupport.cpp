@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/AbiSupport.h"
+#include "runtime/model/ThreadPool.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -194,3 +195,25 @@ void ResultFreer::release(const Descriptor &d) {
 }
 
 } // namespace cnnc::abi
+
+int64_t cnnc::abi::imageBytes(const cnnc_tensor &t) {
+  int64_t elements = 1;
+  for (int32_t d = 1; d < t.rank; ++d)
+    elements *= t.shape[d];
+  return elements * 4;
+}
+
+int32_t cnnc::abi::sliceCount(int64_t batch) {
+  constexpr int64_t kMinImagesPerSlice = 8;
+  int64_t slices = batch / kMinImagesPerSlice;
+  int32_t threads = threadCount();
+  if (slices > threads)
+    slices = threads;
+  return slices < 1 ? 1 : static_cast<int32_t>(slices);
+}
+
+void cnnc::abi::sliceBounds(int64_t batch, int32_t n, int32_t i, int64_t &begin,
+                            int64_t &end) {
+  begin = batch * i / n;
+  end = batch * (i + 1) / n;
+}

@@ -103,6 +103,18 @@ inline void *resultData(const Descriptor &d, size_t elementBytes) {
 /// The bytes of a caller's tensor (4 per element, both dtypes).
 int64_t tensorBytes(const cnnc_tensor &t);
 
+/// The bytes of one image of `t`: its elements past the batch dimension.
+int64_t imageBytes(const cnnc_tensor &t);
+
+/// Into how many slices a batch of `batch` images is split across the
+/// model's threads: at most one per thread, each of at least 8 images
+/// (below that, splitting costs more than it saves).
+int32_t sliceCount(int64_t batch);
+
+/// Images [begin, end) of slice `i` of `n` over `batch` images.
+void sliceBounds(int64_t batch, int32_t n, int32_t i, int64_t &begin,
+                 int64_t &end);
+
 /// Returns a block generated code allocated (WorkspaceAllocator.cpp) to the
 /// calling thread's cache.
 void workspaceFree(void *p);

@@ -35,18 +35,6 @@ float *allocateZeroed(int64_t count) {
 /// Descriptors live on the stack: at most a few per model.
 constexpr int32_t kMaxArgs = 64;
 
-/// Images per slice below which splitting a batch across threads costs more
-/// than it saves (LeNet-5 runs an image in about 20 us).
-constexpr int64_t kMinImagesPerSlice = 8;
-
-int32_t sliceCount(int64_t batch) {
-  int64_t slices = batch / kMinImagesPerSlice;
-  int32_t threads = threadCount();
-  if (slices > threads)
-    slices = threads;
-  return slices < 1 ? 1 : static_cast<int32_t>(slices);
-}
-
 /// One cnnc_infer, checked, to be run as `slices` slices of the batch.
 struct InferCall {
   cnnc_model *model;
@@ -57,21 +45,6 @@ struct InferCall {
   int64_t batch;
   int32_t slices;
 };
-
-/// Images [begin, end) of slice `i` of `n` over `batch` images.
-void sliceBounds(int64_t batch, int32_t n, int32_t i, int64_t &begin,
-                 int64_t &end) {
-  begin = batch * i / n;
-  end = batch * (i + 1) / n;
-}
-
-/// The bytes of one image of `t` (its elements past the batch dimension).
-int64_t imageBytes(const cnnc_tensor &t) {
-  int64_t elements = 1;
-  for (int32_t d = 1; d < t.rank; ++d)
-    elements *= t.shape[d];
-  return elements * 4;
-}
 
 /// Runs the forward function on slice `i` of the call's batch and copies
 /// its outputs into place. Generated code cannot fail on checked inputs.

@@ -53,6 +53,7 @@ typedef enum cnnc_arg_kind {
   CNNC_ARG_STATE = 4,  /* index: an optimizer state buffer (a descriptor) */
   CNNC_ARG_LR = 5,     /* a pointer to the float learning rate */
   CNNC_ARG_STEP = 6,   /* a pointer to the int64 step number, from 1 */
+  CNNC_ARG_GRADS = 7,  /* the flat gradient buffer (a descriptor) */
 } cnnc_arg_kind;
 
 /* A training or evaluation entry point. Like `infer`, it takes args[0] =
@@ -89,6 +90,11 @@ typedef struct cnnc_model_record {
   cnnc_tensor_info prediction; /* what the loss scores, batch first */
   cnnc_entry_record train_step;
   cnnc_entry_record evaluate;
+  /* The step in two parts, for a batch split across threads: the gradient
+   * of one slice (results: loss, prediction, gradients in the parameter
+   * layout), then the update (results: new parameters, new states). */
+  cnnc_entry_record grad;
+  cnnc_entry_record apply_update;
 } cnnc_model_record;
 
 /* Defined by the compiled model's object, hidden outside the .so. */

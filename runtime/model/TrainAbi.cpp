@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/AbiSupport.h"
+#include "runtime/model/ThreadPool.h"
 
 #include <cfloat>
 #include <cstdint>
@@ -157,6 +158,252 @@ cnnc_status applyUpdates(cnnc_model *model, Update *updates,
   return status;
 }
 
+/// The values an entry's scalar arguments point to.
+struct Scalars {
+  float rate;
+  int64_t step;
+  int64_t seed;
+};
+
+/// Whether every argument role of `entry` is one callEntry can bind.
+bool hasKnownRoles(const cnnc_entry_record &entry) {
+  const cnnc_model_record &r = record();
+  if (entry.num_args + 1 > kMaxArgs)
+    return false;
+  for (int32_t a = 0; a < entry.num_args; ++a) {
+    int32_t role = entry.arg_roles[a];
+    int32_t kind = role / CNNC_ROLE_SCALE, index = role % CNNC_ROLE_SCALE;
+    bool known =
+        role >= 0 && ((kind == CNNC_ARG_INPUT && index < r.num_inputs) ||
+                      (kind == CNNC_ARG_TARGET && index < r.num_targets) ||
+                      (kind == CNNC_ARG_STATE && index < r.num_states) ||
+                      kind == CNNC_ARG_PARAMS || kind == CNNC_ARG_SEED ||
+                      kind == CNNC_ARG_LR || kind == CNNC_ARG_STEP ||
+                      kind == CNNC_ARG_GRADS);
+    if (!known)
+      return false;
+  }
+  return true;
+}
+
+/// Calls `entry` with its arguments bound as its roles say (checked by
+/// hasKnownRoles); the results land in `results`. `grads` is the gradient
+/// buffer of the update entry (null for the others).
+void callEntry(const cnnc_entry_record &entry, cnnc_model *model,
+               const cnnc_tensor *inputs, const cnnc_tensor *targets,
+               Scalars &scalars, float *grads, int64_t *results) {
+  const cnnc_model_record &r = record();
+  Descriptor descs[kMaxArgs];
+  void *args[kMaxArgs];
+  args[0] = results;
+  for (int32_t a = 0; a < entry.num_args; ++a) {
+    int32_t kind = entry.arg_roles[a] / CNNC_ROLE_SCALE;
+    int32_t index = entry.arg_roles[a] % CNNC_ROLE_SCALE;
+    void *&arg = args[1 + a];
+    arg = &descs[a];
+    if (kind == CNNC_ARG_INPUT)
+      describeContiguous(descs[a], inputs[index].data, inputs[index].shape,
+                         inputs[index].rank);
+    else if (kind == CNNC_ARG_TARGET)
+      describeContiguous(descs[a], targets[index].data, targets[index].shape,
+                         targets[index].rank);
+    else if (kind == CNNC_ARG_PARAMS)
+      describeContiguous(descs[a], model->params, &r.param_elements, 1);
+    else if (kind == CNNC_ARG_GRADS)
+      describeContiguous(descs[a], grads, &r.param_elements, 1);
+    else if (kind == CNNC_ARG_STATE)
+      describeContiguous(descs[a], stateBuffer(model, index), &r.param_elements,
+                         1);
+    else if (kind == CNNC_ARG_SEED)
+      arg = &scalars.seed;
+    else if (kind == CNNC_ARG_LR)
+      arg = &scalars.rate;
+    else
+      arg = &scalars.step;
+  }
+  entry.fn(args);
+}
+
+/// Reads consecutive result descriptors.
+struct ResultCursor {
+  int64_t *word;
+  Descriptor *next(int32_t rank) {
+    auto *d = reinterpret_cast<Descriptor *>(word);
+    word += descriptorWords(rank);
+    return d;
+  }
+};
+
+/// Keeps every buffer the caller or the instance owns from being freed.
+void keepOwned(ResultFreer &freer, const cnnc_model *model,
+               const cnnc_tensor *inputs, int32_t numInputs,
+               const cnnc_tensor *targets, int32_t numTargets) {
+  const cnnc_model_record &r = record();
+  freer.keep(model->params, r.param_elements * int64_t(sizeof(float)));
+  freer.keep(model->states, model->stateStride * r.num_states * 4);
+  for (int32_t k = 0; k < numInputs; ++k)
+    freer.keep(inputs[k].data, tensorBytes(inputs[k]));
+  for (int32_t k = 0; k < numTargets; ++k)
+    freer.keep(targets[k].data, tensorBytes(targets[k]));
+}
+
+/// Takes an update's results (the new parameters, then each new state)
+/// into the instance and frees them.
+cnnc_status takeUpdate(cnnc_model *model, ResultCursor cursor,
+                       ResultFreer &freer) {
+  const cnnc_model_record &r = record();
+  Update updates[1 + kMaxStates];
+  Descriptor *descs[1 + kMaxStates];
+  int32_t numUpdates = 1 + r.num_states;
+  for (int32_t u = 0; u < numUpdates; ++u) {
+    descs[u] = cursor.next(1);
+    updates[u] = {u == 0 ? model->params : stateBuffer(model, u - 1),
+                  static_cast<const float *>(resultData(*descs[u], 4))};
+  }
+  cnnc_status status = applyUpdates(model, updates, numUpdates);
+  for (int32_t u = 0; u < numUpdates; ++u)
+    freer.release(*descs[u]);
+  return status;
+}
+
+/// The most slices a batch is split into.
+constexpr int32_t kMaxSlices = 64;
+/// Results of a slice's gradient or evaluation entry: the loss, the
+/// prediction and, for a gradient, the gradients.
+constexpr size_t kSliceResultWords = 3 * descriptorWords(CNNC_MAX_RANK);
+
+/// The caller's tensors restricted to images [begin, begin + count).
+struct Slice {
+  cnnc_tensor inputs[kMaxArgs], targets[kMaxArgs];
+  int64_t shapes[2 * kMaxArgs][CNNC_MAX_RANK];
+
+  Slice(const cnnc_tensor *in, int32_t numInputs, const cnnc_tensor *tg,
+        int32_t numTargets, int64_t begin, int64_t count) {
+    for (int32_t k = 0; k < numInputs; ++k)
+      restrict(inputs[k], in[k], shapes[k], begin, count);
+    for (int32_t k = 0; k < numTargets; ++k)
+      restrict(targets[k], tg[k], shapes[kMaxArgs + k], begin, count);
+  }
+
+  static void restrict(cnnc_tensor &out, const cnnc_tensor &t, int64_t *shape,
+                       int64_t begin, int64_t count) {
+    out = t;
+    for (int32_t d = 0; d < t.rank; ++d)
+      shape[d] = t.shape[d];
+    shape[0] = count;
+    out.shape = shape;
+    out.data = static_cast<char *>(t.data) + begin * imageBytes(t);
+  }
+};
+
+/// A training step or an evaluation split into slices of the batch, run on
+/// the model's threads.
+struct SplitCall {
+  cnnc_model *model;
+  const cnnc_entry_record *entry; // grad (training) or evaluate
+  const cnnc_tensor *inputs;
+  int32_t numInputs;
+  const cnnc_tensor *targets;
+  int32_t numTargets;
+  int64_t batch;
+  int32_t slices;
+  Scalars scalars;
+  int64_t results[kMaxSlices][kSliceResultWords];
+};
+
+/// Slice 0 keeps the step's dropout seed, the others draw their own, so no
+/// two slices share a mask.
+int64_t sliceSeed(int64_t seed, int32_t slice) {
+  return slice == 0 ? seed
+                    : stepSeed(static_cast<uint64_t>(seed),
+                               static_cast<int64_t>(slice) << 32);
+}
+
+void runSlice(void *context, int32_t i) {
+  SplitCall &c = *static_cast<SplitCall *>(context);
+  int64_t begin = 0, end = 0;
+  sliceBounds(c.batch, c.slices, i, begin, end);
+  Slice slice(c.inputs, c.numInputs, c.targets, c.numTargets, begin,
+              end - begin);
+  Scalars scalars = c.scalars;
+  scalars.seed = sliceSeed(c.scalars.seed, i);
+  callEntry(*c.entry, c.model, slice.inputs, slice.targets, scalars, nullptr,
+            c.results[i]);
+}
+
+/// The step (or evaluation) of `c` with its slices run at once: the loss
+/// and the number correct of the whole batch, and for a step the slices'
+/// gradients, each the mean over its slice, weighted by their share of the
+/// batch, then one update with their sum.
+cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
+  const cnnc_model_record &r = record();
+  parallelFor(c.slices, runSlice, &c);
+
+  double loss = 0;
+  int64_t correct = 0;
+  float *grads = nullptr;
+  for (int32_t i = 0; i < c.slices; ++i) {
+    int64_t begin = 0, end = 0;
+    sliceBounds(c.batch, c.slices, i, begin, end);
+    double share = double(end - begin) / double(c.batch);
+    ResultCursor cursor{c.results[i]};
+    Descriptor *sliceLoss = cursor.next(0);
+    Descriptor *prediction = cursor.next(r.prediction.rank);
+    loss += share * *static_cast<const float *>(resultData(*sliceLoss, 4));
+    Slice slice(c.inputs, c.numInputs, c.targets, c.numTargets, begin,
+                end - begin);
+    int64_t right =
+        countCorrect(static_cast<const float *>(resultData(*prediction, 4)),
+                     slice.targets, c.numTargets, end - begin);
+    correct = right < 0 || correct < 0 ? -1 : correct + right;
+    if (!training)
+      continue;
+    auto *g = static_cast<float *>(resultData(*cursor.next(1), 4));
+    auto weight = static_cast<float>(share);
+    if (!grads) {
+      grads = g;
+      for (int64_t k = 0; k < r.param_elements; ++k)
+        grads[k] *= weight;
+    } else {
+      for (int64_t k = 0; k < r.param_elements; ++k)
+        grads[k] += weight * g[k];
+    }
+  }
+
+  ResultFreer freer;
+  keepOwned(freer, c.model, c.inputs, c.numInputs, c.targets, c.numTargets);
+  cnnc_status status = CNNC_OK;
+  if (training) {
+    int64_t words[(1 + kMaxStates) * descriptorWords(1)];
+    Scalars scalars = c.scalars;
+    callEntry(r.apply_update, c.model, c.inputs, c.targets, scalars, grads,
+              words);
+    status = takeUpdate(c.model, ResultCursor{words}, freer);
+  }
+  for (int32_t i = 0; i < c.slices; ++i) {
+    ResultCursor cursor{c.results[i]};
+    freer.release(*cursor.next(0));
+    freer.release(*cursor.next(r.prediction.rank));
+    if (training)
+      freer.release(*cursor.next(1));
+  }
+  result->loss = static_cast<float>(loss);
+  result->reserved = 0;
+  result->correct = correct;
+  result->count = c.batch;
+  if (status == CNNC_OK && training)
+    ++c.model->step;
+  return status;
+}
+
+/// Whether a step can be split: the model has the two halves of its step,
+/// with roles callEntry binds.
+bool canSplitSteps() {
+  const cnnc_model_record &r = record();
+  return r.grad.fn && r.apply_update.fn && hasKnownRoles(r.grad) &&
+         hasKnownRoles(r.apply_update);
+}
+
 /// A training step (`training`) or an evaluation.
 cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
                      int32_t numInputs, const cnnc_tensor *targets,
@@ -191,93 +438,49 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
                 "train_step: the learning rate must be finite and at least 0, "
                 "got %g",
                 static_cast<double>(lr));
-  if (entry.num_args + 1 > kMaxArgs || r.num_states > kMaxStates ||
-      r.prediction.rank < 1 || r.prediction.rank > CNNC_MAX_RANK)
+  if (!hasKnownRoles(entry) || numInputs > kMaxArgs || numTargets > kMaxArgs ||
+      r.num_states > kMaxStates || r.prediction.rank < 1 ||
+      r.prediction.rank > CNNC_MAX_RANK)
     return fail(CNNC_INTERNAL_ERROR, "%s: the model's entry is malformed",
                 what);
 
-  // Arguments as the entry's roles say; descriptors and scalars live on the
-  // stack for the duration of the call.
-  Descriptor descs[kMaxArgs];
-  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
-  void *args[kMaxArgs];
-  float rate = training ? lr : 0.0f;
   int64_t stepNumber = model->step + (training ? 1 : 0);
-  int64_t seed = training ? stepSeed(model->trainingSeed, stepNumber) : 0;
-  args[0] = results;
-  for (int32_t a = 0; a < entry.num_args; ++a) {
-    if (entry.arg_roles[a] < 0)
-      return fail(CNNC_INTERNAL_ERROR,
-                  "%s: argument %d of the entry has the unknown role %d", what,
-                  a, entry.arg_roles[a]);
-    int32_t kind = entry.arg_roles[a] / CNNC_ROLE_SCALE;
-    int32_t index = entry.arg_roles[a] % CNNC_ROLE_SCALE;
-    void *&arg = args[1 + a];
-    arg = &descs[a];
-    if (kind == CNNC_ARG_INPUT && index < numInputs)
-      describeContiguous(descs[a], inputs[index].data, inputs[index].shape,
-                         inputs[index].rank);
-    else if (kind == CNNC_ARG_TARGET && index < numTargets)
-      describeContiguous(descs[a], targets[index].data, targets[index].shape,
-                         targets[index].rank);
-    else if (kind == CNNC_ARG_PARAMS)
-      describeContiguous(descs[a], model->params, &r.param_elements, 1);
-    else if (kind == CNNC_ARG_STATE && index < r.num_states)
-      describeContiguous(descs[a], stateBuffer(model, index), &r.param_elements,
-                         1);
-    else if (kind == CNNC_ARG_SEED)
-      arg = &seed;
-    else if (kind == CNNC_ARG_LR)
-      arg = &rate;
-    else if (kind == CNNC_ARG_STEP)
-      arg = &stepNumber;
-    else
-      return fail(CNNC_INTERNAL_ERROR,
-                  "%s: argument %d of the entry has the unknown role %d", what,
-                  a, entry.arg_roles[a]);
+  Scalars scalars{training ? lr : 0.0f, stepNumber,
+                  training ? stepSeed(model->trainingSeed, stepNumber) : 0};
+
+  // A large enough batch is split across the model's threads: the gradient
+  // (or the evaluation) of its slices at once, then one update.
+  int32_t slices = sliceCount(batch);
+  if (slices > kMaxSlices)
+    slices = kMaxSlices;
+  if (slices > 1 && (!training || canSplitSteps())) {
+    SplitCall call{model,   training ? &r.grad : &r.evaluate,
+                   inputs,  numInputs,
+                   targets, numTargets,
+                   batch,   slices,
+                   scalars, {}};
+    return runSplit(call, training, result);
   }
-  entry.fn(args);
+
+  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
+  callEntry(entry, model, inputs, targets, scalars, nullptr, results);
 
   // The results: the loss (rank 0), the prediction, then for a step the new
   // parameters and each new state (rank 1).
-  int64_t *word = results;
-  auto next = [&](int32_t rank) {
-    auto *d = reinterpret_cast<Descriptor *>(word);
-    word += descriptorWords(rank);
-    return d;
-  };
-  Descriptor *loss = next(0);
-  Descriptor *prediction = next(r.prediction.rank);
-  Update updates[1 + kMaxStates];
-  int32_t numUpdates = 0;
-  if (training) {
-    updates[numUpdates++] = {
-        model->params, static_cast<const float *>(resultData(*next(1), 4))};
-    for (int32_t s = 0; s < r.num_states; ++s)
-      updates[numUpdates++] = {
-          stateBuffer(model, s),
-          static_cast<const float *>(resultData(*next(1), 4))};
-  }
+  ResultCursor cursor{results};
+  Descriptor *loss = cursor.next(0);
+  Descriptor *prediction = cursor.next(r.prediction.rank);
   result->loss = *static_cast<const float *>(resultData(*loss, 4));
   result->reserved = 0;
   result->correct =
       countCorrect(static_cast<const float *>(resultData(*prediction, 4)),
                    targets, numTargets, batch);
   result->count = batch;
-  cnnc_status status = applyUpdates(model, updates, numUpdates);
-
   ResultFreer freer;
-  freer.keep(model->params, r.param_elements * int64_t(sizeof(float)));
-  freer.keep(model->states, model->stateStride * r.num_states * 4);
-  for (int32_t k = 0; k < numInputs; ++k)
-    freer.keep(inputs[k].data, tensorBytes(inputs[k]));
-  for (int32_t k = 0; k < numTargets; ++k)
-    freer.keep(targets[k].data, tensorBytes(targets[k]));
-  word = results;
-  freer.release(*next(0));
-  freer.release(*next(r.prediction.rank));
-  for (int32_t u = 0; u < numUpdates; ++u)
-    freer.release(*next(1));
+  keepOwned(freer, model, inputs, numInputs, targets, numTargets);
+  cnnc_status status = training ? takeUpdate(model, cursor, freer) : CNNC_OK;
+  freer.release(*loss);
+  freer.release(*prediction);
   if (status == CNNC_OK && training)
     ++model->step;
   return status;

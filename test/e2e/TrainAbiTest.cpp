@@ -478,3 +478,99 @@ TEST(TrainCheckpoint, RejectsOtherModelsAndIncompleteState) {
 }
 
 } // namespace
+
+namespace {
+
+// Plain SGD with labels, conv + pool + dense, no dropout: a step is linear
+// in the gradient, which is the mean over the batch.
+constexpr const char *kSplitModel = R"(model split {
+  input image: f32[1, 12, 12]
+  input label: i32[]
+  c1 = conv2d(image, filters=4, kernel=3)
+  s1 = avg_pool2d(tanh(c1), kernel=2)
+  logits = dense(flatten(s1), units=5)
+  output logits
+  train {
+    loss = cross_entropy(logits, label)
+    optimizer = sgd(lr=0.1)
+  }
+}
+)";
+
+/// Every parameter of `instance`, concatenated.
+std::vector<float> allParams(const ModelInstance &instance) {
+  std::vector<float> all;
+  for (size_t i = 0; i < instance.library().params().size(); ++i) {
+    Result<Tensor> p = instance.getParam(static_cast<int>(i));
+    EXPECT_TRUE(p) << p.error().message;
+    if (p)
+      all.insert(all.end(), p->f32.begin(), p->f32.end());
+  }
+  return all;
+}
+
+/// A step on a batch of 16 splits into two slices of 8 across the model's
+/// threads (runtime/model/TrainAbi.cpp) when it has two or more; with plain SGD
+/// its update must equal the sum of the updates of half the rate on each half
+/// of the batch (8 images: too few to split), within f32
+/// rounding: 1e-6 + 1e-4 of the update, per parameter. On one thread this
+/// checks the whole-batch step the same way.
+TEST(TrainSplit, StepEqualsTheSumOfItsHalves) {
+  std::string so = compileModel(writeScratchFile("split.mdl", kSplitModel));
+  ASSERT_FALSE(so.empty());
+  auto lib = ModelLibrary::open(so);
+  ASSERT_TRUE(lib) << lib.error().message;
+  auto instance = (*lib)->createInstance();
+  ASSERT_TRUE(instance && (*instance)->initParams(5));
+  std::vector<Tensor> start;
+  for (size_t i = 0; i < (*lib)->params().size(); ++i)
+    start.push_back(*(*instance)->getParam(static_cast<int>(i)));
+  auto restart = [&] {
+    for (size_t i = 0; i < start.size(); ++i)
+      ASSERT_TRUE((*instance)->setParam(static_cast<int>(i), start[i]));
+  };
+
+  constexpr int64_t kBatch = 16;
+  Tensor images = Tensor::zerosF32({kBatch, 1, 12, 12});
+  Tensor labels = Tensor::zerosI32({kBatch});
+  for (size_t k = 0; k < images.f32.size(); ++k)
+    images.f32[k] = static_cast<float>((k * 7919) % 1000) / 1000.0f;
+  for (int64_t k = 0; k < kBatch; ++k)
+    labels.i32[k] = static_cast<int32_t>((k * 3) % 5);
+  auto half = [&](int64_t first) {
+    Tensor im = Tensor::zerosF32({kBatch / 2, 1, 12, 12});
+    Tensor lb = Tensor::zerosI32({kBatch / 2});
+    size_t perImage = im.f32.size() / (kBatch / 2);
+    std::copy_n(images.f32.begin() + first * perImage, im.f32.size(),
+                im.f32.begin());
+    std::copy_n(labels.i32.begin() + first, kBatch / 2, lb.i32.begin());
+    return std::make_pair(im, lb);
+  };
+  std::vector<float> before = allParams(**instance);
+
+  ASSERT_TRUE((*instance)->trainStep({&images}, {&labels}, 0.1f));
+  std::vector<float> whole = allParams(**instance);
+
+  std::vector<float> halves(before.size(), 0.0f);
+  for (int64_t first : {int64_t{0}, kBatch / 2}) {
+    restart();
+    auto [im, lb] = half(first);
+    ASSERT_TRUE((*instance)->trainStep({&im}, {&lb}, 0.05f));
+    std::vector<float> after = allParams(**instance);
+    for (size_t k = 0; k < after.size(); ++k)
+      halves[k] += after[k] - before[k];
+  }
+  int reported = 0;
+  double largest = 0;
+  for (size_t k = 0; k < before.size(); ++k) {
+    double update = whole[k] - before[k];
+    largest = std::max(largest, std::fabs(update));
+    if (!(std::fabs(update - halves[k]) <= 1e-6 + 1e-4 * std::fabs(update)) &&
+        reported++ < 5)
+      ADD_FAILURE() << "parameter " << k << ": whole-batch update " << update
+                    << ", sum of the halves' " << halves[k];
+  }
+  EXPECT_GT(largest, 1e-4) << "the step must move the parameters";
+}
+
+} // namespace
