@@ -9,8 +9,8 @@
 // blocks, per thread and per size, and give them out again on the next call:
 // after the first call a step maps no new memory.
 //
-// What is cached is bounded by the largest set of blocks alive at once in
-// one thread (one call's working set). A thread's cache is released when the
+// What is cached is bounded by kMaxBlocksPerSize blocks of each of
+// kSizeClasses sizes per thread. A thread's cache is released when the
 // thread exits.
 //
 //===----------------------------------------------------------------------===//
@@ -39,7 +39,14 @@ constexpr int kSizeClasses = 128;
 struct FreeList {
   size_t bytes = 0;
   BlockHeader *head = nullptr;
+  int32_t count = 0;
 };
+
+/// Blocks kept per size. A call never needs more of one size than it has
+/// alive at once; blocks that another thread allocated and this one frees
+/// (the results of a batch slice run on a worker) would otherwise pile up
+/// here without bound.
+constexpr int32_t kMaxBlocksPerSize = 16;
 
 /// Trivially destructible, so that a thread_local of it needs no C++
 /// runtime; releaseCache() empties it when its thread exits.
@@ -56,7 +63,7 @@ struct ThreadCache {
         return &lists[i];
     if (!claim || used == kSizeClasses)
       return nullptr;
-    lists[used].bytes = bytes;
+    lists[used] = FreeList{bytes, nullptr, 0};
     return &lists[used++];
   }
 };
@@ -113,6 +120,7 @@ void *allocate(size_t bytes) {
   if (FreeList *list = threadCache().find(bytes, false); list && list->head) {
     BlockHeader *b = list->head;
     list->head = b->next;
+    --list->count;
     return b + 1;
   }
   void *raw = nullptr;
@@ -131,12 +139,13 @@ void cnnc::abi::workspaceFree(void *p) {
     return;
   BlockHeader *b = static_cast<BlockHeader *>(p) - 1;
   FreeList *list = threadCache().find(b->bytes, true);
-  if (!list) {
+  if (!list || list->count == kMaxBlocksPerSize) {
     std::free(b);
     return;
   }
   b->next = list->head;
   list->head = b;
+  ++list->count;
 }
 
 extern "C" {
