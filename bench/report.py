@@ -87,10 +87,15 @@ def main():
     show(tuple("-" * w for w in widths))
     for row in rows:
         show(row)
+    threads = sorted({line.get("threads", 1) for runs in cases.values()
+                      for (harness, _), line in runs.items()
+                      if harness == "cnnc"})
     print("\nTimes are medians of in-process calls on one fixed batch; "
           "ratio = cnnc speed / PyTorch speed\n(PyTorch's median time over "
-          "cnnc's: >1 means cnnc is faster). cnnc: compiled scalar code, one "
-          "thread.\nPyTorch: eval mode, inference_mode; 'ratio' against 2 "
+          "cnnc's: >1 means cnnc is faster). cnnc: vector code on "
+          f"{'/'.join(map(str, threads))} thread(s) (batches of 16 or more "
+          "split across them).\nPyTorch: inference in eval mode under "
+          "inference_mode, training steps in train mode; 'ratio' against 2 "
           "threads, 'ratio 1t' against 1 thread.")
     if noisy:
         print("* median over 1.5x the fastest call: other work was running; "
