@@ -89,14 +89,17 @@ struct WholeInputConv2DLowering : OpRewritePattern<Conv2DOp> {
   }
 };
 
-/// dx [N, C*H*W] = dy [N, F] · w [F, C*H*W].
-struct WholeInputConv2DBackwardInputLowering
-    : OpRewritePattern<Conv2DBackwardInputOp> {
-  WholeInputConv2DBackwardInputLowering(MLIRContext *ctx)
-      : OpRewritePattern(ctx, /*benefit=*/2) {}
-  LogicalResult matchAndRewrite(Conv2DBackwardInputOp op,
+/// A gradient of a whole-input convolution as one product into zeros of
+/// [N or F, C*H*W]: `MatmulOpTy` of the flattened gradient of the output and
+/// `other` (the weight or the input), expanded back to the op's type.
+template <typename OpTy, typename MatmulOpTy>
+struct WholeInputGradientLowering : OpRewritePattern<OpTy> {
+  WholeInputGradientLowering(MLIRContext *ctx)
+      : OpRewritePattern<OpTy>(ctx, /*benefit=*/2) {}
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (!coversWholeInput(op, op.getResult(), op.getWeight()) ||
+    auto [image, weight] = convOperands(op);
+    if (!coversWholeInput(op, image, weight) ||
         !staticButBatch({op.getGradOutput()}))
       return failure();
     Location loc = op.getLoc();
@@ -106,52 +109,37 @@ struct WholeInputConv2DBackwardInputLowering
          type.getDimSize(1) * type.getDimSize(2) * type.getDimSize(3)},
         rewriter.getF32Type());
     Value gy = flattenImage(rewriter, loc, op.getGradOutput());
-    Value flat =
-        rewriter
-            .create<linalg::MatmulOp>(
-                loc, TypeRange{flatType},
-                ValueRange{gy, flattenImage(rewriter, loc, op.getWeight())},
-                ValueRange{zerosLike(rewriter, loc, flatType, gy)})
-            .getResult(0);
+    Value flat = rewriter
+                     .create<MatmulOpTy>(
+                         loc, TypeRange{flatType},
+                         ValueRange{gy, flattenImage(rewriter, loc, other(op))},
+                         ValueRange{zerosLike(rewriter, loc, flatType, gy)})
+                     .getResult(0);
     rewriter.replaceOp(op, unflattenImage(rewriter, loc, flat, type));
     return success();
   }
-};
 
-/// dw [F, C*H*W] = dy [N, F]ᵀ · x [N, C*H*W], summed over the batch.
-struct WholeInputConv2DBackwardWeightLowering
-    : OpRewritePattern<Conv2DBackwardWeightOp> {
-  WholeInputConv2DBackwardWeightLowering(MLIRContext *ctx)
-      : OpRewritePattern(ctx, /*benefit=*/2) {}
-  LogicalResult matchAndRewrite(Conv2DBackwardWeightOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!coversWholeInput(op, op.getInput(), op.getResult()) ||
-        !staticButBatch({op.getGradOutput()}))
-      return failure();
-    Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getType());
-    auto flatType = RankedTensorType::get(
-        {type.getDimSize(0),
-         type.getDimSize(1) * type.getDimSize(2) * type.getDimSize(3)},
-        rewriter.getF32Type());
-    Value gy = flattenImage(rewriter, loc, op.getGradOutput());
-    Value flat =
-        rewriter
-            .create<linalg::MatmulTransposeAOp>(
-                loc, TypeRange{flatType},
-                ValueRange{gy, flattenImage(rewriter, loc, op.getInput())},
-                ValueRange{zerosLike(rewriter, loc, flatType, gy)})
-            .getResult(0);
-    rewriter.replaceOpWithNewOp<tensor::ExpandShapeOp>(
-        op, type, flat, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
-    return success();
+  /// The convolution's input and weight, one of them the op's result.
+  static std::pair<Value, Value> convOperands(Conv2DBackwardInputOp op) {
+    return {op.getResult(), op.getWeight()};
   }
+  static std::pair<Value, Value> convOperands(Conv2DBackwardWeightOp op) {
+    return {op.getInput(), op.getResult()};
+  }
+  static Value other(Conv2DBackwardInputOp op) { return op.getWeight(); }
+  static Value other(Conv2DBackwardWeightOp op) { return op.getInput(); }
 };
 
 } // namespace
 
 void mlir::cnn::populateWholeInputConvToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<WholeInputConv2DLowering, WholeInputConv2DBackwardInputLowering,
-               WholeInputConv2DBackwardWeightLowering>(patterns.getContext());
+  // dx [N, C*H*W] = dy [N, F] · w [F, C*H*W]; dw [F, C*H*W] = dy [N, F]ᵀ ·
+  // x [N, C*H*W], summed over the batch.
+  patterns
+      .add<WholeInputConv2DLowering,
+           WholeInputGradientLowering<Conv2DBackwardInputOp, linalg::MatmulOp>,
+           WholeInputGradientLowering<Conv2DBackwardWeightOp,
+                                      linalg::MatmulTransposeAOp>>(
+          patterns.getContext());
 }
