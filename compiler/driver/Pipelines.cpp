@@ -35,7 +35,7 @@ constexpr const char *kLinalgToLLVM =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "func.func(convert-linalg-to-loops),"
+    "func.func(cnn-copy-to-linalg,convert-linalg-to-loops),"
     "convert-vector-to-scf{full-unroll=true},convert-math-to-llvm,"
     "convert-math-to-libm,"
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,"

@@ -91,6 +91,18 @@ def FusedToVector : Pass<"cnn-fused-to-vector", "func::FuncOp"> {
   ];
 }
 
+def CopyToLinalg : Pass<"cnn-copy-to-linalg", "func::FuncOp"> {
+  let summary = "Turn copies between strided memrefs into linalg.copy";
+  let description = [{
+    Runs after bufferization: a `memref.copy` whose source or target is a
+    strided view (the padding and gradient spreading inserts) becomes
+    `linalg.copy`, so that `convert-linalg-to-loops` makes loops LLVM
+    vectorizes instead of a call of the generic `memrefCopy` runtime
+    function. Copies between identity layouts stay: they lower to memcpy.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def VectorizeCPU : Pass<"cnn-vectorize-cpu", "func::FuncOp"> {
   let summary = "Rewrite convolutions and matrix products into vector loops";
   let description = [{
