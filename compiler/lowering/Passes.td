@@ -111,15 +111,18 @@ def VectorizeCPU : Pass<"cnn-vectorize-cpu", "func::FuncOp"> {
     stride (forward convolutions and input gradients), the generic weight
     gradient of an ungrouped convolution, and the dense layers'
     `linalg.matmul_transpose_b`, `linalg.matmul` and
-    `linalg.matmul_transpose_a` become `scf.for` nests over
+    `linalg.matmul_transpose_a`, and `linalg.pooling_nchw_sum/max`
+    without dilation (the average and max pools, the average pool's
+    gradient) become `scf.for` nests over
     `vector.transfer_read` rows and `vector.fma`, carrying their output
     tensors, so bufferization still works in place. NCHW keeps image rows
     contiguous, so convolutions vectorize along the output width, with a
     few filters sharing each input row load. `math.tanh`, `math.exp` and
     `math.log` become polynomials.
 
-    Everything else (grouped and strided convolutions, pooling, element-wise
-    ops) is left as it is and becomes scalar loops.
+    Element-wise generics are tiled to rows and vectorized. Everything else
+    (grouped and strided convolutions, generics that read an index) is left
+    as it is and becomes scalar loops.
 
     Before:
     ```mlir

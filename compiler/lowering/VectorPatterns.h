@@ -3,7 +3,8 @@
 //
 // The rewrites cnn-vectorize-cpu applies: the convolutions, their weight
 // gradients and the matrix products of a model, from linalg on tensors to
-// scf loops over vector rows (ConvToVector.cpp, MatmulToVector.cpp), the
+// scf loops over vector rows (ConvToVector.cpp, MatmulToVector.cpp,
+// PoolToVector.cpp), the
 // element-wise generics row by row (ElementwiseToVector.cpp), and the small
 // builder they share.
 //
@@ -24,6 +25,7 @@ namespace mlir::cnn::lowering {
 
 void populateConvToVectorPatterns(RewritePatternSet &patterns);
 void populateMatmulToVectorPatterns(RewritePatternSet &patterns);
+void populatePoolToVectorPatterns(RewritePatternSet &patterns);
 /// Tiles every element-wise generic of `func` to rows and vectorizes them.
 void vectorizeElementwiseRows(func::FuncOp func);
 

@@ -2,11 +2,11 @@
 //
 // The pass that turns a model's linalg on tensors into vector code for the
 // host: convolutions, their weight gradients and the dense layers' matrix
-// products become loops over vector rows (ConvToVector.cpp,
-// MatmulToVector.cpp), element-wise generics are vectorized row by row
-// (ElementwiseToVector.cpp), and tanh, exp and log become polynomials, which
-// vectorize where libm calls do not. What it does not rewrite stays linalg
-// and becomes scalar loops.
+// products and poolings become loops over vector rows (ConvToVector.cpp,
+// MatmulToVector.cpp, PoolToVector.cpp), element-wise generics are vectorized
+// row by row (ElementwiseToVector.cpp), and tanh, exp and log become
+// polynomials, which vectorize where libm calls do not. What it does not
+// rewrite stays linalg and becomes scalar loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +36,7 @@ struct VectorizeCPUPass : cnn::impl::VectorizeCPUBase<VectorizeCPUPass> {
     RewritePatternSet patterns(ctx);
     cnn::lowering::populateConvToVectorPatterns(patterns);
     cnn::lowering::populateMatmulToVectorPatterns(patterns);
+    cnn::lowering::populatePoolToVectorPatterns(patterns);
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))

@@ -205,3 +205,38 @@ func.func @index_stays(%x: tensor<?x16xf32>, %o: tensor<?x16xf32>) -> tensor<?x1
   } -> tensor<?x16xf32>
   return %0 : tensor<?x16xf32>
 }
+
+// -----
+
+// Tests a 2x2/2 average-pool sum: per image, channel and output row one
+// vector<14> accumulator; each of the 4 window positions reads a span of 27
+// and shuffles out its even lanes.
+// CHECK-LABEL: func @pool_sum
+// CHECK:         scf.for
+// CHECK:           scf.for %{{.*}} = %c0 to %c6 step %c1
+// CHECK:             scf.for %{{.*}} = %c0 to %c14 step %c1
+// CHECK:               vector.transfer_read {{.*}} : tensor<?x6x14x14xf32>, vector<14xf32>
+// CHECK-COUNT-4:       vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26] : vector<27xf32>, vector<27xf32>
+// CHECK:               vector.transfer_write {{.*}} : vector<14xf32>, tensor<?x6x14x14xf32>
+// CHECK-NOT:     linalg.pooling_nchw_sum
+func.func @pool_sum(%x: tensor<?x6x28x28xf32>, %init: tensor<?x6x14x14xf32>) -> tensor<?x6x14x14xf32> {
+  %w = tensor.empty() : tensor<2x2xf32>
+  %0 = linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+       ins(%x, %w : tensor<?x6x28x28xf32>, tensor<2x2xf32>) outs(%init : tensor<?x6x14x14xf32>) -> tensor<?x6x14x14xf32>
+  return %0 : tensor<?x6x14x14xf32>
+}
+
+// -----
+
+// Tests a stride-1 max pool (3x3): rows read directly, combined with
+// arith.maximumf, 9 per output row.
+// CHECK-LABEL: func @pool_max_stride1
+// CHECK-NOT:     vector.shuffle
+// CHECK-COUNT-9: arith.maximumf {{.*}} : vector<6xf32>
+// CHECK-NOT:     linalg.pooling_nchw_max
+func.func @pool_max_stride1(%x: tensor<?x2x8x8xf32>, %init: tensor<?x2x6x6xf32>) -> tensor<?x2x6x6xf32> {
+  %w = tensor.empty() : tensor<3x3xf32>
+  %0 = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<?x2x8x8xf32>, tensor<3x3xf32>) outs(%init : tensor<?x2x6x6xf32>) -> tensor<?x2x6x6xf32>
+  return %0 : tensor<?x2x6x6xf32>
+}
