@@ -67,7 +67,7 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       return failure();
     Value in = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
     Value init = op.getDpsInits()[0];
-    if (!staticButFirst(in) || !staticButFirst(init) ||
+    if (!staticF32ButBatch({in, init}) ||
         !cast<RankedTensorType>(w.getType()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     auto strides = llvm::to_vector(op.getStrides().getValues<int64_t>());
@@ -196,7 +196,7 @@ struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
       return failure();
     Value x = op.getDpsInputs()[0], dy = op.getDpsInputs()[1];
     Value init = op.getDpsInits()[0];
-    if (!staticButFirst(x) || !staticButFirst(dy) ||
+    if (!staticF32ButBatch({x, dy}) ||
         !cast<RankedTensorType>(init.getType()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     ArrayRef<int64_t> wShape =

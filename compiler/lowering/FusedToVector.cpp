@@ -60,7 +60,7 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
          !isPair(op.getPoolPadding(), 0)))
       return rewriter.notifyMatchFailure(op, "pool other than 2x2/2");
     Value w = op.getWeight();
-    if (!staticButFirst(op.getInput()) || !staticButFirst(op.getResult()) ||
+    if (!staticF32ButBatch({op.getInput(), op.getResult()}) ||
         !cast<RankedTensorType>(w.getType()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
 

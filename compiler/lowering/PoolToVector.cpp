@@ -29,8 +29,7 @@ struct PoolToVector : OpRewritePattern<PoolOp> {
     Value in = op.getDpsInputs()[0], window = op.getDpsInputs()[1];
     Value init = op.getDpsInits()[0];
     auto windowType = cast<RankedTensorType>(window.getType());
-    if (!staticButFirst(in) || !staticButFirst(init) ||
-        !windowType.hasStaticShape())
+    if (!staticF32ButBatch({in, init}) || !windowType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     auto strides =
         llvm::to_vector(op.getStrides().template getValues<int64_t>());

@@ -13,6 +13,8 @@
 #ifndef CNNC_COMPILER_LOWERING_VECTORPATTERNS_H
 #define CNNC_COMPILER_LOWERING_VECTORPATTERNS_H
 
+#include "compiler/lowering/LoweringPatterns.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -101,12 +103,15 @@ private:
   Location loc;
 };
 
-/// Whether `v` is an f32 tensor static in every dimension but the first.
-inline bool staticButFirst(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type && type.getElementType().isF32() &&
-         llvm::all_of(type.getShape().drop_front(),
-                      [](int64_t d) { return !ShapedType::isDynamic(d); });
+/// Whether every value is an f32 tensor static in every dimension but the
+/// batch (staticButBatch): the rows the vector loops read and write.
+inline bool staticF32ButBatch(ValueRange values) {
+  return llvm::all_of(values,
+                      [](Value v) {
+                        auto type = dyn_cast<RankedTensorType>(v.getType());
+                        return type && type.getElementType().isF32();
+                      }) &&
+         staticButBatch(values);
 }
 
 /// How many filters of `filters` share one input row load: the largest
