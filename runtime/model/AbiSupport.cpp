@@ -203,6 +203,16 @@ int64_t cnnc::abi::imageBytes(const cnnc_tensor &t) {
   return elements * 4;
 }
 
+void cnnc::abi::restrictToImages(cnnc_tensor &out, const cnnc_tensor &t,
+                                 int64_t *shape, int64_t begin, int64_t count) {
+  out = t;
+  for (int32_t d = 0; d < t.rank; ++d)
+    shape[d] = t.shape[d];
+  shape[0] = count;
+  out.shape = shape;
+  out.data = static_cast<char *>(t.data) + begin * imageBytes(t);
+}
+
 int32_t cnnc::abi::sliceCount(int64_t batch) {
   constexpr int64_t kMinImagesPerSlice = 8;
   int64_t slices = batch / kMinImagesPerSlice;

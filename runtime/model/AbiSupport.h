@@ -106,6 +106,11 @@ int64_t tensorBytes(const cnnc_tensor &t);
 /// The bytes of one image of `t`: its elements past the batch dimension.
 int64_t imageBytes(const cnnc_tensor &t);
 
+/// `t` restricted to images [begin, begin + count) as `out`, whose shape is
+/// written to `shape` (CNNC_MAX_RANK extents); the data is `t`'s, offset.
+void restrictToImages(cnnc_tensor &out, const cnnc_tensor &t, int64_t *shape,
+                      int64_t begin, int64_t count);
+
 /// Into how many slices a batch of `batch` images is split across the
 /// model's threads: at most one per thread, each of at least 8 images
 /// (below that, splitting costs more than it saves).

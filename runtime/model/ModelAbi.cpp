@@ -61,13 +61,9 @@ void inferSlice(void *context, int32_t i) {
   void *args[kMaxArgs];
   args[0] = results;
   for (int32_t k = 0; k < c.numInputs; ++k) {
-    const cnnc_tensor &in = c.inputs[k];
-    for (int32_t d = 0; d < in.rank; ++d)
-      shapes[k][d] = in.shape[d];
-    shapes[k][0] = count;
-    describeContiguous(inputDescs[k],
-                       static_cast<char *>(in.data) + begin * imageBytes(in),
-                       shapes[k], in.rank);
+    cnnc_tensor in;
+    restrictToImages(in, c.inputs[k], shapes[k], begin, count);
+    describeContiguous(inputDescs[k], in.data, in.shape, in.rank);
     args[1 + k] = &inputDescs[k];
   }
   describeContiguous(paramDesc, c.model->params, &r.param_elements, 1);

@@ -280,19 +280,9 @@ struct Slice {
   Slice(const cnnc_tensor *in, int32_t numInputs, const cnnc_tensor *tg,
         int32_t numTargets, int64_t begin, int64_t count) {
     for (int32_t k = 0; k < numInputs; ++k)
-      restrict(inputs[k], in[k], shapes[k], begin, count);
+      restrictToImages(inputs[k], in[k], shapes[k], begin, count);
     for (int32_t k = 0; k < numTargets; ++k)
-      restrict(targets[k], tg[k], shapes[kMaxArgs + k], begin, count);
-  }
-
-  static void restrict(cnnc_tensor &out, const cnnc_tensor &t, int64_t *shape,
-                       int64_t begin, int64_t count) {
-    out = t;
-    for (int32_t d = 0; d < t.rank; ++d)
-      shape[d] = t.shape[d];
-    shape[0] = count;
-    out.shape = shape;
-    out.data = static_cast<char *>(t.data) + begin * imageBytes(t);
+      restrictToImages(targets[k], tg[k], shapes[kMaxArgs + k], begin, count);
   }
 };
 
