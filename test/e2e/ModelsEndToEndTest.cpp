@@ -186,6 +186,39 @@ TEST_P(ModelsEndToEnd, FusedMatchesUnfused) {
   }
 }
 
+/// A batch of 40 is split across the model's threads when it has two or
+/// more (runtime/model/ModelAbi.cpp); every row of its output must equal
+/// that image run alone (batch 1, never split), within 1e-6 + 1e-5 of it.
+TEST(ModelsSplitInference, BatchRowsEqualImagesRunAlone) {
+  std::string source = std::string(CNNC_SOURCE_DIR) + "/models/lenet5.mdl";
+  std::string so = compileModel(source);
+  ASSERT_FALSE(so.empty());
+  Result<std::shared_ptr<ModelLibrary>> lib = ModelLibrary::open(so);
+  ASSERT_TRUE(lib) << lib.error().message;
+  Result<std::unique_ptr<ModelInstance>> instance = (*lib)->createInstance();
+  ASSERT_TRUE(instance && (*instance)->initParams(42));
+  constexpr int64_t kBatch = 40;
+  Tensor input = randomBatch((*lib)->inputs()[0].shape, kBatch, 13);
+  Result<std::vector<Tensor>> whole = (*instance)->infer({&input});
+  ASSERT_TRUE(whole) << whole.error().message;
+  size_t perImage = input.f32.size() / kBatch;
+  size_t perRow = (*whole)[0].f32.size() / kBatch;
+  for (int64_t n = 0; n < kBatch; ++n) {
+    Tensor one = input;
+    one.shape[0] = 1;
+    one.f32.assign(input.f32.begin() + n * perImage,
+                   input.f32.begin() + (n + 1) * perImage);
+    Result<std::vector<Tensor>> alone = (*instance)->infer({&one});
+    ASSERT_TRUE(alone) << alone.error().message;
+    for (size_t k = 0; k < perRow; ++k) {
+      float want = (*alone)[0].f32[k];
+      float got = (*whole)[0].f32[n * perRow + k];
+      ASSERT_LE(std::fabs(got - want), 1e-6 + 1e-5 * std::fabs(want))
+          << "image " << n << ", output " << k;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, ModelsEndToEnd,
                          ::testing::Values(ModelCase{"lenet5.mdl", 5},
                                            ModelCase{"lenet5.mdl", 3,
