@@ -30,3 +30,12 @@ llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])
 
 # The tools' directory, for tests that feed a binary to a tool as input.
 config.substitutions.append(("%cnnc_tools_dir", config.cnnc_tools_dir))
+
+# PTX generation needs the CUDA toolkit (libdevice, ptxas); tests of it say
+# `REQUIRES: cuda-toolkit`. Every machine of ours has one; a GPU is not needed.
+cuda_root = os.environ.get("CUDA_PATH", "/usr/local/cuda")
+if all(
+    os.path.exists(os.path.join(cuda_root, part))
+    for part in ("bin/ptxas", "bin/fatbinary", "nvvm/libdevice/libdevice.10.bc")
+):
+    config.available_features.add("cuda-toolkit")

@@ -15,7 +15,7 @@ namespace {
 
 /// Must match CNNC_ABI_VERSION and CNNC_MAX_RANK in cnnc.h, and the field
 /// order of cnnc_tensor_info, cnnc_param_record and cnnc_model_record.
-constexpr uint32_t kAbiVersion = 2;
+constexpr uint32_t kAbiVersion = 3;
 constexpr int32_t kRoleScale = 65536;
 constexpr unsigned kMaxRank = 8;
 constexpr int32_t kF32 = 0, kI32 = 1;
@@ -49,13 +49,16 @@ public:
         // {abi_version, num_inputs, num_outputs, num_params, name, inputs,
         //  outputs, params, param_elements, has_seed, reserved, infer,
         //  train, num_targets, num_states, targets, state_names,
-        //  prediction, train_step, evaluate, grad, apply_update}
+        //  prediction, train_step, evaluate, grad, apply_update,
+        //  cuda_arch, gpu_infer, gpu_train_step, gpu_evaluate}
         modelRecord(StructType::create(
             ctx,
-            {i32,         i32,         i32,         i32,        ptr, ptr,
-             ptr,         ptr,         i64,         i32,        i32, ptr,
-             ptr,         i32,         i32,         ptr,        ptr, tensorInfo,
-             entryRecord, entryRecord, entryRecord, entryRecord},
+            {i32,         i32,         i32,        i32,         ptr,
+             ptr,         ptr,         ptr,        i64,         i32,
+             i32,         ptr,         ptr,        i32,         i32,
+             ptr,         ptr,         tensorInfo, entryRecord, entryRecord,
+             entryRecord, entryRecord, ptr,        ptr,         entryRecord,
+             entryRecord},
             "cnnc_model_record")) {}
 
   Constant *string(StringRef text, const Twine &symbol) {
@@ -102,9 +105,13 @@ public:
   struct Entries {
     Function *infer = nullptr, *trainStep = nullptr, *evaluate = nullptr;
     Function *grad = nullptr, *applyUpdate = nullptr;
+    /// The CUDA entries, when the model was compiled with CUDA code.
+    Function *gpuInfer = nullptr, *gpuTrainStep = nullptr,
+             *gpuEvaluate = nullptr;
   };
 
-  Constant *record(const ModelDescription &model, const Entries &entries) {
+  Constant *record(const ModelDescription &model, const Entries &entries,
+                   StringRef cudaArch) {
     const std::optional<TrainingDescription> &training = model.training;
     SmallVector<Constant *> stateNames;
     if (training)
@@ -145,7 +152,18 @@ public:
          entry(entries.applyUpdate,
                training ? training->applyUpdateArgs
                         : std::vector<EntryArgument>{},
-               "cnnc.apply_update_roles")});
+               "cnnc.apply_update_roles"),
+         cudaArch.empty() ? ConstantPointerNull::get(ptr)
+                          : string(cudaArch, "cnnc.cuda_arch"),
+         entries.gpuInfer ? static_cast<Constant *>(entries.gpuInfer)
+                          : ConstantPointerNull::get(ptr),
+         entry(entries.gpuTrainStep,
+               training ? training->trainStepArgs
+                        : std::vector<EntryArgument>{},
+               "cnnc.gpu_train_step_roles"),
+         entry(entries.gpuEvaluate,
+               training ? training->evaluateArgs : std::vector<EntryArgument>{},
+               "cnnc.gpu_evaluate_roles")});
   }
 
   Constant *config(const TrainConfig &c) {
@@ -240,9 +258,19 @@ Expected<Function *> cifaceOf(Module &module, StringRef function) {
   return ciface;
 }
 
+/// The packed entry of `_mlir_ciface_<function><suffix>`.
+Expected<Function *> packedEntry(Module &module, StringRef function,
+                                 StringRef suffix, StringRef packedName) {
+  Expected<Function *> ciface = cifaceOf(module, (function + suffix).str());
+  if (!ciface)
+    return ciface.takeError();
+  return emitPackedEntry(module, *ciface, packedName);
+}
+
 } // namespace
 
-Error cnnc::emitModelRecord(Module &module, const ModelDescription &model) {
+Error cnnc::emitModelRecord(Module &module, const ModelDescription &model,
+                            StringRef cudaArch) {
   RecordBuilder builder(module);
   RecordBuilder::Entries entries;
   Expected<Function *> infer = cifaceOf(module, model.name);
@@ -276,11 +304,32 @@ Error cnnc::emitModelRecord(Module &module, const ModelDescription &model) {
           emitPackedEntry(module, *apply, "cnnc_apply_update_packed");
     }
   }
-  Constant *init = builder.record(model, entries);
+  if (!cudaArch.empty()) {
+    Expected<Function *> infer =
+        packedEntry(module, model.name, "_gpu", "cnnc_gpu_infer_packed");
+    if (!infer)
+      return infer.takeError();
+    entries.gpuInfer = *infer;
+    if (model.training) {
+      Expected<Function *> step =
+          packedEntry(module, model.training->trainStepFunction, "_gpu",
+                      "cnnc_gpu_train_step_packed");
+      if (!step)
+        return step.takeError();
+      entries.gpuTrainStep = *step;
+      Expected<Function *> evaluate =
+          packedEntry(module, model.training->evaluateFunction, "_gpu",
+                      "cnnc_gpu_evaluate_packed");
+      if (!evaluate)
+        return evaluate.takeError();
+      entries.gpuEvaluate = *evaluate;
+    }
+  }
+  Constant *init = builder.record(model, entries, cudaArch);
   auto *record =
       new GlobalVariable(module, builder.recordType(),
                          /*isConstant=*/true, GlobalValue::ExternalLinkage,
-                         init, "cnnc_model_record_v2");
+                         init, "cnnc_model_record_v3");
   record->setVisibility(GlobalValue::HiddenVisibility);
   return Error::success();
 }

@@ -2,7 +2,7 @@
 //-*-===//
 //
 // Adds to the translated LLVM module what runtime/model/ModelAbi.cpp reads:
-// the constant `cnnc_model_record_v2` (layout: runtime/model/ModelRecord.h)
+// the constant `cnnc_model_record_v3` (layout: runtime/model/ModelRecord.h)
 // and the packed entry point it names.
 //
 //===----------------------------------------------------------------------===//
@@ -12,6 +12,7 @@
 
 #include "compiler/codegen/ModelDescription.h"
 
+#include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
 namespace llvm {
@@ -22,10 +23,12 @@ namespace cnnc {
 
 /// Emits the record and an entry `void cnnc_infer_packed(void **args)` that
 /// unpacks `args` (ModelRecord.h says how) into a call of
-/// `_mlir_ciface_<model>`. Fails if that function is missing (the module was
-/// lowered without `llvm.emit_c_interface` on the forward function).
-llvm::Error emitModelRecord(llvm::Module &module,
-                            const ModelDescription &model);
+/// `_mlir_ciface_<model>`, and likewise for the training entries. With a
+/// `cudaArch`, the module also holds the CUDA entries (`<function>_gpu`),
+/// recorded next to the CPU ones. Fails if a function is missing (the module
+/// was lowered without `llvm.emit_c_interface`).
+llvm::Error emitModelRecord(llvm::Module &module, const ModelDescription &model,
+                            llvm::StringRef cudaArch = "");
 
 /// Gives every symbol the module defines hidden visibility: the .so exports
 /// the ABI of cnnc.h and nothing of the generated code.

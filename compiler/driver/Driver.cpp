@@ -5,6 +5,7 @@
 #include "compiler/codegen/ModelDescription.h"
 #include "compiler/codegen/TrainingDescription.h"
 #include "compiler/driver/DriverOutput.h"
+#include "compiler/driver/GpuOutput.h"
 
 #include "compiler/driver/Pipelines.h"
 #include "compiler/driver/Registration.h"
@@ -90,6 +91,22 @@ static void keepEntries(mlir::ModuleOp module, const ModelDescription &model) {
   }
 }
 
+/// Whether the stage asked for includes CUDA code: PTX itself, or a native
+/// stage of a library built with CUDA.
+static bool needsCudaCode(const DriverOptions &options) {
+  switch (options.emit) {
+  case EmitStage::Ptx:
+    return true;
+  case EmitStage::LLVM:
+  case EmitStage::Asm:
+  case EmitStage::Obj:
+  case EmitStage::So:
+    return options.cuda;
+  default:
+    return false;
+  }
+}
+
 static int writeModule(mlir::ModuleOp module, const std::string &path) {
   return writeOutput(path, [&](llvm::raw_ostream &os) {
     module->print(os, mlir::OpPrintingFlags().enableDebugInfo(
@@ -100,6 +117,14 @@ static int writeModule(mlir::ModuleOp module, const std::string &path) {
 }
 
 int cnnc::runDriver(const DriverOptions &options) {
+  if (needsCudaCode(options) && !isSupportedCudaArch(options.cudaArch)) {
+    llvm::errs() << "cnnc: error: unknown CUDA architecture '"
+                 << options.cudaArch
+                 << "'; cnnc generates code for sm_75, sm_80, sm_86, sm_87, "
+                    "sm_89, sm_90 and sm_90a (newer GPUs run the PTX of "
+                    "sm_90)\n";
+    return 1;
+  }
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFileOrSTDIN(options.inputPath, /*IsText=*/true);
   if (std::error_code ec = buffer.getError()) {
@@ -157,6 +182,27 @@ int cnnc::runDriver(const DriverOptions &options) {
   if (mlir::failed(describeTraining(*module, *description)))
     return 1;
   keepEntries(*module, *description);
+
+  mlir::OwningOpRef<mlir::ModuleOp> gpuModule;
+  if (needsCudaCode(options)) {
+    std::string why;
+    std::optional<std::string> toolkit = findCudaToolkit(options, why);
+    if (toolkit) {
+      CudaOptions cuda{options.cudaArch, *toolkit,
+                       options.emit == EmitStage::Ptx};
+      gpuModule = buildGpuModule(*module, *description, cuda);
+      if (!gpuModule)
+        return 1;
+      if (options.emit == EmitStage::Ptx)
+        return writePtx(*gpuModule, resolved.outputPath);
+    } else if (options.emit == EmitStage::Ptx || options.cudaRequired) {
+      llvm::errs() << "cnnc: error: " << why
+                   << "; give the toolkit's folder with --cuda-path, or "
+                      "--no-cuda for a CPU-only library\n";
+      return 1;
+    }
+  }
+
   mlir::PassManager pm(&context);
   buildCnnToLinalgPipeline(pm, options.fuse);
   if (options.emit != EmitStage::Linalg)
@@ -166,5 +212,6 @@ int cnnc::runDriver(const DriverOptions &options) {
   if (options.emit == EmitStage::Linalg ||
       options.emit == EmitStage::LLVMDialect)
     return writeModule(*module, resolved.outputPath);
-  return emitNativeOutput(*module, *description, resolved);
+  return emitNativeOutput(*module, gpuModule ? *gpuModule : nullptr,
+                          *description, resolved);
 }

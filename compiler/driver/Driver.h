@@ -14,7 +14,7 @@
 namespace cnnc {
 
 /// The stages `cnnc --emit=` can stop at, in pipeline order.
-enum class EmitStage { Ast, Cnn, Linalg, LLVMDialect, LLVM, Asm, Obj, So };
+enum class EmitStage { Ast, Cnn, Linalg, LLVMDialect, LLVM, Ptx, Asm, Obj, So };
 
 struct DriverOptions {
   std::string inputPath;
@@ -26,6 +26,13 @@ struct DriverOptions {
   std::string cpu = "host";        // see createTargetMachine
   bool fuse = true;                // cnn-fuse-conv-act-pool (--no-fuse)
   std::string modelRuntimeArchive; // libcnnc_model.a, for EmitStage::So
+  /// CUDA code next to the CPU's, when a toolkit is found (`--no-cuda`
+  /// turns it off). `cudaRequired` (an explicit --cuda-arch or --cuda-path)
+  /// makes a missing toolkit an error instead of a CPU-only library.
+  bool cuda = true;
+  bool cudaRequired = false;
+  std::string cudaArch = "sm_90";
+  std::string cudaPath; // empty: $CUDA_PATH, else /usr/local/cuda
 };
 
 /// Runs the pipeline; returns the process exit code (0 on success, 1 after

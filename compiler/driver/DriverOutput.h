@@ -26,8 +26,11 @@ int writeOutput(const std::string &path,
                 llvm::function_ref<bool(llvm::raw_fd_ostream &)> write);
 
 /// From the llvm-dialect module of `model` to LLVM IR, assembly, an object
-/// file or the .so (`options.emit`). Returns the exit code.
-int emitNativeOutput(mlir::ModuleOp module, const ModelDescription &model,
+/// file or the .so (`options.emit`). `gpuModule`, when not null, is the
+/// model's CUDA half (GpuOutput.h): its entries are linked in with the
+/// suffix `_gpu` and recorded next to the CPU ones. Returns the exit code.
+int emitNativeOutput(mlir::ModuleOp module, mlir::ModuleOp gpuModule,
+                     const ModelDescription &model,
                      const DriverOptions &options);
 
 } // namespace cnnc

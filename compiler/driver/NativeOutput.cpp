@@ -8,6 +8,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
@@ -58,7 +59,25 @@ static int linkModel(llvm::Module &module, llvm::TargetMachine &machine,
   return 0;
 }
 
-int cnnc::emitNativeOutput(mlir::ModuleOp module, const ModelDescription &model,
+/// Links the CUDA half into `module`. Everything it defines gets the suffix
+/// `_gpu`, so its entries (`_mlir_ciface_lenet5_gpu`) sit beside the CPU
+/// ones; what it only declares (the runtime's `mgpu*` functions) is left to
+/// the link.
+static bool linkGpuModule(llvm::Module &module,
+                          std::unique_ptr<llvm::Module> gpu) {
+  for (llvm::GlobalValue &value : gpu->global_values())
+    if (!value.isDeclaration())
+      value.setName(value.getName() + "_gpu");
+  if (llvm::Linker::linkModules(module, std::move(gpu))) {
+    llvm::errs() << "cnnc: internal error: linking the CUDA code into the "
+                    "model failed\n";
+    return false;
+  }
+  return true;
+}
+
+int cnnc::emitNativeOutput(mlir::ModuleOp module, mlir::ModuleOp gpuModule,
+                           const ModelDescription &model,
                            const DriverOptions &options) {
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -68,7 +87,19 @@ int cnnc::emitNativeOutput(mlir::ModuleOp module, const ModelDescription &model,
                  << "' to LLVM IR failed\n";
     return 1;
   }
-  if (llvm::Error error = emitModelRecord(*llvmModule, model))
+  if (gpuModule) {
+    std::unique_ptr<llvm::Module> gpu =
+        mlir::translateModuleToLLVMIR(gpuModule, llvmContext, model.name);
+    if (!gpu) {
+      llvm::errs() << "cnnc: internal error: translating the CUDA code of '"
+                   << model.name << "' to LLVM IR failed\n";
+      return 1;
+    }
+    if (!linkGpuModule(*llvmModule, std::move(gpu)))
+      return 1;
+  }
+  if (llvm::Error error = emitModelRecord(*llvmModule, model,
+                                          gpuModule ? options.cudaArch : ""))
     return reportError(std::move(error)), 1;
   hideGeneratedSymbols(*llvmModule);
 

@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace {
@@ -44,6 +45,29 @@ constexpr const char *kLinalgToLLVM =
     "convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts";
 
+/// Bufferization as for the CPU; then every linalg op becomes one kernel
+/// (compiler/gpu/Passes.td) and the lowering follows upstream's
+/// gpu-lower-to-nvvm-pipeline, except that gpu-module-to-binary is given
+/// the toolkit (MLIR19-NOTES.md: else libdevice is not linked and ptxas
+/// not found).
+constexpr const char *kLinalgToGPU =
+    "func.func(cnn-prepare-for-gpu,canonicalize,cse),"
+    "one-shot-bufferize{{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+    "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
+    "canonicalize,cnn-map-loops-to-gpu,gpu-map-parallel-loops,"
+    "convert-parallel-loops-to-gpu,cnn-gpu-device-memory,lower-affine,"
+    "canonicalize,cse),"
+    "gpu-kernel-outlining,cnn-merge-gpu-modules,func.func(gpu-async-region),"
+    "convert-scf-to-cf,convert-nvvm-to-llvm,expand-strided-metadata,"
+    "nvvm-attach-target{{chip={0} features=+ptx80 O=3},lower-affine,"
+    "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"
+    "gpu.module(strip-debuginfo,convert-gpu-to-nvvm,canonicalize,cse,"
+    "reconcile-unrealized-casts),"
+    "gpu-to-llvm,gpu-module-to-binary{{format={1} toolkit={2}},"
+    "convert-math-to-llvm,canonicalize,cse,reconcile-unrealized-casts";
+
 /// The texts above are ours, not the user's: failing to parse them is a bug
 /// in cnnc (an unregistered pass), reported as such.
 void addPipeline(mlir::OpPassManager &pm, llvm::StringRef text) {
@@ -68,6 +92,15 @@ void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
   addPipeline(pm, kLinalgToLLVM);
 }
 
+void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
+                                 const CudaOptions &cuda) {
+  buildCnnToLinalgPipeline(pm, /*fuse=*/false);
+  addPipeline(pm,
+              llvm::formatv(kLinalgToGPU, cuda.arch,
+                            cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)
+                  .str());
+}
+
 void cnnc::registerPipelines() {
   mlir::PassPipelineRegistration<>(
       "cnnc-cpu-to-linalg", "cnn ops to linalg on tensors (cnnc --emit=linalg)",
@@ -78,5 +111,13 @@ void cnnc::registerPipelines() {
       [](mlir::OpPassManager &pm) {
         buildCnnToLinalgPipeline(pm);
         buildLinalgToLLVMPipeline(pm);
+      });
+  mlir::PassPipelineRegistration<>(
+      "cnnc-gpu-to-llvm",
+      "cnn ops to host code launching CUDA kernels (sm_90, /usr/local/cuda)",
+      [](mlir::OpPassManager &pm) {
+        CudaOptions cuda;
+        cuda.toolkitPath = "/usr/local/cuda";
+        buildCnnToGPUPipeline(pm, cuda);
       });
 }

@@ -8,11 +8,22 @@
 #ifndef CNNC_COMPILER_DRIVER_PIPELINES_H
 #define CNNC_COMPILER_DRIVER_PIPELINES_H
 
+#include <string>
+
 namespace mlir {
 class OpPassManager;
 } // namespace mlir
 
 namespace cnnc {
+
+/// Where the CUDA code goes: the chip, the toolkit that serialises it, and
+/// whether to stop at PTX (`--emit=ptx`) or embed a fatbin (a cubin for
+/// `arch` plus its PTX, which newer GPUs compile when loading).
+struct CudaOptions {
+  std::string arch = "sm_90";
+  std::string toolkitPath; // holds bin/ptxas and nvvm/libdevice
+  bool ptxOnly = false;
+};
 
 /// The model's ABI entries: the gradient of the loss (cnn-differentiate),
 /// parameters and gradients packed into flat buffers (cnn-pack-parameters),
@@ -31,7 +42,14 @@ void buildCnnToLinalgPipeline(mlir::OpPassManager &pm, bool fuse = true);
 /// stages).
 void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 
-/// Registers `cnnc-cpu-to-linalg` and `cnnc-cpu-to-llvm` with cnnc-opt.
+/// cnn ops → host code in the llvm dialect that launches CUDA kernels from
+/// one embedded `gpu.binary`. The same program as the CPU's, unfused, with
+/// every loop nest a kernel (compiler/gpu/Passes.td) and every buffer on the
+/// device; lowered host code calls the runtime's `mgpu*` functions.
+void buildCnnToGPUPipeline(mlir::OpPassManager &pm, const CudaOptions &cuda);
+
+/// Registers `cnnc-cpu-to-linalg`, `cnnc-cpu-to-llvm` and `cnnc-gpu-to-llvm`
+/// (sm_90, the toolkit in /usr/local/cuda) with cnnc-opt.
 void registerPipelines();
 
 } // namespace cnnc

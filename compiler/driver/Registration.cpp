@@ -4,6 +4,7 @@
 
 #include "compiler/driver/Pipelines.h"
 
+#include "compiler/gpu/Passes.h"
 #include "compiler/lowering/Passes.h"
 #include "compiler/transforms/Passes.h"
 #include "dialects/cnn/CNNDialect.h"
@@ -16,6 +17,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -46,18 +48,21 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 void cnnc::registerDialects(mlir::DialectRegistry &registry) {
-  registry.insert<mlir::cnn::CNNDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::math::MathDialect,
-                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
-                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
-                  mlir::bufferization::BufferizationDialect,
-                  mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect,
-                  mlir::LLVM::LLVMDialect, mlir::vector::VectorDialect>();
+  registry.insert<
+      mlir::cnn::CNNDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+      mlir::math::MathDialect, mlir::tensor::TensorDialect,
+      mlir::linalg::LinalgDialect, mlir::memref::MemRefDialect,
+      mlir::scf::SCFDialect, mlir::bufferization::BufferizationDialect,
+      mlir::gpu::GPUDialect, mlir::NVVM::NVVMDialect, mlir::LLVM::LLVMDialect,
+      mlir::vector::VectorDialect, mlir::affine::AffineDialect>();
   mlir::func::registerAllExtensions(registry);
   // Without these, one-shot bufferization silently leaves ops on tensors.
   mlir::arith::registerBufferizableOpInterfaceExternalModels(registry);
@@ -81,6 +86,12 @@ void cnnc::registerDialects(mlir::DialectRegistry &registry) {
   // What translateModuleToLLVMIR needs to leave MLIR for LLVM IR.
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  // The CUDA code: kernels serialised to PTX and cubins through the NVVM
+  // target, and the host code that embeds and launches them.
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
 void cnnc::registerPasses() {
@@ -98,5 +109,6 @@ void cnnc::registerPasses() {
   mlir::tensor::registerTensorPasses();
   mlir::cnn::registerCNNTransformsPasses();
   mlir::cnn::registerCNNLoweringPasses();
+  mlir::cnn::registerCNNGPUPasses();
   cnnc::registerPipelines();
 }

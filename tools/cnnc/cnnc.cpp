@@ -1,7 +1,7 @@
 //===- cnnc.cpp - the cnnc compiler ---------------------------------------===//
 //
 // `cnnc model.mdl [-o model.so] [--emit=<stage>] [--cpu=<name>] [--no-fuse]
-// [--summary]`:
+// [--no-cuda | --cuda-arch=sm_XX --cuda-path=DIR] [--summary]`:
 // parses the command line and hands over to the driver
 // (compiler/driver/Driver.h).
 //
@@ -37,6 +37,8 @@ static cl::opt<cnnc::EmitStage> emit(
                clEnumValN(cnnc::EmitStage::LLVMDialect, "llvm-dialect",
                           "lowered to the llvm dialect"),
                clEnumValN(cnnc::EmitStage::LLVM, "llvm", "optimised LLVM IR"),
+               clEnumValN(cnnc::EmitStage::Ptx, "ptx",
+                          "the CUDA kernels' PTX (needs the CUDA toolkit)"),
                clEnumValN(cnnc::EmitStage::Asm, "asm", "assembly"),
                clEnumValN(cnnc::EmitStage::Obj, "obj", "an object file"),
                clEnumValN(cnnc::EmitStage::So, "so",
@@ -62,6 +64,24 @@ static cl::opt<bool>
                     "(to compare fused and unfused code)"),
            cl::cat(category));
 
+static cl::opt<bool>
+    noCuda("no-cuda",
+           cl::desc("Leave the CUDA code out: a CPU-only library (the default "
+                    "includes it when a CUDA toolkit is found)"),
+           cl::cat(category));
+
+static cl::opt<std::string>
+    cudaArch("cuda-arch",
+             cl::desc("The NVIDIA GPU to compile kernels for (default sm_90; "
+                      "the PTX in the library also runs on newer GPUs)"),
+             cl::value_desc("sm_XX"), cl::init("sm_90"), cl::cat(category));
+
+static cl::opt<std::string>
+    cudaPath("cuda-path",
+             cl::desc("The CUDA toolkit's folder (default: $CUDA_PATH, else "
+                      "/usr/local/cuda)"),
+             cl::value_desc("dir"), cl::cat(category));
+
 static void printVersion(llvm::raw_ostream &os) {
   os << "cnnc " CNNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
 }
@@ -83,6 +103,16 @@ int main(int argc, char **argv) {
   options.summary = summary;
   options.cpu = cpu;
   options.fuse = !noFuse;
+  options.cuda = !noCuda;
+  options.cudaRequired =
+      cudaArch.getNumOccurrences() > 0 || cudaPath.getNumOccurrences() > 0;
+  options.cudaArch = cudaArch;
+  options.cudaPath = cudaPath;
+  if (noCuda && options.cudaRequired) {
+    llvm::errs() << "cnnc: error: --no-cuda cannot be combined with "
+                    "--cuda-arch or --cuda-path\n";
+    return 1;
+  }
   options.modelRuntimeArchive = cnnc::findModelRuntimeArchive(
       argv[0], reinterpret_cast<void *>(&printVersion));
   return cnnc::runDriver(options);
