@@ -38,6 +38,9 @@ struct cnnc::rt::ModelApi {
   decltype(&cnnc_set_training_seed) setTrainingSeed;
   decltype(&cnnc_train_step) trainStep;
   decltype(&cnnc_evaluate) evaluate;
+  decltype(&cnnc_cuda_arch) cudaArch;
+  decltype(&cnnc_set_device) setDevice;
+  decltype(&cnnc_device) device;
 };
 
 int64_t TensorInfo::numElements() const {
@@ -160,7 +163,10 @@ ModelLibrary::open(const std::string &path) {
       resolve(handle, "cnnc_set_step", api.setStep) &&
       resolve(handle, "cnnc_set_training_seed", api.setTrainingSeed) &&
       resolve(handle, "cnnc_train_step", api.trainStep) &&
-      resolve(handle, "cnnc_evaluate", api.evaluate);
+      resolve(handle, "cnnc_evaluate", api.evaluate) &&
+      resolve(handle, "cnnc_cuda_arch", api.cudaArch) &&
+      resolve(handle, "cnnc_set_device", api.setDevice) &&
+      resolve(handle, "cnnc_device", api.device);
   if (!ok) {
     const char *why = dlerror();
     return Error{path + ": the model lacks functions of cnnc ABI version " +
@@ -169,6 +175,8 @@ ModelLibrary::open(const std::string &path) {
   }
 
   lib->name_ = api.modelName();
+  if (const char *arch = api.cudaArch())
+    lib->cudaArch_ = arch;
   auto readTable = [&](int32_t count, auto info, const char *what,
                        std::vector<TensorInfo> &out) -> Status {
     for (int32_t i = 0; i < count; ++i) {
@@ -247,6 +255,17 @@ Result<std::unique_ptr<ModelInstance>> ModelLibrary::createInstance() {
 }
 
 ModelInstance::~ModelInstance() { library_->api_->destroy(model_); }
+
+Status ModelInstance::setDevice(const std::string &device) {
+  if (library_->api_->setDevice(model_, device.c_str()) != CNNC_OK)
+    return library_->lastError("cannot run on " + device);
+  return Status::ok();
+}
+
+std::string ModelInstance::device() const {
+  const char *device = library_->api_->device(model_);
+  return device ? device : "";
+}
 
 Status ModelInstance::initParams(uint64_t seed) {
   if (library_->api_->initParams(model_, seed) != CNNC_OK)

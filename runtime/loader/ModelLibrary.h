@@ -87,6 +87,10 @@ public:
   /// output of shape [-1, classes] (what its loss scores); 0 when unknown.
   int64_t numClasses() const;
 
+  /// The CUDA architecture the model's kernels were compiled for ("sm_90");
+  /// empty for a CPU-only library.
+  const std::string &cudaArch() const { return cudaArch_; }
+
   /// A new instance with zero parameters.
   Result<std::unique_ptr<ModelInstance>> createInstance();
 
@@ -103,6 +107,7 @@ private:
   TrainConfig trainConfig_;
   std::vector<TensorInfo> targets_;
   std::vector<std::string> optimizerStates_;
+  std::string cudaArch_;
 };
 
 /// One model instance: parameters and working memory. Keeps its library
@@ -112,6 +117,12 @@ public:
   ~ModelInstance();
 
   const ModelLibrary &library() const { return *library_; }
+
+  /// Moves the instance to "cpu", "cuda" or "cuda:N" (cnnc_set_device);
+  /// fails with the library's sentence when that device cannot be used.
+  Status setDevice(const std::string &device);
+  /// "cpu" or "cuda:N".
+  std::string device() const;
 
   Status initParams(uint64_t seed);
   Result<Tensor> getParam(int index) const;

@@ -190,7 +190,10 @@ void ResultFreer::release(const Descriptor &d) {
   for (int32_t k = 0; k < numFreed_; ++k)
     if (freed_[k] == d.allocated)
       return;
-  workspaceFree(d.allocated);
+  if (freeFn_)
+    freeFn_(context_, d.allocated);
+  else
+    workspaceFree(d.allocated);
   freed_[numFreed_++] = d.allocated;
 }
 

@@ -15,6 +15,10 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace cnnc::gpu {
+struct DeviceContext;
+} // namespace cnnc::gpu
+
 /// A model instance. Every buffer is 64-byte aligned (generated code may use
 /// aligned vector loads) and zero after cnnc_create.
 struct cnnc_model {
@@ -25,11 +29,22 @@ struct cnnc_model {
   int64_t stateStride;
   int64_t step;          // optimizer steps taken
   uint64_t trainingSeed; // dropout masks derive from it and the step
+  /// The GPU the instance runs on (cnnc_set_device); null on the CPU. Its
+  /// copies of the parameters and states, laid out as on the host, are then
+  /// the current ones: the host buffers are refreshed from them before they
+  /// are read (`hostStale`), and uploaded again before the next GPU call
+  /// after they were written (`deviceStale`). GpuAbi.cpp keeps this.
+  cnnc::gpu::DeviceContext *device;
+  float *deviceParams;
+  float *deviceStates;
+  bool hostStale;
+  bool deviceStale;
+  char deviceLabel[16]; // "cuda:0"
 };
 
 namespace cnnc::abi {
 
-inline const cnnc_model_record &record() { return cnnc_model_record_v2; }
+inline const cnnc_model_record &record() { return cnnc_model_record_v3; }
 
 /// Optimizer state buffer `s` of `model`.
 inline float *stateBuffer(const cnnc_model *model, int32_t s) {
@@ -130,6 +145,12 @@ void workspaceFree(void *p);
 /// another result.
 class ResultFreer {
 public:
+  /// Frees with `freeFn(context, block)`; by default CPU results go back to
+  /// the workspace cache (workspaceFree).
+  using FreeFn = void (*)(void *context, void *block);
+  explicit ResultFreer(FreeFn freeFn = nullptr, void *context = nullptr)
+      : freeFn_(freeFn), context_(context) {}
+
   /// A region no result inside of which is freed.
   void keep(const void *begin, int64_t bytes);
   /// Frees `d.allocated` unless it is kept or was freed already.
@@ -138,6 +159,8 @@ public:
   static constexpr int32_t kMaxRegions = 160;
 
 private:
+  FreeFn freeFn_;
+  void *context_;
   const char *keptBegin_[kMaxRegions];
   int64_t keptBytes_[kMaxRegions];
   void *freed_[kMaxRegions];

@@ -1,7 +1,7 @@
 //===- ModelAbi.cpp - the functions of cnnc.h, linked into every model ----===//
 //
 // cnnc links this file (as libcnnc_model.a) into each .so it writes; the
-// model's object supplies `cnnc_model_record_v2`. Everything a caller can get
+// model's object supplies `cnnc_model_record_v3`. Everything a caller can get
 // wrong is checked here, before generated code runs, because generated code
 // trusts its shapes.
 //
@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/AbiSupport.h"
+#include "runtime/model/GpuAbi.h"
 #include "runtime/model/ThreadPool.h"
 
 #include <cstdint>
@@ -163,6 +164,7 @@ cnnc_status cnnc_create(uint32_t abiVersion, cnnc_model **model) {
 void cnnc_destroy(cnnc_model *model) {
   if (!model)
     return;
+  releaseDevice(model);
   std::free(model->params);
   std::free(model->states);
   std::free(model);
@@ -174,6 +176,11 @@ void cnnc_destroy(cnnc_model *model) {
 cnnc_status cnnc_init_params(cnnc_model *model, uint64_t seed) {
   if (!model)
     return fail(CNNC_INVALID_ARGUMENT, "init_params: the model is null");
+  // The states stay: they must be current on the host before it is
+  // uploaded again.
+  if (cnnc_status s = refreshHost(model, "init_params"))
+    return s;
+  hostWritten(model);
   for (int32_t p = 0; p < record().num_params; ++p) {
     const cnnc_param_record &param = record().params[p];
     float *data = model->params + param.offset;
@@ -202,6 +209,8 @@ cnnc_status cnnc_get_param(const cnnc_model *model, int32_t index, float *data,
                            int64_t count) {
   if (cnnc_status s = checkParamAccess(model, index, data, count, "get_param"))
     return s;
+  if (cnnc_status s = refreshHost(model, "get_param"))
+    return s;
   std::memcpy(data, model->params + record().params[index].offset,
               static_cast<size_t>(count) * sizeof(float));
   return CNNC_OK;
@@ -211,8 +220,11 @@ cnnc_status cnnc_set_param(cnnc_model *model, int32_t index, const float *data,
                            int64_t count) {
   if (cnnc_status s = checkParamAccess(model, index, data, count, "set_param"))
     return s;
+  if (cnnc_status s = refreshHost(model, "set_param"))
+    return s;
   std::memcpy(model->params + record().params[index].offset, data,
               static_cast<size_t>(count) * sizeof(float));
+  hostWritten(model);
   return CNNC_OK;
 }
 
@@ -238,6 +250,8 @@ cnnc_status cnnc_infer(cnnc_model *model, const cnnc_tensor *inputs,
 
   if (numInputs + 3 > kMaxArgs || numOutputs > kMaxArgs)
     return fail(CNNC_INTERNAL_ERROR, "infer: too many inputs or outputs");
+  if (onDevice(model))
+    return inferOnDevice(model, inputs, numInputs, outputs, numOutputs);
   // Images are independent in inference: slices of the batch run on the
   // model's threads at once.
   InferCall call{model,      inputs, numInputs,        outputs,

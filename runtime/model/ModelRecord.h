@@ -1,6 +1,6 @@
 /*===- ModelRecord.h - what cnnc emits into every compiled model ----------===*\
  *
- * The compiler writes one constant `cnnc_model_record_v2` into the object of
+ * The compiler writes one constant `cnnc_model_record_v3` into the object of
  * each model: the description the ABI functions report and the entry points
  * they call. compiler/codegen/ModelRecordEmitter.cpp builds the same layout
  * as LLVM constants; a change here must be made there too, and bumps
@@ -95,10 +95,20 @@ typedef struct cnnc_model_record {
    * layout), then the update (results: new parameters, new states). */
   cnnc_entry_record grad;
   cnnc_entry_record apply_update;
+  /* CUDA (ABI 3): null without CUDA code. The chip the kernels were
+   * compiled for ("sm_90"), and inference, the training step and evaluation
+   * as host code that launches them: the same arguments and roles as the
+   * CPU entries, but every descriptor (inputs, targets, parameters, states,
+   * results) points to device memory; scalars (seed, learning rate, step)
+   * stay on the host. Results are allocated with mgpuMemAlloc. */
+  const char *cuda_arch;
+  cnnc_entry_fn gpu_infer;
+  cnnc_entry_record gpu_train_step;
+  cnnc_entry_record gpu_evaluate;
 } cnnc_model_record;
 
 /* Defined by the compiled model's object, hidden outside the .so. */
-extern const cnnc_model_record cnnc_model_record_v2;
+extern const cnnc_model_record cnnc_model_record_v3;
 
 #ifdef __cplusplus
 } /* extern "C" */

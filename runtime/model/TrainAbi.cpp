@@ -1,14 +1,16 @@
 //===- TrainAbi.cpp - the training functions of cnnc.h --------------------===//
 //
-// The training half of the ABI (version 2): a step or an evaluation checks
-// every caller tensor and label, builds the entry's arguments in the order
-// its `arg_roles` give, calls the generated code and takes the new
+// The training half of the ABI (versions 2 and 3): a step or an evaluation
+// checks every caller tensor and label, builds the entry's arguments in the
+// order its `arg_roles` give, calls the generated code and takes the new
 // parameters and optimizer state back into the instance. Like ModelAbi.cpp,
 // linked into every model without exceptions or C++ library allocation.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/AbiSupport.h"
+#include "runtime/model/GpuAbi.h"
+#include "runtime/model/GpuRuntime.h"
 #include "runtime/model/ThreadPool.h"
 
 #include <cfloat>
@@ -186,12 +188,27 @@ bool hasKnownRoles(const cnnc_entry_record &entry) {
   return true;
 }
 
+/// The buffers an entry's arguments point to: the instance's own on the
+/// CPU, their device copies on a GPU.
+struct EntryBuffers {
+  float *params;
+  float *states; // state s at states + s * stateStride
+  int64_t stateStride;
+  const cnnc_tensor *inputs;
+  const cnnc_tensor *targets;
+  float *grads; // the update entry's gradient buffer, else null
+};
+
+EntryBuffers hostBuffers(cnnc_model *model, const cnnc_tensor *inputs,
+                         const cnnc_tensor *targets, float *grads = nullptr) {
+  return {model->params, model->states, model->stateStride,
+          inputs,        targets,       grads};
+}
+
 /// Calls `entry` with its arguments bound as its roles say (checked by
-/// hasKnownRoles); the results land in `results`. `grads` is the gradient
-/// buffer of the update entry (null for the others).
-void callEntry(const cnnc_entry_record &entry, cnnc_model *model,
-               const cnnc_tensor *inputs, const cnnc_tensor *targets,
-               Scalars &scalars, float *grads, int64_t *results) {
+/// hasKnownRoles); the results land in `results`.
+void callEntry(const cnnc_entry_record &entry, const EntryBuffers &b,
+               Scalars &scalars, int64_t *results) {
   const cnnc_model_record &r = record();
   Descriptor descs[kMaxArgs];
   void *args[kMaxArgs];
@@ -202,18 +219,18 @@ void callEntry(const cnnc_entry_record &entry, cnnc_model *model,
     void *&arg = args[1 + a];
     arg = &descs[a];
     if (kind == CNNC_ARG_INPUT)
-      describeContiguous(descs[a], inputs[index].data, inputs[index].shape,
-                         inputs[index].rank);
+      describeContiguous(descs[a], b.inputs[index].data, b.inputs[index].shape,
+                         b.inputs[index].rank);
     else if (kind == CNNC_ARG_TARGET)
-      describeContiguous(descs[a], targets[index].data, targets[index].shape,
-                         targets[index].rank);
+      describeContiguous(descs[a], b.targets[index].data,
+                         b.targets[index].shape, b.targets[index].rank);
     else if (kind == CNNC_ARG_PARAMS)
-      describeContiguous(descs[a], model->params, &r.param_elements, 1);
+      describeContiguous(descs[a], b.params, &r.param_elements, 1);
     else if (kind == CNNC_ARG_GRADS)
-      describeContiguous(descs[a], grads, &r.param_elements, 1);
+      describeContiguous(descs[a], b.grads, &r.param_elements, 1);
     else if (kind == CNNC_ARG_STATE)
-      describeContiguous(descs[a], stateBuffer(model, index), &r.param_elements,
-                         1);
+      describeContiguous(descs[a], b.states + index * b.stateStride,
+                         &r.param_elements, 1);
     else if (kind == CNNC_ARG_SEED)
       arg = &scalars.seed;
     else if (kind == CNNC_ARG_LR)
@@ -317,8 +334,8 @@ void runSlice(void *context, int32_t i) {
               end - begin);
   Scalars scalars = c.scalars;
   scalars.seed = sliceSeed(c.scalars.seed, i);
-  callEntry(*c.entry, c.model, slice.inputs, slice.targets, scalars, nullptr,
-            c.results[i]);
+  callEntry(*c.entry, hostBuffers(c.model, slice.inputs, slice.targets),
+            scalars, c.results[i]);
 }
 
 /// The step (or evaluation) of `c` with its slices run at once: the loss
@@ -366,8 +383,8 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   if (training) {
     int64_t words[(1 + kMaxStates) * descriptorWords(1)];
     Scalars scalars = c.scalars;
-    callEntry(r.apply_update, c.model, c.inputs, c.targets, scalars, grads,
-              words);
+    callEntry(r.apply_update, hostBuffers(c.model, c.inputs, c.targets, grads),
+              scalars, words);
     status = takeUpdate(c.model, ResultCursor{words}, freer);
   }
   for (int32_t i = 0; i < c.slices; ++i) {
@@ -384,6 +401,90 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   if (status == CNNC_OK && training)
     ++c.model->step;
   return status;
+}
+
+/// A training step (`training`) or an evaluation on the instance's GPU: the
+/// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
+/// the loss and the prediction downloaded (the number correct is counted
+/// here, against the caller's labels), and the new parameters and states
+/// copied into the instance's device buffers.
+cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
+                        const cnnc_tensor *inputs, int32_t numInputs,
+                        const cnnc_tensor *targets, int32_t numTargets,
+                        int64_t batch, Scalars &scalars, bool training,
+                        cnnc_step_result *result) {
+  const char *what = training ? "train_step" : "evaluate";
+  const cnnc_model_record &r = record();
+  if (!entry.fn || !hasKnownRoles(entry))
+    return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
+  if (cnnc_status s = refreshDevice(model, what))
+    return s;
+  DeviceTensors in(model, inputs, numInputs), tg(model, targets, numTargets);
+  if (!in.ok() || !tg.ok()) {
+    if (cnnc_status s = deviceStatus(model, what))
+      return s;
+    return fail(CNNC_OUT_OF_MEMORY, "%s: out of device memory on %s", what,
+                model->deviceLabel);
+  }
+  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
+  {
+    cnnc::gpu::CurrentDevice current(model->device);
+    EntryBuffers device{model->deviceParams, model->deviceStates,
+                        model->stateStride,  in.tensors(),
+                        tg.tensors(),        nullptr};
+    callEntry(entry, device, scalars, results);
+  }
+
+  ResultCursor cursor{results};
+  Descriptor *loss = cursor.next(0);
+  Descriptor *prediction = cursor.next(r.prediction.rank);
+  int64_t predictionElements = 1;
+  for (int32_t d = 0; d < r.prediction.rank; ++d)
+    predictionElements *= prediction->sizesAndStrides[d];
+  auto *hostPrediction = static_cast<float *>(
+      std::malloc(static_cast<size_t>(predictionElements) * sizeof(float)));
+  float hostLoss = 0;
+  bool copied = hostPrediction &&
+                cnnc::gpu::download(model->device, &hostLoss,
+                                    resultData(*loss, 4), sizeof(float)) &&
+                cnnc::gpu::download(
+                    model->device, hostPrediction, resultData(*prediction, 4),
+                    static_cast<size_t>(predictionElements) * 4);
+  if (copied) {
+    result->loss = hostLoss;
+    result->reserved = 0;
+    result->correct = countCorrect(hostPrediction, targets, numTargets, batch);
+    result->count = batch;
+  }
+  std::free(hostPrediction);
+
+  ResultFreer freer = deviceResultFreer(model);
+  size_t bytes = static_cast<size_t>(r.param_elements) * sizeof(float);
+  freer.keep(model->deviceParams, static_cast<int64_t>(bytes));
+  freer.keep(model->deviceStates, model->stateStride * r.num_states * 4);
+  in.keepIn(freer);
+  tg.keepIn(freer);
+  if (training && copied)
+    for (int32_t u = 0; u <= r.num_states; ++u) {
+      Descriptor *d = cursor.next(1);
+      float *dst = u == 0 ? model->deviceParams
+                          : model->deviceStates + (u - 1) * model->stateStride;
+      const void *src = resultData(*d, 4);
+      if (src != dst)
+        cnnc::gpu::copyOnDevice(model->device, dst, src, bytes);
+      freer.release(*d);
+    }
+  freer.release(*loss);
+  freer.release(*prediction);
+  if (cnnc_status s = deviceStatus(model, what))
+    return s;
+  if (!copied)
+    return fail(CNNC_OUT_OF_MEMORY, "%s: cannot allocate the prediction", what);
+  if (training) {
+    model->hostStale = true;
+    ++model->step;
+  }
+  return CNNC_OK;
 }
 
 /// Whether a step can be split: the model has the two halves of its step,
@@ -452,8 +553,13 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
     return runSplit(call, training, result);
   }
 
+  if (onDevice(model))
+    return runOnDevice(training ? r.gpu_train_step : r.gpu_evaluate, model,
+                       inputs, numInputs, targets, numTargets, batch, scalars,
+                       training, result);
+
   int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
-  callEntry(entry, model, inputs, targets, scalars, nullptr, results);
+  callEntry(entry, hostBuffers(model, inputs, targets), scalars, results);
 
   // The results: the loss (rank 0), the prediction, then for a step the new
   // parameters and each new state (rank 1).
@@ -536,6 +642,8 @@ cnnc_status cnnc_get_optimizer_state(const cnnc_model *model, int32_t state,
   if (cnnc_status s = checkStateAccess(model, state, param, data, count,
                                        "get_optimizer_state"))
     return s;
+  if (cnnc_status s = refreshHost(model, "get_optimizer_state"))
+    return s;
   std::memcpy(data, stateBuffer(model, state) + record().params[param].offset,
               static_cast<size_t>(count) * sizeof(float));
   return CNNC_OK;
@@ -547,8 +655,11 @@ cnnc_status cnnc_set_optimizer_state(cnnc_model *model, int32_t state,
   if (cnnc_status s = checkStateAccess(model, state, param, data, count,
                                        "set_optimizer_state"))
     return s;
+  if (cnnc_status s = refreshHost(model, "set_optimizer_state"))
+    return s;
   std::memcpy(stateBuffer(model, state) + record().params[param].offset, data,
               static_cast<size_t>(count) * sizeof(float));
+  hostWritten(model);
   return CNNC_OK;
 }
 

@@ -50,6 +50,8 @@ Runs a model compiled by cnnc (cnnc model.mdl -o model.so) on images.
   --top-k K       classes shown per image (default 3)
   --show N        images whose predictions are printed (default 10, -1: all)
   --batch B       images per inference call (default 256)
+  --device D      where to run: cpu (default), cuda or cuda:N (a library
+                  compiled with the CUDA toolkit, on an NVIDIA GPU)
   --info          describe the model (inputs, outputs, parameters) and exit
   --help          this text
 )";
@@ -58,6 +60,7 @@ struct Options {
   std::string model;
   std::vector<std::string> inputs;
   std::string weights, labels, output;
+  std::string device = "cpu";
   uint64_t seed = 0;
   int64_t topK = 3, show = 10, batch = 256;
   bool info = false;
@@ -85,7 +88,7 @@ int parseArgs(int argc, char **argv, Options &o) {
       o.pad = true;
     } else if (arg == "--input" || arg == "--weights" || arg == "--labels" ||
                arg == "--output" || arg == "--seed" || arg == "--top-k" ||
-               arg == "--show" || arg == "--batch") {
+               arg == "--show" || arg == "--batch" || arg == "--device") {
       if (!value(v))
         return usageError(kTool, arg + " needs a value");
       if (arg == "--input")
@@ -96,6 +99,8 @@ int parseArgs(int argc, char **argv, Options &o) {
         o.labels = v;
       else if (arg == "--output")
         o.output = v;
+      else if (arg == "--device")
+        o.device = v;
       else if (arg == "--seed" && parseInteger(v, 0, n))
         o.seed = static_cast<uint64_t>(n);
       else if (arg == "--top-k" && parseInteger(v, 1, n))
@@ -138,6 +143,11 @@ void describe(const ModelLibrary &lib) {
     total += t.numElements();
   }
   std::printf("  %lld parameters\n", static_cast<long long>(total));
+  if (lib.cudaArch().empty())
+    std::printf("  CPU only (compiled without CUDA code)\n");
+  else
+    std::printf("  CUDA kernels for %s (--device cuda)\n",
+                lib.cudaArch().c_str());
 }
 
 /// Prints "7 (98.1%)  2 (0.9%)" for one row of logits.
@@ -197,6 +207,8 @@ int main(int argc, char **argv) {
   Result<std::unique_ptr<ModelInstance>> instance = (*lib)->createInstance();
   if (!instance)
     return failure(kTool, instance.error());
+  if (Status s = (*instance)->setDevice(o.device); !s)
+    return failure(kTool, s.error());
   if (!o.weights.empty()) {
     if (Status s = loadParamsFile(**instance, o.weights); !s)
       return failure(kTool, s.error());

@@ -56,6 +56,9 @@ Trains a model compiled by cnnc from a .mdl file with a `train` section
   --log FILE           append one CSV row per epoch
   --plot FILE          redraw the loss and accuracy curves (SVG) every epoch
   --limit N            train on the first N training images only
+  --device D           where to train: cpu (default), cuda or cuda:N (a
+                       library compiled with the CUDA toolkit, on an
+                       NVIDIA GPU)
   --no-augment         no random augmentation (on by default for CIFAR-10
                        and image folders)
   --quiet              no progress line and no description, only summaries
@@ -66,6 +69,7 @@ Ctrl-C finishes the current step, saves the checkpoint and exits with 130.
 
 struct Options {
   std::string model, data, checkpoint, resume, log, plot;
+  std::string device = "cpu";
   std::optional<int64_t> epochs, batch, limit;
   std::optional<double> lr, valSplit;
   std::optional<std::string> schedule;
@@ -97,7 +101,7 @@ int parseArgs(int argc, char **argv, Options &o) {
                                      v + "'");
       o.schedule = v;
     } else if (arg == "--data" || arg == "--checkpoint" || arg == "--resume" ||
-               arg == "--log" || arg == "--plot") {
+               arg == "--log" || arg == "--plot" || arg == "--device") {
       if (i + 1 >= argc)
         return usageError(kTool, arg + " needs a value");
       std::string v = argv[++i];
@@ -105,6 +109,7 @@ int parseArgs(int argc, char **argv, Options &o) {
        : arg == "--checkpoint" ? o.checkpoint
        : arg == "--resume"     ? o.resume
        : arg == "--log"        ? o.log
+       : arg == "--device"     ? o.device
                                : o.plot) = v;
     } else if (arg == "--epochs" || arg == "--batch" || arg == "--limit" ||
                arg == "--seed" || arg == "--interrupt-after") {
@@ -262,6 +267,8 @@ int main(int argc, char **argv) {
   Result<std::unique_ptr<ModelInstance>> instance = (*opened)->createInstance();
   if (!instance)
     return failure(kTool, instance.error());
+  if (Status s = (*instance)->setDevice(o.device); !s)
+    return failure(kTool, s.error());
   if (!o.resume.empty()) {
     Result<TrainingProgress> progress = loadTrainingFile(**instance, o.resume);
     if (!progress)
@@ -327,6 +334,8 @@ int main(int argc, char **argv) {
     if (settings.limit > 0)
       described += "; training on the first " + std::to_string(train.size());
     std::printf("%s\n", described.c_str());
+    if (std::string device = (*instance)->device(); device != "cpu")
+      std::printf("training on %s\n", device.c_str());
     if (!o.resume.empty())
       std::printf("resuming %s at epoch %lld, batch %lld (step %lld)\n",
                   o.resume.c_str(), static_cast<long long>(start.epoch + 1),

@@ -33,6 +33,11 @@
  * One model instance may be used by one thread at a time; distinct instances
  * are independent.
  *
+ * A library compiled with CUDA code (cnnc_cuda_arch() is not null) also
+ * runs on an NVIDIA GPU: cnnc_set_device(model, "cuda") moves an instance
+ * there. Tensors still cross the ABI in host memory; the parameters and the
+ * optimizer state stay on the device between calls.
+ *
 \*===----------------------------------------------------------------------===*/
 
 #ifndef CNNC_CNNC_H
@@ -45,7 +50,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a function, a struct or the meaning of a field changes. */
-#define CNNC_ABI_VERSION 2u
+#define CNNC_ABI_VERSION 3u
 
 /* The largest rank of any tensor a model describes. */
 #define CNNC_MAX_RANK 8
@@ -62,7 +67,9 @@ typedef enum cnnc_status {
   CNNC_SHAPE_MISMATCH = 2,   /* a tensor's dtype, rank or shape is wrong */
   CNNC_ABI_MISMATCH = 3,     /* caller and library disagree on the ABI */
   CNNC_OUT_OF_MEMORY = 4,
-  CNNC_INTERNAL_ERROR = 5, /* a bug in cnnc: please report it */
+  CNNC_INTERNAL_ERROR = 5,     /* a bug in cnnc: please report it */
+  CNNC_DEVICE_UNAVAILABLE = 6, /* no CUDA code, driver or such device */
+  CNNC_DEVICE_ERROR = 7,       /* a CUDA call failed while running */
 } cnnc_status;
 
 typedef enum cnnc_dtype {
@@ -218,6 +225,22 @@ CNNC_EXPORT cnnc_status cnnc_train_step(cnnc_model *model,
 CNNC_EXPORT cnnc_status cnnc_evaluate(
     cnnc_model *model, const cnnc_tensor *inputs, int32_t num_inputs,
     const cnnc_tensor *targets, int32_t num_targets, cnnc_step_result *result);
+
+/* ---- Devices (ABI 3) --------------------------------------------------- */
+
+/* The CUDA architecture the library's kernels were compiled for ("sm_90");
+ * null for a library without CUDA code. */
+CNNC_EXPORT const char *cnnc_cuda_arch(void);
+
+/* Moves an instance, its parameters and optimizer state, to `device`:
+ * "cpu", "cuda" (device 0) or "cuda:N". Later calls run there. Fails with
+ * CNNC_DEVICE_UNAVAILABLE, leaving the instance where it was, when the
+ * library has no CUDA code, the machine no CUDA driver, or no device N.
+ * The CUDA driver is loaded on the first such call, never before. */
+CNNC_EXPORT cnnc_status cnnc_set_device(cnnc_model *model, const char *device);
+
+/* Where the instance runs: "cpu" or "cuda:N"; null for a null model. */
+CNNC_EXPORT const char *cnnc_device(const cnnc_model *model);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,267 @@
+//===- GpuAbi.cpp - cnnc_set_device and the GPU half of the ABI -----------===//
+//
+// An instance on a GPU keeps its parameters and optimizer state in device
+// memory, laid out as on the host; each call uploads the caller's tensors,
+// runs the CUDA entry cnnc compiled (ModelRecord.h: gpu_infer, ...) on the
+// instance's stream and downloads what the caller gets back. The host
+// copies stay the ones the getters and setters use, refreshed lazily
+// (AbiSupport.h), so checkpoints work the same on both devices.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/model/GpuAbi.h"
+
+#include "runtime/model/GpuRuntime.h"
+
+#include <cstdio>
+#include <cstring>
+
+using namespace cnnc::abi;
+namespace gpu = cnnc::gpu;
+
+namespace {
+
+constexpr int32_t kMaxArgs = 64;
+
+size_t paramBytes() {
+  return static_cast<size_t>(record().param_elements) * sizeof(float);
+}
+
+size_t stateBytes(const cnnc_model *model) {
+  return static_cast<size_t>(model->stateStride * record().num_states) *
+         sizeof(float);
+}
+
+void freeDeviceBlock(void *context, void *block) {
+  gpu::deviceFree(static_cast<gpu::DeviceContext *>(context), block);
+}
+
+/// "cpu" → -1, "cuda" → 0, "cuda:N" → N; -2 for anything else.
+int parseDevice(const char *device) {
+  if (std::strcmp(device, "cpu") == 0)
+    return -1;
+  if (std::strcmp(device, "cuda") == 0)
+    return 0;
+  if (std::strncmp(device, "cuda:", 5) != 0)
+    return -2;
+  const char *digits = device + 5;
+  int ordinal = 0, count = 0;
+  for (; *digits >= '0' && *digits <= '9' && count < 4; ++digits, ++count)
+    ordinal = ordinal * 10 + (*digits - '0');
+  return count == 0 || *digits ? -2 : ordinal;
+}
+
+/// Moves an instance that is on the CPU onto device `ordinal`.
+cnnc_status moveToDevice(cnnc_model *model, int ordinal) {
+  char error[512];
+  gpu::DeviceContext *context =
+      gpu::createDeviceContext(ordinal, error, sizeof error);
+  if (!context)
+    return fail(CNNC_DEVICE_UNAVAILABLE, "set_device: %s", error);
+  auto *params = static_cast<float *>(gpu::deviceAlloc(context, paramBytes()));
+  float *states = nullptr;
+  if (stateBytes(model) != 0)
+    states = static_cast<float *>(gpu::deviceAlloc(context, stateBytes(model)));
+  bool ok = params && (states || stateBytes(model) == 0) &&
+            gpu::upload(context, params, model->params, paramBytes()) &&
+            (!states ||
+             gpu::upload(context, states, model->states, stateBytes(model))) &&
+            gpu::synchronize(context);
+  if (!ok) {
+    const char *why = gpu::takeError(context);
+    cnnc_status status =
+        fail(CNNC_DEVICE_UNAVAILABLE,
+             "set_device: cannot place the parameters on cuda:%d: %s", ordinal,
+             why ? why : "out of device memory");
+    gpu::destroyDeviceContext(context);
+    return status;
+  }
+  model->device = context;
+  model->deviceParams = params;
+  model->deviceStates = states;
+  model->hostStale = false;
+  model->deviceStale = false;
+  std::snprintf(model->deviceLabel, sizeof model->deviceLabel, "cuda:%d",
+                ordinal);
+  return CNNC_OK;
+}
+
+} // namespace
+
+cnnc_status cnnc::abi::refreshHost(const cnnc_model *model, const char *what) {
+  if (!onDevice(model) || !model->hostStale)
+    return CNNC_OK;
+  auto *m = const_cast<cnnc_model *>(model);
+  bool ok =
+      gpu::download(m->device, m->params, m->deviceParams, paramBytes()) &&
+      (!m->deviceStates ||
+       gpu::download(m->device, m->states, m->deviceStates, stateBytes(m)));
+  if (!ok)
+    return deviceStatus(m, what);
+  m->hostStale = false;
+  return CNNC_OK;
+}
+
+void cnnc::abi::hostWritten(cnnc_model *model) {
+  if (onDevice(model))
+    model->deviceStale = true;
+}
+
+cnnc_status cnnc::abi::refreshDevice(cnnc_model *model, const char *what) {
+  if (!model->deviceStale)
+    return CNNC_OK;
+  bool ok =
+      gpu::upload(model->device, model->deviceParams, model->params,
+                  paramBytes()) &&
+      (!model->deviceStates || gpu::upload(model->device, model->deviceStates,
+                                           model->states, stateBytes(model)));
+  if (!ok)
+    return deviceStatus(model, what);
+  model->deviceStale = false;
+  return CNNC_OK;
+}
+
+void cnnc::abi::releaseDevice(cnnc_model *model) {
+  if (!onDevice(model))
+    return;
+  gpu::deviceFree(model->device, model->deviceParams);
+  gpu::deviceFree(model->device, model->deviceStates);
+  gpu::destroyDeviceContext(model->device);
+  model->device = nullptr;
+  model->deviceParams = model->deviceStates = nullptr;
+  model->hostStale = model->deviceStale = false;
+}
+
+cnnc_status cnnc::abi::deviceStatus(cnnc_model *model, const char *what) {
+  const char *error = gpu::takeError(model->device);
+  if (!error)
+    return CNNC_OK;
+  return fail(CNNC_DEVICE_ERROR, "%s on %s: %s", what, model->deviceLabel,
+              error);
+}
+
+DeviceTensors::DeviceTensors(cnnc_model *model, const cnnc_tensor *host,
+                             int32_t count)
+    : model_(model) {
+  for (; count_ < count && count_ < kMaxTensors; ++count_) {
+    tensors_[count_] = host[count_];
+    auto bytes = static_cast<size_t>(tensorBytes(host[count_]));
+    void *data = gpu::deviceAlloc(model->device, bytes ? bytes : 4);
+    tensors_[count_].data = data;
+    if (!data || !gpu::upload(model->device, data, host[count_].data, bytes)) {
+      ok_ = false;
+      ++count_;
+      return;
+    }
+  }
+  ok_ = count <= kMaxTensors;
+}
+
+DeviceTensors::~DeviceTensors() {
+  for (int32_t k = 0; k < count_; ++k)
+    gpu::deviceFree(model_->device, tensors_[k].data);
+}
+
+void DeviceTensors::keepIn(ResultFreer &freer) const {
+  for (int32_t k = 0; k < count_; ++k)
+    freer.keep(tensors_[k].data, tensorBytes(tensors_[k]));
+}
+
+ResultFreer cnnc::abi::deviceResultFreer(cnnc_model *model) {
+  return ResultFreer(freeDeviceBlock, model->device);
+}
+
+cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
+                                     const cnnc_tensor *inputs,
+                                     int32_t numInputs,
+                                     const cnnc_tensor *outputs,
+                                     int32_t numOutputs) {
+  const cnnc_model_record &r = record();
+  if (!r.gpu_infer)
+    return fail(CNNC_INTERNAL_ERROR, "infer: the library has no CUDA entry");
+  if (cnnc_status s = refreshDevice(model, "infer"))
+    return s;
+  DeviceTensors in(model, inputs, numInputs);
+  if (!in.ok()) {
+    if (cnnc_status s = deviceStatus(model, "infer"))
+      return s;
+    return fail(CNNC_OUT_OF_MEMORY, "infer: out of device memory on %s",
+                model->deviceLabel);
+  }
+
+  Descriptor inputDescs[kMaxArgs], paramDesc;
+  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
+  void *args[kMaxArgs + 3];
+  args[0] = results;
+  for (int32_t k = 0; k < numInputs; ++k) {
+    const cnnc_tensor &t = in.tensors()[k];
+    describeContiguous(inputDescs[k], t.data, t.shape, t.rank);
+    args[1 + k] = &inputDescs[k];
+  }
+  describeContiguous(paramDesc, model->deviceParams, &r.param_elements, 1);
+  args[1 + numInputs] = &paramDesc;
+  int64_t seed = 0; // dropout is the identity in inference
+  if (r.has_seed)
+    args[2 + numInputs] = &seed;
+  {
+    gpu::CurrentDevice current(model->device);
+    r.gpu_infer(args);
+  }
+
+  int64_t *word = results;
+  for (int32_t k = 0; k < numOutputs; ++k) {
+    auto *d = reinterpret_cast<Descriptor *>(word);
+    word += descriptorWords(r.outputs[k].rank);
+    gpu::download(model->device, outputs[k].data, resultData(*d, 4),
+                  static_cast<size_t>(tensorBytes(outputs[k])));
+  }
+  ResultFreer freer = deviceResultFreer(model);
+  freer.keep(model->deviceParams, static_cast<int64_t>(paramBytes()));
+  in.keepIn(freer);
+  word = results;
+  for (int32_t k = 0; k < numOutputs; ++k) {
+    freer.release(*reinterpret_cast<Descriptor *>(word));
+    word += descriptorWords(r.outputs[k].rank);
+  }
+  return deviceStatus(model, "infer");
+}
+
+extern "C" {
+
+const char *cnnc_cuda_arch(void) { return record().cuda_arch; }
+
+cnnc_status cnnc_set_device(cnnc_model *model, const char *device) {
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "set_device: the model is null");
+  if (!device)
+    return fail(CNNC_INVALID_ARGUMENT, "set_device: the device is null");
+  int ordinal = parseDevice(device);
+  if (ordinal == -2)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "set_device: unknown device '%s': expected cpu, cuda or "
+                "cuda:N",
+                device);
+  if (ordinal >= 0 && !record().cuda_arch)
+    return fail(CNNC_DEVICE_UNAVAILABLE,
+                "set_device: the library has no CUDA code (it was compiled "
+                "without a CUDA toolkit, or with --no-cuda); recompile it with "
+                "cnnc on a machine with the toolkit to run on %s",
+                device);
+  if (ordinal >= 0 && onDevice(model) &&
+      gpu::deviceOrdinal(model->device) == ordinal)
+    return CNNC_OK;
+  if (cnnc_status s = refreshHost(model, "set_device"))
+    return s;
+  releaseDevice(model);
+  return ordinal < 0 ? CNNC_OK : moveToDevice(model, ordinal);
+}
+
+const char *cnnc_device(const cnnc_model *model) {
+  if (!model) {
+    fail(CNNC_INVALID_ARGUMENT, "device: the model is null");
+    return nullptr;
+  }
+  return onDevice(model) ? model->deviceLabel : "cpu";
+}
+
+} // extern "C"

@@ -1,0 +1,69 @@
+//===- GpuAbi.h - a model instance on a GPU ---------------------*- C++ -*-===//
+//
+// What ModelAbi.cpp and TrainAbi.cpp call when an instance runs on a GPU
+// (cnnc_set_device): keeping the host and device copies of the parameters
+// and optimizer state in step, uploading a call's tensors, and turning the
+// CUDA layer's recorded errors (GpuRuntime.h) into the ABI's statuses.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_RUNTIME_MODEL_GPUABI_H
+#define CNNC_RUNTIME_MODEL_GPUABI_H
+
+#include "runtime/model/AbiSupport.h"
+
+namespace cnnc::abi {
+
+inline bool onDevice(const cnnc_model *model) { return model && model->device; }
+
+/// Before the host copies of the parameters or states are read: downloads
+/// them if a GPU step changed them. `what` names the caller in a message.
+cnnc_status refreshHost(const cnnc_model *model, const char *what);
+
+/// After the host copies were written (set_param, init_params,
+/// set_optimizer_state): the next GPU call uploads them first.
+void hostWritten(cnnc_model *model);
+
+/// Before a GPU call: uploads the host copies if they were written.
+cnnc_status refreshDevice(cnnc_model *model, const char *what);
+
+/// Frees the instance's device buffers and context (cnnc_destroy).
+void releaseDevice(cnnc_model *model);
+
+/// CNNC_DEVICE_ERROR with the CUDA layer's first recorded error, if there
+/// is one; CNNC_OK otherwise.
+cnnc_status deviceStatus(cnnc_model *model, const char *what);
+
+/// Device copies of a call's caller tensors, uploaded on construction and
+/// freed on destruction; `ok` is false when an allocation failed.
+class DeviceTensors {
+public:
+  static constexpr int32_t kMaxTensors = 64;
+  DeviceTensors(cnnc_model *model, const cnnc_tensor *host, int32_t count);
+  ~DeviceTensors();
+  DeviceTensors(const DeviceTensors &) = delete;
+  DeviceTensors &operator=(const DeviceTensors &) = delete;
+
+  bool ok() const { return ok_; }
+  const cnnc_tensor *tensors() const { return tensors_; }
+  /// Keeps each tensor from being freed as a result (ResultFreer::keep).
+  void keepIn(ResultFreer &freer) const;
+
+private:
+  cnnc_model *model_;
+  cnnc_tensor tensors_[kMaxTensors];
+  int32_t count_ = 0;
+  bool ok_ = true;
+};
+
+/// A ResultFreer for results generated GPU code allocated.
+ResultFreer deviceResultFreer(cnnc_model *model);
+
+/// cnnc_infer on the instance's GPU, the arguments checked.
+cnnc_status inferOnDevice(cnnc_model *model, const cnnc_tensor *inputs,
+                          int32_t numInputs, const cnnc_tensor *outputs,
+                          int32_t numOutputs);
+
+} // namespace cnnc::abi
+
+#endif // CNNC_RUNTIME_MODEL_GPUABI_H

@@ -1,0 +1,1023 @@
+//===- GpuRuntime.cpp - what a model's GPU code runs on -------------------===//
+//
+// MLIR 19 lowers each gpu.launch_func to mgpuModuleLoad, mgpuModuleGetFunction,
+// mgpuLaunchKernel and mgpuModuleUnload, in that order, at every launch; the
+// modules are therefore cached per context by the address of their binary
+// (a constant of the model's .so), and mgpuModuleUnload does nothing. A
+// launch without an async token creates, synchronises and destroys a stream
+// around itself: mgpuStreamCreate hands out the context's one stream, which
+// keeps all of the model's work in one order, and mgpuStreamDestroy does
+// nothing.
+//
+// Device memory is cached like the host workspace (WorkspaceAllocator.cpp):
+// a freed block goes to a free list of its (rounded) size and is handed out
+// again by the next allocation of that size. The device cannot hold the
+// headers that the host allocator keeps, so a table maps each live block to
+// its size. All work is on the context's stream, so a block reused while
+// earlier work on it is still queued is used in stream order. The cache is
+// emptied when the driver runs out of memory, and released with the context.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/model/GpuRuntime.h"
+
+#include "runtime/model/CudaDriver.h"
+
+#include <pthread.h>
+
+#include <climits>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+using namespace cnnc::gpu;
+
+namespace {
+
+constexpr size_t kErrorSize = 1024;
+/// Device blocks are rounded to this many bytes (cuMemAlloc's alignment), so
+/// that nearby sizes share a free list.
+constexpr size_t kGranularity = 256;
+/// Marks a live block of managed (host-shared) memory, which is not cached.
+constexpr uint64_t kManaged = uint64_t(1) << 63;
+constexpr CUresult kCudaErrorNoBinaryForGpu = 209;
+constexpr CUresult kCudaErrorUnsupportedPtxVersion = 222;
+
+const CudaDriverApi &cu() { return cudaDriver(); }
+
+CUdeviceptr devicePointer(const void *p) {
+  return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p));
+}
+
+void *hostView(CUdeviceptr p) {
+  return reinterpret_cast<void *>(static_cast<uintptr_t>(p));
+}
+
+uint64_t keyOf(const void *p) { return reinterpret_cast<uintptr_t>(p); }
+
+/// Grows `items` (plain data, from malloc) to hold at least `needed`.
+template <typename T>
+bool reserve(T *&items, int32_t &capacity, int32_t needed) {
+  if (needed <= capacity)
+    return true;
+  int32_t grown = capacity < 8 ? 8 : capacity * 2;
+  if (grown < needed)
+    grown = needed;
+  void *p = std::realloc(items, sizeof(T) * static_cast<size_t>(grown));
+  if (!p)
+    return false;
+  items = static_cast<T *>(p);
+  capacity = grown;
+  return true;
+}
+
+/// A hash map from nonzero 64-bit keys (addresses, sizes) to 64-bit values:
+/// open addressing with linear probing, grown at half full.
+class PtrMap {
+public:
+  bool find(uint64_t key, uint64_t *value) const {
+    if (capacity_ == 0)
+      return false;
+    for (size_t i = slot(key);; i = (i + 1) & (capacity_ - 1)) {
+      if (keys_[i] == 0)
+        return false;
+      if (keys_[i] == key) {
+        if (value)
+          *value = values_[i];
+        return true;
+      }
+    }
+  }
+
+  /// Adds or replaces `key`; false when host memory runs out.
+  bool insert(uint64_t key, uint64_t value) {
+    if ((count_ + 1) * 2 > capacity_ && !grow())
+      return false;
+    size_t i = slot(key);
+    while (keys_[i] != 0 && keys_[i] != key)
+      i = (i + 1) & (capacity_ - 1);
+    if (keys_[i] == 0)
+      ++count_;
+    keys_[i] = key;
+    values_[i] = value;
+    return true;
+  }
+
+  /// Removes `key`, giving its value; false when it is absent.
+  bool erase(uint64_t key, uint64_t *value) {
+    if (capacity_ == 0)
+      return false;
+    size_t mask = capacity_ - 1, i = slot(key);
+    while (keys_[i] != key) {
+      if (keys_[i] == 0)
+        return false;
+      i = (i + 1) & mask;
+    }
+    if (value)
+      *value = values_[i];
+    // Backward-shift deletion: move later entries of the probe run into the
+    // hole unless their home slot lies cyclically in (hole, entry].
+    for (size_t j = i;;) {
+      j = (j + 1) & mask;
+      if (keys_[j] == 0)
+        break;
+      size_t home = slot(keys_[j]);
+      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays)
+        continue;
+      keys_[i] = keys_[j];
+      values_[i] = values_[j];
+      i = j;
+    }
+    keys_[i] = 0;
+    --count_;
+    return true;
+  }
+
+  size_t capacity() const { return capacity_; }
+  /// The key in slot `i` (0 when the slot is empty), for walking the map.
+  uint64_t keyAt(size_t i) const { return keys_[i]; }
+
+  void release() {
+    std::free(keys_);
+    std::free(values_);
+    keys_ = values_ = nullptr;
+    capacity_ = count_ = 0;
+  }
+
+private:
+  size_t slot(uint64_t key) const {
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return static_cast<size_t>(key) & (capacity_ - 1);
+  }
+
+  bool grow() {
+    size_t grown = capacity_ == 0 ? 64 : capacity_ * 2;
+    auto *keys = static_cast<uint64_t *>(std::calloc(grown, sizeof(uint64_t)));
+    auto *values =
+        static_cast<uint64_t *>(std::malloc(grown * sizeof(uint64_t)));
+    if (!keys || !values) {
+      std::free(keys);
+      std::free(values);
+      return false;
+    }
+    uint64_t *oldKeys = keys_, *oldValues = values_;
+    size_t oldCapacity = capacity_;
+    keys_ = keys;
+    values_ = values;
+    capacity_ = grown;
+    count_ = 0;
+    for (size_t i = 0; i < oldCapacity; ++i)
+      if (oldKeys[i] != 0)
+        insert(oldKeys[i], oldValues[i]); // cannot grow again
+    std::free(oldKeys);
+    std::free(oldValues);
+    return true;
+  }
+
+  uint64_t *keys_ = nullptr;
+  uint64_t *values_ = nullptr;
+  size_t capacity_ = 0; // 0 or a power of two
+  size_t count_ = 0;
+};
+
+struct FunctionEntry {
+  char *name; // a copy, from malloc
+  CUfunction function;
+};
+
+struct ModuleEntry {
+  const void *data; // the binary it was loaded from
+  CUmodule module;
+  FunctionEntry *functions;
+  int32_t numFunctions;
+  int32_t functionsCapacity;
+};
+
+/// Cached free blocks of one rounded size.
+struct FreeList {
+  size_t bytes;
+  CUdeviceptr *blocks;
+  int32_t count;
+  int32_t capacity;
+};
+
+} // namespace
+
+struct cnnc::gpu::DeviceContext {
+  int ordinal;
+  CUdevice device;
+  CUcontext context;
+  CUstream stream;
+  char name[256];
+  char label[300]; // "cuda:0 (NVIDIA H100 80GB HBM3)"
+
+  /// Recursive: errors are recorded with it held.
+  pthread_mutex_t lock;
+
+  ModuleEntry *modules;
+  int32_t numModules;
+  int32_t modulesCapacity;
+  PtrMap moduleByData;   // binary address -> index in modules
+  PtrMap moduleByHandle; // CUmodule -> index in modules
+  PtrMap kernelNames;    // CUfunction -> its name (for messages)
+
+  FreeList *freeLists;
+  int32_t numFreeLists;
+  int32_t freeListsCapacity;
+  PtrMap freeListBySize; // rounded bytes -> index in freeLists
+  PtrMap live;           // device address -> rounded bytes (| kManaged)
+
+  bool hasError;
+  char error[kErrorSize];
+  char taken[kErrorSize]; // what takeError returned last
+};
+
+namespace {
+
+/// The calling thread's context for the mgpu* functions (CurrentDevice).
+thread_local DeviceContext *current = nullptr;
+
+class Guard {
+public:
+  explicit Guard(DeviceContext *c) : lock_(c->lock) {
+    pthread_mutex_lock(&lock_);
+  }
+  ~Guard() { pthread_mutex_unlock(&lock_); }
+  Guard(const Guard &) = delete;
+  Guard &operator=(const Guard &) = delete;
+
+private:
+  pthread_mutex_t &lock_;
+};
+
+/// Records `format...` as the context's error unless one is recorded.
+__attribute__((format(printf, 2, 3))) void record(DeviceContext *c,
+                                                  const char *format, ...) {
+  Guard guard(c);
+  if (c->hasError)
+    return;
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(c->error, sizeof c->error, format, args);
+  va_end(args);
+  c->hasError = true;
+}
+
+bool pending(DeviceContext *c) {
+  Guard guard(c);
+  return c->hasError;
+}
+
+/// The context the mgpu* functions act on: the current one, unless an error
+/// is recorded in it (then they do nothing).
+DeviceContext *usable() {
+  DeviceContext *c = current;
+  return c && !pending(c) ? c : nullptr;
+}
+
+CUstream streamOf(DeviceContext *c, void *stream) {
+  return stream ? static_cast<CUstream>(stream) : c->stream;
+}
+
+/// Makes `c`'s CUDA context current on this thread for the public functions
+/// below, unless a CurrentDevice already did.
+class Activate {
+public:
+  Activate(DeviceContext *c, const char *what) {
+    if (current == c) {
+      ok_ = true;
+      return;
+    }
+    CUresult r = cu().cuCtxPushCurrent(c->context);
+    if (r != kCudaSuccess) {
+      record(c,
+             "%s: cannot make %s current on this thread (cuCtxPushCurrent: "
+             "%s)",
+             what, c->label, cudaErrorText(r));
+      return;
+    }
+    pushed_ = ok_ = true;
+  }
+  ~Activate() {
+    if (pushed_) {
+      CUcontext ignored;
+      cu().cuCtxPopCurrent(&ignored);
+    }
+  }
+  Activate(const Activate &) = delete;
+  Activate &operator=(const Activate &) = delete;
+
+  bool ok() const { return ok_; }
+
+private:
+  bool ok_ = false;
+  bool pushed_ = false;
+};
+
+//===----------------------------------------------------------------------===//
+// The caching allocator (the context's lock held)
+//===----------------------------------------------------------------------===//
+
+/// `bytes` rounded up to kGranularity (at least one granule), or 0 when
+/// that overflows.
+size_t roundUp(uint64_t bytes) {
+  if (bytes == 0)
+    return kGranularity;
+  if (bytes > SIZE_MAX - kGranularity)
+    return 0;
+  return (static_cast<size_t>(bytes) + kGranularity - 1) & ~(kGranularity - 1);
+}
+
+/// Frees every cached block, after the work that may still use them.
+void releaseCached(DeviceContext *c) {
+  cu().cuStreamSynchronize(c->stream);
+  for (int32_t i = 0; i < c->numFreeLists; ++i) {
+    FreeList &list = c->freeLists[i];
+    for (int32_t b = 0; b < list.count; ++b)
+      cu().cuMemFree(list.blocks[b]);
+    list.count = 0;
+  }
+}
+
+CUresult driverAlloc(CUdeviceptr *p, size_t bytes, bool managed) {
+  return managed ? cu().cuMemAllocManaged(p, bytes, kCuMemAttachGlobal)
+                 : cu().cuMemAlloc(p, bytes);
+}
+
+void *allocate(DeviceContext *c, uint64_t bytes, bool managed,
+               const char *who) {
+  Guard guard(c);
+  size_t rounded = roundUp(bytes);
+  if (rounded == 0) {
+    record(c, "%s: cannot allocate %llu bytes on %s: too large", who,
+           static_cast<unsigned long long>(bytes), c->label);
+    return nullptr;
+  }
+  uint64_t index;
+  if (!managed && c->freeListBySize.find(rounded, &index)) {
+    FreeList &list = c->freeLists[index];
+    if (list.count > 0) {
+      CUdeviceptr p = list.blocks[list.count - 1];
+      if (!c->live.insert(p, rounded)) {
+        record(c, "%s: out of host memory for the table of device memory", who);
+        return nullptr;
+      }
+      --list.count;
+      return hostView(p);
+    }
+  }
+  CUdeviceptr p = 0;
+  CUresult r = driverAlloc(&p, rounded, managed);
+  if (r == kCudaErrorOutOfMemory) {
+    releaseCached(c);
+    r = driverAlloc(&p, rounded, managed);
+  }
+  if (r != kCudaSuccess) {
+    record(c, "%s: cannot allocate %llu bytes%s on %s: %s", who,
+           static_cast<unsigned long long>(bytes),
+           managed ? " of managed memory" : "", c->label, cudaErrorText(r));
+    return nullptr;
+  }
+  if (!c->live.insert(p, rounded | (managed ? kManaged : 0))) {
+    cu().cuMemFree(p);
+    record(c, "%s: out of host memory for the table of device memory", who);
+    return nullptr;
+  }
+  return hostView(p);
+}
+
+/// The free list of blocks of `bytes`, made when there is none; null when
+/// host memory runs out.
+FreeList *freeListOf(DeviceContext *c, size_t bytes) {
+  uint64_t index;
+  if (c->freeListBySize.find(bytes, &index))
+    return &c->freeLists[index];
+  if (!reserve(c->freeLists, c->freeListsCapacity, c->numFreeLists + 1) ||
+      !c->freeListBySize.insert(bytes, c->numFreeLists))
+    return nullptr;
+  FreeList &list = c->freeLists[c->numFreeLists++];
+  list = FreeList{bytes, nullptr, 0, 0};
+  return &list;
+}
+
+void release(DeviceContext *c, void *pointer, const char *who) {
+  if (!pointer)
+    return;
+  Guard guard(c);
+  CUdeviceptr p = devicePointer(pointer);
+  uint64_t entry;
+  if (!c->live.erase(p, &entry)) {
+    record(c,
+           "%s: %p is not device memory allocated on %s (or was freed "
+           "already)",
+           who, pointer, c->label);
+    return;
+  }
+  if (!(entry & kManaged)) {
+    FreeList *list = freeListOf(c, static_cast<size_t>(entry));
+    if (list && reserve(list->blocks, list->capacity, list->count + 1)) {
+      list->blocks[list->count++] = p;
+      return;
+    }
+  }
+  // Not cached: managed memory, or no host memory for the list.
+  cu().cuStreamSynchronize(c->stream);
+  CUresult r = cu().cuMemFree(p);
+  if (r != kCudaSuccess)
+    record(c, "%s: cannot free device memory on %s: %s", who, c->label,
+           cudaErrorText(r));
+}
+
+//===----------------------------------------------------------------------===//
+// Modules and kernels (the context's lock held)
+//===----------------------------------------------------------------------===//
+
+const char *loadHint(CUresult r) {
+  if (r == kCudaErrorNoBinaryForGpu)
+    return " (the model was compiled for another GPU architecture)";
+  if (r == kCudaErrorUnsupportedPtxVersion)
+    return " (the model was compiled for a newer CUDA driver)";
+  return "";
+}
+
+void *loadModule(DeviceContext *c, const void *data, bool jit, int optLevel,
+                 const char *who) {
+  if (!data) {
+    record(c, "%s: no GPU binary to load", who);
+    return nullptr;
+  }
+  Guard guard(c);
+  uint64_t index;
+  if (c->moduleByData.find(keyOf(data), &index))
+    return c->modules[index].module;
+  if (!reserve(c->modules, c->modulesCapacity, c->numModules + 1)) {
+    record(c, "%s: out of host memory for the GPU modules", who);
+    return nullptr;
+  }
+  CUmodule module = nullptr;
+  CUresult r;
+  char log[4096];
+  log[0] = '\0';
+  if (jit) {
+    CUjit_option options[] = {kCuJitErrorLogBuffer,
+                              kCuJitErrorLogBufferSizeBytes,
+                              kCuJitOptimizationLevel};
+    void *values[] = {
+        log, reinterpret_cast<void *>(sizeof log),
+        reinterpret_cast<void *>(static_cast<intptr_t>(optLevel))};
+    r = cu().cuModuleLoadDataEx(&module, data, 3, options, values);
+    log[sizeof log - 1] = '\0';
+  } else {
+    r = cu().cuModuleLoadData(&module, data);
+  }
+  if (r != kCudaSuccess) {
+    size_t end = std::strlen(log);
+    while (end > 0 && (log[end - 1] == '\n' || log[end - 1] == ' '))
+      log[--end] = '\0';
+    record(c, "%s: the model's GPU %s cannot be loaded on %s: %s%s%s%s", who,
+           jit ? "code (PTX)" : "binary", c->label, cudaErrorText(r),
+           loadHint(r), log[0] ? ": " : "", log);
+    return nullptr;
+  }
+  int32_t i = c->numModules;
+  c->modules[i] = ModuleEntry{data, module, nullptr, 0, 0};
+  if (!c->moduleByData.insert(keyOf(data), i) ||
+      !c->moduleByHandle.insert(keyOf(module), i)) {
+    c->moduleByData.erase(keyOf(data), nullptr);
+    cu().cuModuleUnload(module);
+    record(c, "%s: out of host memory for the GPU modules", who);
+    return nullptr;
+  }
+  ++c->numModules;
+  return module;
+}
+
+void *getFunction(DeviceContext *c, void *module, const char *name) {
+  Guard guard(c);
+  uint64_t index;
+  ModuleEntry *entry = c->moduleByHandle.find(keyOf(module), &index)
+                           ? &c->modules[index]
+                           : nullptr;
+  if (entry)
+    for (int32_t i = 0; i < entry->numFunctions; ++i)
+      if (std::strcmp(entry->functions[i].name, name) == 0)
+        return entry->functions[i].function;
+  CUfunction function = nullptr;
+  CUresult r =
+      cu().cuModuleGetFunction(&function, static_cast<CUmodule>(module), name);
+  if (r != kCudaSuccess) {
+    record(c,
+           "mgpuModuleGetFunction: the model's GPU binary has no kernel %s "
+           "on %s: %s",
+           name, c->label, cudaErrorText(r));
+    return nullptr;
+  }
+  // Cached when there is host memory for it; found again by the driver else.
+  if (entry && reserve(entry->functions, entry->functionsCapacity,
+                       entry->numFunctions + 1)) {
+    size_t length = std::strlen(name);
+    if (char *copy = static_cast<char *>(std::malloc(length + 1))) {
+      std::memcpy(copy, name, length + 1);
+      entry->functions[entry->numFunctions++] = FunctionEntry{copy, function};
+      c->kernelNames.insert(keyOf(function), keyOf(copy));
+    }
+  }
+  return function;
+}
+
+const char *kernelName(DeviceContext *c, void *function) {
+  Guard guard(c);
+  uint64_t name;
+  if (c->kernelNames.find(keyOf(function), &name))
+    return reinterpret_cast<const char *>(static_cast<uintptr_t>(name));
+  return "a kernel";
+}
+
+void freeContextMemory(DeviceContext *c) {
+  for (int32_t i = 0; i < c->numModules; ++i) {
+    for (int32_t f = 0; f < c->modules[i].numFunctions; ++f)
+      std::free(c->modules[i].functions[f].name);
+    std::free(c->modules[i].functions);
+  }
+  std::free(c->modules);
+  for (int32_t i = 0; i < c->numFreeLists; ++i)
+    std::free(c->freeLists[i].blocks);
+  std::free(c->freeLists);
+  c->moduleByData.release();
+  c->moduleByHandle.release();
+  c->kernelNames.release();
+  c->freeListBySize.release();
+  c->live.release();
+  pthread_mutex_destroy(&c->lock);
+  std::free(c);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// The context
+//===----------------------------------------------------------------------===//
+
+DeviceContext *cnnc::gpu::createDeviceContext(int ordinal, char *error,
+                                              size_t size) {
+  char ignored[1];
+  if (!error || size == 0) {
+    error = ignored;
+    size = sizeof ignored;
+  }
+  if (!loadCudaDriver(error, size))
+    return nullptr;
+  const CudaDriverApi &d = cu();
+  CUresult r = d.cuInit(0);
+  if (r != kCudaSuccess) {
+    std::snprintf(error, size,
+                  r == kCudaErrorNoDevice
+                      ? "the CUDA driver found no device (cuInit: %s)"
+                      : "the CUDA driver cannot start (cuInit: %s)",
+                  cudaErrorText(r));
+    return nullptr;
+  }
+  int count = 0;
+  r = d.cuDeviceGetCount(&count);
+  if (r != kCudaSuccess) {
+    std::snprintf(error, size,
+                  "the CUDA driver cannot count its devices "
+                  "(cuDeviceGetCount: %s)",
+                  cudaErrorText(r));
+    return nullptr;
+  }
+  if (count <= 0) {
+    std::snprintf(error, size, "the CUDA driver found no device");
+    return nullptr;
+  }
+  if (ordinal < 0 || ordinal >= count) {
+    if (count == 1)
+      std::snprintf(error, size,
+                    "CUDA device %d does not exist: this machine has 1 "
+                    "(cuda:0)",
+                    ordinal);
+    else
+      std::snprintf(error, size,
+                    "CUDA device %d does not exist: this machine has %d "
+                    "(cuda:0 to cuda:%d)",
+                    ordinal, count, count - 1);
+    return nullptr;
+  }
+  CUdevice device = 0;
+  r = d.cuDeviceGet(&device, ordinal);
+  if (r != kCudaSuccess) {
+    std::snprintf(error, size, "cannot open CUDA device %d (cuDeviceGet: %s)",
+                  ordinal, cudaErrorText(r));
+    return nullptr;
+  }
+
+  void *memory = std::malloc(sizeof(DeviceContext));
+  if (!memory) {
+    std::snprintf(error, size, "out of memory for the context of cuda:%d",
+                  ordinal);
+    return nullptr;
+  }
+  auto *c = new (memory) DeviceContext(); // zero, the maps empty
+  pthread_mutexattr_t attributes;
+  pthread_mutexattr_init(&attributes);
+  pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&c->lock, &attributes);
+  pthread_mutexattr_destroy(&attributes);
+  c->ordinal = ordinal;
+  c->device = device;
+  if (d.cuDeviceGetName(c->name, sizeof c->name, device) != kCudaSuccess)
+    std::snprintf(c->name, sizeof c->name, "unnamed device");
+  c->name[sizeof c->name - 1] = '\0';
+  std::snprintf(c->label, sizeof c->label, "cuda:%d (%s)", ordinal, c->name);
+
+  r = d.cuDevicePrimaryCtxRetain(&c->context, device);
+  if (r != kCudaSuccess) {
+    std::snprintf(error, size,
+                  "cannot use %s: its context cannot be made "
+                  "(cuDevicePrimaryCtxRetain: %s)",
+                  c->label, cudaErrorText(r));
+    freeContextMemory(c);
+    return nullptr;
+  }
+  r = d.cuCtxPushCurrent(c->context);
+  const char *step = "cuCtxPushCurrent";
+  if (r == kCudaSuccess) {
+    r = d.cuStreamCreate(&c->stream, kCuStreamNonBlocking);
+    step = "cuStreamCreate";
+    CUcontext popped;
+    d.cuCtxPopCurrent(&popped);
+  }
+  if (r != kCudaSuccess) {
+    std::snprintf(error, size, "cannot use %s: no stream can be made (%s: %s)",
+                  c->label, step, cudaErrorText(r));
+    d.cuDevicePrimaryCtxRelease(device);
+    freeContextMemory(c);
+    return nullptr;
+  }
+  return c;
+}
+
+void cnnc::gpu::destroyDeviceContext(DeviceContext *c) {
+  if (!c)
+    return;
+  {
+    Activate active(c, "destroyDeviceContext");
+    Guard guard(c);
+    const CudaDriverApi &d = cu();
+    d.cuStreamSynchronize(c->stream);
+    for (int32_t i = 0; i < c->numFreeLists; ++i)
+      for (int32_t b = 0; b < c->freeLists[i].count; ++b)
+        d.cuMemFree(c->freeLists[i].blocks[b]);
+    for (size_t i = 0; i < c->live.capacity(); ++i)
+      if (uint64_t p = c->live.keyAt(i))
+        d.cuMemFree(p);
+    for (int32_t i = 0; i < c->numModules; ++i)
+      d.cuModuleUnload(c->modules[i].module);
+    d.cuStreamDestroy(c->stream);
+  }
+  cu().cuDevicePrimaryCtxRelease(c->device);
+  if (current == c)
+    current = nullptr;
+  freeContextMemory(c);
+}
+
+int cnnc::gpu::deviceOrdinal(const DeviceContext *c) {
+  return c ? c->ordinal : -1;
+}
+
+const char *cnnc::gpu::deviceName(const DeviceContext *c) {
+  return c ? c->name : "";
+}
+
+const char *cnnc::gpu::takeError(DeviceContext *c) {
+  if (!c)
+    return nullptr;
+  Guard guard(c);
+  if (!c->hasError)
+    return nullptr;
+  std::memcpy(c->taken, c->error, sizeof c->taken);
+  c->hasError = false;
+  return c->taken;
+}
+
+void *cnnc::gpu::deviceAlloc(DeviceContext *c, size_t bytes) {
+  if (!c)
+    return nullptr;
+  Activate active(c, "deviceAlloc");
+  return active.ok() ? allocate(c, bytes, false, "deviceAlloc") : nullptr;
+}
+
+void cnnc::gpu::deviceFree(DeviceContext *c, void *pointer) {
+  if (!c || !pointer)
+    return;
+  Activate active(c, "deviceFree");
+  if (active.ok())
+    release(c, pointer, "deviceFree");
+}
+
+void *cnnc::gpu::allocPinned(DeviceContext *c, size_t bytes) {
+  if (!c)
+    return nullptr;
+  Activate active(c, "allocPinned");
+  if (!active.ok())
+    return nullptr;
+  void *p = nullptr;
+  CUresult r = cu().cuMemAllocHost(&p, bytes ? bytes : 1);
+  if (r != kCudaSuccess) {
+    record(c,
+           "allocPinned: cannot allocate %zu bytes of pinned memory for %s: "
+           "%s",
+           bytes, c->label, cudaErrorText(r));
+    return nullptr;
+  }
+  return p;
+}
+
+void cnnc::gpu::freePinned(DeviceContext *c, void *pointer) {
+  if (!c || !pointer)
+    return;
+  Activate active(c, "freePinned");
+  if (!active.ok())
+    return;
+  CUresult r = cu().cuMemFreeHost(pointer);
+  if (r != kCudaSuccess)
+    record(c, "freePinned: cannot free pinned memory of %s: %s", c->label,
+           cudaErrorText(r));
+}
+
+namespace {
+
+/// What upload, download and copyOnDevice share: checks, then `copy`.
+template <typename Copy>
+bool transfer(DeviceContext *c, const char *what, const void *dst,
+              const void *src, size_t bytes, Copy copy) {
+  if (!c)
+    return false;
+  if (bytes == 0)
+    return true;
+  if (!dst || !src) {
+    record(c, "%s: a copy of %zu bytes on %s has a null %s", what, bytes,
+           c->label, dst ? "source" : "destination");
+    return false;
+  }
+  Activate active(c, what);
+  if (!active.ok())
+    return false;
+  CUresult r = copy();
+  if (r != kCudaSuccess) {
+    record(c, "%s: a copy of %zu bytes on %s failed: %s", what, bytes, c->label,
+           cudaErrorText(r));
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+bool cnnc::gpu::upload(DeviceContext *c, void *devDst, const void *hostSrc,
+                       size_t bytes) {
+  return transfer(c, "upload", devDst, hostSrc, bytes, [&] {
+    return cu().cuMemcpyHtoDAsync(devicePointer(devDst), hostSrc, bytes,
+                                  c->stream);
+  });
+}
+
+bool cnnc::gpu::download(DeviceContext *c, void *hostDst, const void *devSrc,
+                         size_t bytes) {
+  return transfer(c, "download", hostDst, devSrc, bytes, [&] {
+    CUresult r = cu().cuMemcpyDtoHAsync(hostDst, devicePointer(devSrc), bytes,
+                                        c->stream);
+    return r == kCudaSuccess ? cu().cuStreamSynchronize(c->stream) : r;
+  });
+}
+
+bool cnnc::gpu::copyOnDevice(DeviceContext *c, void *devDst, const void *devSrc,
+                             size_t bytes) {
+  return transfer(c, "copyOnDevice", devDst, devSrc, bytes, [&] {
+    return cu().cuMemcpyDtoDAsync(devicePointer(devDst), devicePointer(devSrc),
+                                  bytes, c->stream);
+  });
+}
+
+bool cnnc::gpu::synchronize(DeviceContext *c) {
+  if (!c)
+    return false;
+  Activate active(c, "synchronize");
+  if (!active.ok())
+    return false;
+  CUresult r = cu().cuStreamSynchronize(c->stream);
+  if (r != kCudaSuccess) {
+    record(c, "the work queued on %s failed: %s", c->label, cudaErrorText(r));
+    return false;
+  }
+  return true;
+}
+
+CurrentDevice::CurrentDevice(DeviceContext *c) : previous_(current) {
+  current = c;
+  if (!c || c == previous_)
+    return;
+  CUresult r = cu().cuCtxPushCurrent(c->context);
+  if (r != kCudaSuccess) {
+    record(c, "cannot make %s current on this thread (cuCtxPushCurrent: %s)",
+           c->label, cudaErrorText(r));
+    return;
+  }
+  pushed_ = true;
+}
+
+CurrentDevice::~CurrentDevice() {
+  if (pushed_) {
+    CUcontext popped;
+    cu().cuCtxPopCurrent(&popped);
+  }
+  current = previous_;
+}
+
+//===----------------------------------------------------------------------===//
+// MLIR's runtime functions
+//===----------------------------------------------------------------------===//
+
+extern "C" {
+
+void *mgpuStreamCreate() {
+  DeviceContext *c = current;
+  return c ? c->stream : nullptr;
+}
+
+void mgpuStreamSynchronize(void *stream) {
+  DeviceContext *c = current;
+  if (!c)
+    return;
+  CUresult r = cu().cuStreamSynchronize(streamOf(c, stream));
+  if (r != kCudaSuccess)
+    record(c, "mgpuStreamSynchronize: the work queued on %s failed: %s",
+           c->label, cudaErrorText(r));
+}
+
+void mgpuStreamDestroy(void *) {}
+
+void *mgpuModuleLoad(void *data, int64_t) {
+  DeviceContext *c = usable();
+  return c ? loadModule(c, data, false, 0, "mgpuModuleLoad") : nullptr;
+}
+
+void *mgpuModuleLoadJIT(void *data, int optLevel) {
+  DeviceContext *c = usable();
+  return c ? loadModule(c, data, true, optLevel, "mgpuModuleLoadJIT") : nullptr;
+}
+
+void mgpuModuleUnload(void *) {}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  DeviceContext *c = usable();
+  if (!c)
+    return nullptr;
+  if (!module || !name) {
+    record(c, "mgpuModuleGetFunction: no %s to look a kernel up",
+           module ? "name" : "module");
+    return nullptr;
+  }
+  return getFunction(c, module, name);
+}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t smem, void *stream,
+                      void **params, void **extra, size_t) {
+  DeviceContext *c = usable();
+  if (!c)
+    return;
+  if (!function) {
+    record(c, "mgpuLaunchKernel: no kernel to launch on %s", c->label);
+    return;
+  }
+  intptr_t dims[] = {gridX, gridY, gridZ, blockX, blockY, blockZ};
+  bool fits = smem >= 0;
+  for (intptr_t dim : dims)
+    fits = fits && dim >= 1 && static_cast<uintmax_t>(dim) <= UINT_MAX;
+  CUresult r = kCudaSuccess;
+  if (fits)
+    r = cu().cuLaunchKernel(
+        static_cast<CUfunction>(function), static_cast<unsigned>(gridX),
+        static_cast<unsigned>(gridY), static_cast<unsigned>(gridZ),
+        static_cast<unsigned>(blockX), static_cast<unsigned>(blockY),
+        static_cast<unsigned>(blockZ), static_cast<unsigned>(smem),
+        streamOf(c, stream), params, extra);
+  if (!fits || r != kCudaSuccess)
+    record(c,
+           "mgpuLaunchKernel: %s cannot be launched on %s with %ld x %ld x %ld "
+           "blocks of %ld x %ld x %ld threads and %d bytes of shared memory: "
+           "%s",
+           kernelName(c, function), c->label, static_cast<long>(gridX),
+           static_cast<long>(gridY), static_cast<long>(gridZ),
+           static_cast<long>(blockX), static_cast<long>(blockY),
+           static_cast<long>(blockZ), static_cast<int>(smem),
+           fits ? cudaErrorText(r) : "out of range");
+}
+
+void *mgpuMemAlloc(uint64_t sizeBytes, void *, bool isHostShared) {
+  DeviceContext *c = usable();
+  return c ? allocate(c, sizeBytes, isHostShared, "mgpuMemAlloc") : nullptr;
+}
+
+void mgpuMemFree(void *ptr, void *) {
+  // Even after an error: the block goes back to the cache.
+  if (DeviceContext *c = current)
+    release(c, ptr, "mgpuMemFree");
+}
+
+void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
+  DeviceContext *c = usable();
+  if (!c || sizeBytes == 0)
+    return;
+  if (!dst || !src) {
+    record(c, "mgpuMemcpy: a copy of %zu bytes on %s has a null %s", sizeBytes,
+           c->label, dst ? "source" : "destination");
+    return;
+  }
+  CUresult r = cu().cuMemcpyAsync(devicePointer(dst), devicePointer(src),
+                                  sizeBytes, streamOf(c, stream));
+  if (r != kCudaSuccess)
+    record(c, "mgpuMemcpy: a copy of %zu bytes on %s failed: %s", sizeBytes,
+           c->label, cudaErrorText(r));
+}
+
+void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream) {
+  DeviceContext *c = usable();
+  if (!c || count == 0)
+    return;
+  if (!dst) {
+    record(c, "mgpuMemset32: a fill of %zu words on %s has a null destination",
+           count, c->label);
+    return;
+  }
+  CUresult r = cu().cuMemsetD32Async(devicePointer(dst), value, count,
+                                     streamOf(c, stream));
+  if (r != kCudaSuccess)
+    record(c, "mgpuMemset32: a fill of %zu words on %s failed: %s", count,
+           c->label, cudaErrorText(r));
+}
+
+void *mgpuEventCreate() {
+  DeviceContext *c = usable();
+  if (!c)
+    return nullptr;
+  CUevent event = nullptr;
+  CUresult r = cu().cuEventCreate(&event, kCuEventDisableTiming);
+  if (r != kCudaSuccess) {
+    record(c, "mgpuEventCreate: no event can be made on %s: %s", c->label,
+           cudaErrorText(r));
+    return nullptr;
+  }
+  return event;
+}
+
+void mgpuEventDestroy(void *event) {
+  DeviceContext *c = current;
+  if (!c || !event)
+    return;
+  CUresult r = cu().cuEventDestroy(static_cast<CUevent>(event));
+  if (r != kCudaSuccess)
+    record(c, "mgpuEventDestroy: an event of %s cannot be destroyed: %s",
+           c->label, cudaErrorText(r));
+}
+
+void mgpuEventSynchronize(void *event) {
+  DeviceContext *c = current;
+  if (!c || !event)
+    return;
+  CUresult r = cu().cuEventSynchronize(static_cast<CUevent>(event));
+  if (r != kCudaSuccess)
+    record(c, "mgpuEventSynchronize: the work queued on %s failed: %s",
+           c->label, cudaErrorText(r));
+}
+
+void mgpuEventRecord(void *event, void *stream) {
+  DeviceContext *c = usable();
+  if (!c || !event)
+    return;
+  CUresult r =
+      cu().cuEventRecord(static_cast<CUevent>(event), streamOf(c, stream));
+  if (r != kCudaSuccess)
+    record(c, "mgpuEventRecord: an event cannot be recorded on %s: %s",
+           c->label, cudaErrorText(r));
+}
+
+void mgpuStreamWaitEvent(void *stream, void *event) {
+  DeviceContext *c = usable();
+  if (!c || !event)
+    return;
+  CUresult r = cu().cuStreamWaitEvent(streamOf(c, stream),
+                                      static_cast<CUevent>(event), 0);
+  if (r != kCudaSuccess)
+    record(c, "mgpuStreamWaitEvent: a wait for an event on %s failed: %s",
+           c->label, cudaErrorText(r));
+}
+
+} // extern "C"

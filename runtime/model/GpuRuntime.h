@@ -1,0 +1,129 @@
+//===- GpuRuntime.h - what a model's GPU code runs on -----------*- C++ -*-===//
+//
+// A model instance on a GPU owns a DeviceContext: the device's primary
+// context, one stream on which all of its work is queued in order, the GPU
+// binaries it has loaded, and a caching allocator of device memory. The
+// host code MLIR generates for gpu.launch_func and gpu.alloc/memcpy calls
+// the mgpu* functions of the CUDA runtime wrappers of MLIR 19; this file
+// implements them over the context made current on the calling thread by a
+// CurrentDevice, so that the generated code needs nothing else.
+//
+// The CUDA driver is loaded when the first context is created
+// (CudaDriver.h): nothing here needs CUDA at build or load time. Nothing
+// aborts: every failure becomes a sentence, returned by createDeviceContext
+// or recorded in the context for takeError. Internal to libcnnc_model.a,
+// like the rest of it: no exceptions, no C++ library allocation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_RUNTIME_MODEL_GPURUNTIME_H
+#define CNNC_RUNTIME_MODEL_GPURUNTIME_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cnnc::gpu {
+
+/// One model instance's use of one GPU. Its functions may be called from
+/// several threads; all work goes to one stream, in the order queued.
+struct DeviceContext;
+
+/// Opens CUDA device `ordinal`: loads the driver, initialises it, retains
+/// the device's primary context and creates the context's stream. Null on
+/// failure, with a sentence in `error` (`size` bytes): "no CUDA driver on
+/// this machine: ...", "the CUDA driver found no device (cuInit: ...)",
+/// "CUDA device 2 does not exist: this machine has 1 (cuda:0)".
+DeviceContext *createDeviceContext(int ordinal, char *error, size_t size);
+
+/// Waits for the context's work, frees every block of device memory it
+/// allocated (cached or not), unloads its modules and releases the primary
+/// context. Null is allowed. Not while a CurrentDevice holds it.
+void destroyDeviceContext(DeviceContext *context);
+
+/// The device's ordinal, or -1 for null.
+int deviceOrdinal(const DeviceContext *context);
+/// The device's name ("NVIDIA H100 80GB HBM3"), or "" for null.
+const char *deviceName(const DeviceContext *context);
+
+/// `bytes` of device memory (256-byte aligned), reusing a block of the same
+/// rounded size freed earlier; null with the error recorded on failure.
+void *deviceAlloc(DeviceContext *context, size_t bytes);
+/// Returns a block from deviceAlloc (or mgpuMemAlloc) to the context's
+/// cache; later work on the stream may reuse it. Null is allowed.
+void deviceFree(DeviceContext *context, void *pointer);
+
+/// Page-locked host memory for faster uploads and downloads; null with the
+/// error recorded on failure. Free it before the context is destroyed.
+void *allocPinned(DeviceContext *context, size_t bytes);
+void freePinned(DeviceContext *context, void *pointer);
+
+/// Queues a copy of `bytes` from host memory to the device. `hostSrc` may be
+/// changed once it returns, unless it is pinned memory (allocPinned), which
+/// must stay unchanged until the next synchronize.
+bool upload(DeviceContext *context, void *devDst, const void *hostSrc,
+            size_t bytes);
+/// Copies `bytes` from the device to host memory after the work queued
+/// before it, and waits for them: `hostDst` holds them when it returns.
+bool download(DeviceContext *context, void *hostDst, const void *devSrc,
+              size_t bytes);
+/// Queues a copy of `bytes` from device memory to device memory.
+bool copyOnDevice(DeviceContext *context, void *devDst, const void *devSrc,
+                  size_t bytes);
+/// Waits for all work queued on the context's stream.
+bool synchronize(DeviceContext *context);
+// Each returns false with the error recorded on failure; a failed kernel
+// usually shows only at the next synchronize or download.
+
+/// The first error recorded since the last call, or null; clears it. The
+/// text stays valid until the next call for the same context. While an
+/// error is recorded, the mgpu* functions queue no kernels, copies or
+/// memsets and allocate nothing.
+const char *takeError(DeviceContext *context);
+
+/// Makes `context` the calling thread's current context, for the mgpu*
+/// functions, until destroyed; the previous one (if any) is current again
+/// after. Null makes no context current.
+class CurrentDevice {
+public:
+  explicit CurrentDevice(DeviceContext *context);
+  ~CurrentDevice();
+  CurrentDevice(const CurrentDevice &) = delete;
+  CurrentDevice &operator=(const CurrentDevice &) = delete;
+
+private:
+  DeviceContext *previous_;
+  bool pushed_ = false;
+};
+
+} // namespace cnnc::gpu
+
+// The functions host code lowered by MLIR 19's gpu-to-llvm calls, with the
+// signatures it declares. They act on the calling thread's current context
+// and report failures by recording its first error, naming the function and
+// the CUDA error; with no current context they do nothing and return null.
+// Hidden like the rest of the archive: generated code in the same .so
+// resolves them.
+extern "C" {
+void *mgpuStreamCreate();
+void mgpuStreamSynchronize(void *stream);
+void mgpuStreamDestroy(void *stream);
+void *mgpuModuleLoad(void *data, int64_t size);
+void *mgpuModuleLoadJIT(void *data, int optLevel);
+void mgpuModuleUnload(void *module);
+void *mgpuModuleGetFunction(void *module, const char *name);
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                      intptr_t gridZ, intptr_t blockX, intptr_t blockY,
+                      intptr_t blockZ, int32_t smem, void *stream,
+                      void **params, void **extra, size_t paramsCount);
+void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared);
+void mgpuMemFree(void *ptr, void *stream);
+void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream);
+void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream);
+void *mgpuEventCreate();
+void mgpuEventDestroy(void *event);
+void mgpuEventSynchronize(void *event);
+void mgpuEventRecord(void *event, void *stream);
+void mgpuStreamWaitEvent(void *stream, void *event);
+} // extern "C"
+
+#endif // CNNC_RUNTIME_MODEL_GPURUNTIME_H

@@ -1,0 +1,319 @@
+//===- GpuDeviceTest.cpp - models on a CUDA device, and without one -------===//
+//
+// Three kinds of tests of cnnc_set_device and the CUDA half of a model:
+//
+//  - Everywhere: a CPU-only library, a machine without a CUDA driver and
+//    bad device names are reported, and the instance stays on the CPU.
+//  - Everywhere, on the stand-in driver of test/unit/FakeCudaDriver.c with
+//    one device in host memory (kernels only counted, never run): the
+//    parameters and optimizer state follow the instance between devices,
+//    the generated host code loads its kernels once, launches them and
+//    frees what it allocates.
+//  - On a real GPU only (skipped with the driver's reason elsewhere): every
+//    model's inference and training step agree with the CPU's.
+//
+// The CUDA layer loads its driver once per loaded .so (CNNC_CUDA_DRIVER is
+// read then), so each driver setting gets its own copy of the library.
+//
+//===----------------------------------------------------------------------===//
+
+#include "E2ETestUtil.h"
+
+#include "cnnc/cnnc.h"
+#include "runtime/loader/ModelLibrary.h"
+
+#include <dlfcn.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+using namespace cnnc::test;
+using namespace cnnc::rt;
+
+namespace {
+
+constexpr const char *kTinyModel = R"(model tiny {
+  input image: f32[1, 6, 6]
+  input label: i32[]
+  c1 = conv2d(image, filters=2, kernel=3)
+  logits = dense(flatten(tanh(c1)), units=3)
+  output logits
+
+  train {
+    loss = cross_entropy(logits, label)
+    optimizer = adam(lr=1e-2)
+  }
+}
+)";
+
+/// A copy of `so` named `<so>-<tag>.so`: loaded on its own, with its own
+/// CUDA driver state.
+std::string copyOf(const std::string &so, const std::string &tag) {
+  std::string copy = so.substr(0, so.size() - 3) + "-" + tag + ".so";
+  std::filesystem::copy_file(
+      so, copy, std::filesystem::copy_options::overwrite_existing);
+  return copy;
+}
+
+/// Sets an environment variable for one test.
+class ScopedEnv {
+public:
+  ScopedEnv(const char *name, const std::string &value) : name_(name) {
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { unsetenv(name_); }
+
+private:
+  const char *name_;
+};
+
+class TinyOnDevice : public ::testing::Test {
+protected:
+  /// The tiny model compiled with `args`, as a copy tagged `tag`.
+  void open(const std::string &args, const std::string &tag) {
+    std::string so =
+        compileModel(writeScratchFile("tiny-gpu.mdl", kTinyModel), args);
+    ASSERT_FALSE(so.empty());
+    auto opened = ModelLibrary::open(copyOf(so, tag));
+    ASSERT_TRUE(opened) << opened.error().message;
+    lib = *opened;
+    auto created = lib->createInstance();
+    ASSERT_TRUE(created) << created.error().message;
+    instance = std::move(*created);
+    ASSERT_TRUE(instance->initParams(3));
+    std::mt19937 rng(3);
+    for (float &v : images.f32)
+      v = static_cast<float>(rng() % 256) / 255.0f;
+    for (int32_t &label : labels.i32)
+      label = static_cast<int32_t>(rng() % 3);
+  }
+
+  /// Inference on the CPU must still work after a refused move.
+  void expectStillOnCpu() {
+    EXPECT_EQ(instance->device(), "cpu");
+    auto out = instance->infer({&images});
+    ASSERT_TRUE(out) << out.error().message;
+    EXPECT_TRUE(std::isfinite((*out)[0].f32[0]));
+  }
+
+  std::shared_ptr<ModelLibrary> lib;
+  std::unique_ptr<ModelInstance> instance;
+  Tensor images = Tensor::zerosF32({4, 1, 6, 6});
+  Tensor labels = Tensor::zerosI32({4});
+};
+
+TEST_F(TinyOnDevice, CpuOnlyLibraryRefusesCuda) {
+  open("--no-cuda", "cpu-only");
+  EXPECT_TRUE(lib->cudaArch().empty());
+  Status moved = instance->setDevice("cuda");
+  ASSERT_FALSE(moved);
+  EXPECT_NE(moved.error().message.find("the library has no CUDA code"),
+            std::string::npos)
+      << moved.error().message;
+  expectStillOnCpu();
+}
+
+TEST_F(TinyOnDevice, RejectsUnknownDeviceNames) {
+  open("--no-cuda", "names");
+  for (const char *name : {"gpu", "cuda:", "cuda:x", "cuda:-1", "CPU", ""}) {
+    Status moved = instance->setDevice(name);
+    ASSERT_FALSE(moved) << name;
+    EXPECT_NE(moved.error().message.find("expected cpu, cuda or cuda:N"),
+              std::string::npos)
+        << moved.error().message;
+  }
+  EXPECT_TRUE(instance->setDevice("cpu"));
+  expectStillOnCpu();
+}
+
+TEST_F(TinyOnDevice, MissingDriverIsReported) {
+  ScopedEnv driver("CNNC_CUDA_DRIVER", scratchDir() + "/no-libcuda.so.1");
+  open("", "no-driver");
+  EXPECT_EQ(lib->cudaArch(), "sm_90");
+  Status moved = instance->setDevice("cuda");
+  ASSERT_FALSE(moved);
+  EXPECT_NE(moved.error().message.find("no CUDA driver on this machine"),
+            std::string::npos)
+      << moved.error().message;
+  expectStillOnCpu();
+}
+
+/// The stand-in driver with one device, and its counters.
+class TinyOnFakeDevice : public TinyOnDevice {
+protected:
+  void SetUp() override {
+    open("", "fake");
+    fake = dlopen(FAKE_CUDA_DRIVER_PATH, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(fake, nullptr) << dlerror();
+  }
+  void TearDown() override {
+    instance.reset();
+    if (fake)
+      dlclose(fake);
+  }
+  long counter(const char *name) {
+    auto *value = static_cast<long *>(dlsym(fake, name));
+    EXPECT_NE(value, nullptr) << name;
+    return value ? *value : -1;
+  }
+
+  ScopedEnv driver{"CNNC_CUDA_DRIVER", FAKE_CUDA_DRIVER_PATH};
+  ScopedEnv devices{"FAKE_CUDA_DEVICES", "1"};
+  void *fake = nullptr;
+};
+
+TEST_F(TinyOnFakeDevice, ParametersAndStateFollowTheInstance) {
+  auto before = instance->getParam(0);
+  ASSERT_TRUE(before);
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  EXPECT_EQ(instance->device(), "cuda:0");
+  // The device copy is read back as it was placed.
+  auto onDevice = instance->getParam(0);
+  ASSERT_TRUE(onDevice);
+  EXPECT_EQ(onDevice->f32, before->f32);
+  // Written while on the device, kept when the instance moves back.
+  Tensor weight = *before;
+  for (float &v : weight.f32)
+    v += 0.5f;
+  ASSERT_TRUE(instance->setParam(0, weight));
+  Tensor state = weight;
+  for (float &v : state.f32)
+    v = 0.25f;
+  ASSERT_TRUE(instance->setOptimizerState(1, 0, state));
+  ASSERT_TRUE(instance->setDevice("cuda:0")); // already there: no change
+  ASSERT_TRUE(instance->setDevice("cpu"));
+  EXPECT_EQ(instance->device(), "cpu");
+  auto back = instance->getParam(0);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->f32, weight.f32);
+  auto backState = instance->getOptimizerState(1, 0);
+  ASSERT_TRUE(backState);
+  EXPECT_EQ(backState->f32, state.f32);
+  auto bias = instance->getParam(1);
+  ASSERT_TRUE(bias);
+  EXPECT_NE(bias->f32, std::vector<float>(bias->f32.size(), 0.0f));
+}
+
+TEST_F(TinyOnFakeDevice, NoSuchDevice) {
+  Status moved = instance->setDevice("cuda:1");
+  ASSERT_FALSE(moved);
+  EXPECT_NE(moved.error().message.find(
+                "CUDA device 1 does not exist: this machine has 1"),
+            std::string::npos)
+      << moved.error().message;
+  expectStillOnCpu();
+}
+
+// The generated host code, run against the stand-in: the kernels' module is
+// loaded once per instance, each call launches kernels, and device memory
+// does not grow from one call to the next (results are freed into the
+// cache and reused).
+TEST_F(TinyOnFakeDevice, HostCodeLaunchesKernelsAndFreesWhatItAllocates) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long loads = counter("fakeCudaModuleLoads");
+  long launches = counter("fakeCudaLaunches");
+  ASSERT_TRUE(instance->infer({&images}));
+  EXPECT_EQ(counter("fakeCudaModuleLoads"), loads + 1);
+  long perInference = counter("fakeCudaLaunches") - launches;
+  EXPECT_GT(perInference, 0);
+
+  auto step = instance->trainStep({&images}, {&labels}, 1e-2f);
+  ASSERT_TRUE(step) << step.error().message;
+  EXPECT_EQ(step->count, 4);
+  EXPECT_EQ(instance->step(), 1);
+  long inUse = counter("fakeCudaBytesInUse");
+  ASSERT_TRUE(instance->trainStep({&images}, {&labels}, 1e-2f));
+  ASSERT_TRUE(instance->evaluate({&images}, {&labels}));
+  // More calls than the cache holds blocks: a leak would show.
+  for (int call = 0; call < 100; ++call) {
+    launches = counter("fakeCudaLaunches");
+    ASSERT_TRUE(instance->infer({&images}));
+    EXPECT_EQ(counter("fakeCudaLaunches") - launches, perInference);
+  }
+  EXPECT_EQ(counter("fakeCudaBytesInUse"), inUse);
+  EXPECT_EQ(counter("fakeCudaModuleLoads"), loads + 1);
+  EXPECT_EQ(instance->step(), 2);
+}
+
+/// The largest |a - b| over the largest |b|, at least 1e-6.
+double relativeError(const std::vector<float> &a, const std::vector<float> &b) {
+  double diff = 0, scale = 1e-6;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff = std::max(diff, std::fabs(double(a[i]) - double(b[i])));
+    scale = std::max(scale, std::fabs(double(b[i])));
+  }
+  return diff / scale;
+}
+
+struct GpuCase {
+  const char *file;
+  int64_t batch;
+};
+
+class ModelsOnCuda : public ::testing::TestWithParam<GpuCase> {};
+
+// Forward within 1e-4 and one training step's parameters within 1e-3 of
+// the CPU's, relative to the largest value (issue 8's tolerances).
+TEST_P(ModelsOnCuda, MatchTheCpu) {
+  const GpuCase &c = GetParam();
+  std::string so =
+      compileModel(std::string(CNNC_SOURCE_DIR) + "/models/" + c.file);
+  ASSERT_FALSE(so.empty());
+  auto lib = ModelLibrary::open(so);
+  ASSERT_TRUE(lib) << lib.error().message;
+  auto cpu = (*lib)->createInstance();
+  auto gpu = (*lib)->createInstance();
+  ASSERT_TRUE(cpu && gpu);
+  if (Status s = (*gpu)->setDevice("cuda"); !s)
+    GTEST_SKIP() << "no GPU to compare with: " << s.error().message;
+  ASSERT_TRUE((*cpu)->initParams(11));
+  ASSERT_TRUE((*gpu)->initParams(11));
+
+  std::vector<int64_t> shape = (*lib)->inputs()[0].shape;
+  shape[0] = c.batch;
+  Tensor images = Tensor::zerosF32(shape);
+  std::mt19937 rng(11);
+  for (float &v : images.f32)
+    v = static_cast<float>(rng() % 256) / 255.0f;
+  auto want = (*cpu)->infer({&images});
+  auto got = (*gpu)->infer({&images});
+  ASSERT_TRUE(want && got) << (got ? want.error() : got.error()).message;
+  EXPECT_LE(relativeError((*got)[0].f32, (*want)[0].f32), 1e-4);
+
+  Tensor labels = Tensor::zerosI32({c.batch});
+  for (int32_t &label : labels.i32)
+    label = static_cast<int32_t>(rng() % (*lib)->numClasses());
+  float lr = static_cast<float>((*lib)->trainConfig().lr);
+  auto cpuStep = (*cpu)->trainStep({&images}, {&labels}, lr);
+  auto gpuStep = (*gpu)->trainStep({&images}, {&labels}, lr);
+  ASSERT_TRUE(cpuStep && gpuStep)
+      << (gpuStep ? cpuStep.error() : gpuStep.error()).message;
+  EXPECT_NEAR(gpuStep->loss, cpuStep->loss,
+              1e-4 * std::max(1.0f, std::fabs(cpuStep->loss)));
+  EXPECT_EQ(gpuStep->correct, cpuStep->correct);
+  for (size_t p = 0; p < (*lib)->params().size(); ++p) {
+    auto a = (*gpu)->getParam(static_cast<int>(p));
+    auto b = (*cpu)->getParam(static_cast<int>(p));
+    ASSERT_TRUE(a && b);
+    EXPECT_LE(relativeError(a->f32, b->f32), 1e-3) << (*lib)->params()[p].name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelsOnCuda,
+                         ::testing::Values(GpuCase{"lenet5.mdl", 16},
+                                           GpuCase{"lenet5-1998.mdl", 16},
+                                           GpuCase{"lenet5-modern.mdl", 16},
+                                           GpuCase{"cifar10-lenet.mdl", 16},
+                                           GpuCase{"alexnet.mdl", 2}),
+                         [](const ::testing::TestParamInfo<GpuCase> &info) {
+                           std::string name = info.param.file;
+                           name = name.substr(0, name.find('.'));
+                           for (char &ch : name)
+                             if (ch == '-')
+                               ch = '_';
+                           return name;
+                         });
+
+} // namespace

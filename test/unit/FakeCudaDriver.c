@@ -1,0 +1,307 @@
+/*===- FakeCudaDriver.c - a stand-in for libcuda.so.1 in tests -----------===//
+ *
+ * RuntimeCudaDriverTest loads this library through CNNC_CUDA_DRIVER. It
+ * defines every function the runtime looks up in the CUDA driver.
+ *
+ * By default it is a machine without a GPU: cuInit fails with
+ * CUDA_ERROR_NO_DEVICE (100), cuGetErrorString knows that error's text, and
+ * every other function fails with 999.
+ *
+ * With FAKE_CUDA_DEVICES=N in the environment it is a driver of N devices
+ * named "Fake GPU" whose memory is host memory: allocations are malloc'd
+ * (at most FAKE_CUDA_MEMORY bytes at once, when set: more fails with
+ * CUDA_ERROR_OUT_OF_MEMORY), copies and memsets run at once, kernels only
+ * count their launches, and a binary or PTX starting with "bad" fails to
+ * load. The fakeCuda* counters tell a test what the runtime did.
+ *
+ *===---------------------------------------------------------------------===*/
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAKE_EXPORT __attribute__((visibility("default")))
+
+typedef unsigned long long CUdeviceptr;
+
+FAKE_EXPORT long fakeCudaModuleLoads, fakeCudaModuleUnloads;
+FAKE_EXPORT long fakeCudaFunctionLookups, fakeCudaLaunches;
+FAKE_EXPORT long fakeCudaAllocs, fakeCudaFrees, fakeCudaCopies;
+FAKE_EXPORT long fakeCudaBytesInUse;
+
+static int emulated(void) { return getenv("FAKE_CUDA_DEVICES") != NULL; }
+
+/* Every emulated function starts with this. */
+#define FAKE_REQUIRE_DEVICES                                                   \
+  if (!emulated())                                                             \
+  return 999
+
+FAKE_EXPORT int cuInit(unsigned flags) {
+  (void)flags;
+  return emulated() ? 0 : 100;
+}
+
+FAKE_EXPORT int cuGetErrorString(int error, const char **text) {
+  switch (error) {
+  case 2:
+    *text = "out of memory";
+    return 0;
+  case 100:
+    *text = "no CUDA-capable device is detected";
+    return 0;
+  case 209:
+    *text = "no kernel image is available for execution on the device";
+    return 0;
+  case 500:
+    *text = "named symbol not found";
+    return 0;
+  default:
+    *text = NULL;
+    return 1; /* CUDA_ERROR_INVALID_VALUE */
+  }
+}
+
+FAKE_EXPORT int cuDeviceGetCount(int *count) {
+  FAKE_REQUIRE_DEVICES;
+  *count = atoi(getenv("FAKE_CUDA_DEVICES"));
+  return 0;
+}
+
+FAKE_EXPORT int cuDeviceGet(int *device, int ordinal) {
+  FAKE_REQUIRE_DEVICES;
+  *device = ordinal;
+  return 0;
+}
+
+FAKE_EXPORT int cuDeviceGetName(char *name, int length, int device) {
+  FAKE_REQUIRE_DEVICES;
+  (void)device;
+  strncpy(name, "Fake GPU", (size_t)length);
+  return 0;
+}
+
+FAKE_EXPORT int cuDevicePrimaryCtxRetain(void **context, int device) {
+  FAKE_REQUIRE_DEVICES;
+  *context = (void *)(uintptr_t)(0x1000 + device);
+  return 0;
+}
+
+FAKE_EXPORT int cuDevicePrimaryCtxRelease_v2(int device) {
+  FAKE_REQUIRE_DEVICES;
+  (void)device;
+  return 0;
+}
+
+FAKE_EXPORT int cuCtxPushCurrent_v2(void *context) {
+  FAKE_REQUIRE_DEVICES;
+  (void)context;
+  return 0;
+}
+
+FAKE_EXPORT int cuCtxPopCurrent_v2(void **context) {
+  FAKE_REQUIRE_DEVICES;
+  if (context)
+    *context = NULL;
+  return 0;
+}
+
+FAKE_EXPORT int cuStreamCreate(void **stream, unsigned flags) {
+  FAKE_REQUIRE_DEVICES;
+  (void)flags;
+  *stream = (void *)(uintptr_t)0x2000;
+  return 0;
+}
+
+/* Streams and events: all work is done at once. */
+FAKE_EXPORT int cuStreamSynchronize(void *stream) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream;
+  return 0;
+}
+
+FAKE_EXPORT int cuStreamDestroy_v2(void *stream) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream;
+  return 0;
+}
+
+FAKE_EXPORT int cuStreamWaitEvent(void *stream, void *event, unsigned flags) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream, (void)event, (void)flags;
+  return 0;
+}
+
+FAKE_EXPORT int cuEventDestroy_v2(void *event) {
+  FAKE_REQUIRE_DEVICES;
+  (void)event;
+  return 0;
+}
+
+FAKE_EXPORT int cuEventRecord(void *event, void *stream) {
+  FAKE_REQUIRE_DEVICES;
+  (void)event, (void)stream;
+  return 0;
+}
+
+FAKE_EXPORT int cuEventSynchronize(void *event) {
+  FAKE_REQUIRE_DEVICES;
+  (void)event;
+  return 0;
+}
+
+FAKE_EXPORT int cuEventCreate(void **event, unsigned flags) {
+  FAKE_REQUIRE_DEVICES;
+  (void)flags;
+  *event = (void *)(uintptr_t)0x3000;
+  return 0;
+}
+
+static int loadModule(void **module, const void *image) {
+  if (strncmp((const char *)image, "bad", 3) == 0)
+    return 209;
+  *module = (void *)(uintptr_t)(0x4000 + 16 * ++fakeCudaModuleLoads);
+  return 0;
+}
+
+FAKE_EXPORT int cuModuleLoadData(void **module, const void *image) {
+  FAKE_REQUIRE_DEVICES;
+  return loadModule(module, image);
+}
+
+FAKE_EXPORT int cuModuleLoadDataEx(void **module, const void *image,
+                                   unsigned count, int *options,
+                                   void **values) {
+  FAKE_REQUIRE_DEVICES;
+  int result = loadModule(module, image);
+  char *log = NULL;
+  size_t size = 0;
+  for (unsigned i = 0; i < count; ++i) {
+    if (options[i] == 5) /* CU_JIT_ERROR_LOG_BUFFER */
+      log = (char *)values[i];
+    if (options[i] == 6) /* CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES */
+      size = (size_t)(uintptr_t)values[i];
+  }
+  if (result != 0 && log && size > 0) {
+    strncpy(log, "ptxas fatal: the fake cannot compile this\n", size);
+    log[size - 1] = '\0';
+  }
+  return result;
+}
+
+FAKE_EXPORT int cuModuleUnload(void *module) {
+  FAKE_REQUIRE_DEVICES;
+  (void)module;
+  ++fakeCudaModuleUnloads;
+  return 0;
+}
+
+FAKE_EXPORT int cuModuleGetFunction(void **function, void *module,
+                                    const char *name) {
+  FAKE_REQUIRE_DEVICES;
+  if (strcmp(name, "missing") == 0)
+    return 500;
+  ++fakeCudaFunctionLookups;
+  *function = (char *)module + 1;
+  return 0;
+}
+
+FAKE_EXPORT int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
+                               unsigned gridZ, unsigned blockX, unsigned blockY,
+                               unsigned blockZ, unsigned sharedBytes,
+                               void *stream, void **params, void **extra) {
+  FAKE_REQUIRE_DEVICES;
+  (void)function, (void)gridX, (void)gridY, (void)gridZ, (void)blockX;
+  (void)blockY, (void)blockZ, (void)sharedBytes, (void)stream, (void)params;
+  (void)extra;
+  ++fakeCudaLaunches;
+  return 0;
+}
+
+/* Each block is preceded by its size. */
+static int allocate(CUdeviceptr *pointer, size_t bytes) {
+  const char *limit = getenv("FAKE_CUDA_MEMORY");
+  if (limit && fakeCudaBytesInUse + (long)bytes > atol(limit))
+    return 2;
+  size_t *block = (size_t *)malloc(sizeof(size_t) * 2 + bytes);
+  if (!block)
+    return 2;
+  block[0] = bytes;
+  fakeCudaBytesInUse += (long)bytes;
+  ++fakeCudaAllocs;
+  *pointer = (CUdeviceptr)(uintptr_t)(block + 2);
+  return 0;
+}
+
+FAKE_EXPORT int cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
+  FAKE_REQUIRE_DEVICES;
+  return allocate(pointer, bytes);
+}
+
+FAKE_EXPORT int cuMemAllocManaged(CUdeviceptr *pointer, size_t bytes,
+                                  unsigned flags) {
+  FAKE_REQUIRE_DEVICES;
+  (void)flags;
+  return allocate(pointer, bytes);
+}
+
+FAKE_EXPORT int cuMemFree_v2(CUdeviceptr pointer) {
+  FAKE_REQUIRE_DEVICES;
+  size_t *block = (size_t *)(uintptr_t)pointer - 2;
+  fakeCudaBytesInUse -= (long)block[0];
+  ++fakeCudaFrees;
+  free(block);
+  return 0;
+}
+
+FAKE_EXPORT int cuMemAllocHost_v2(void **pointer, size_t bytes) {
+  FAKE_REQUIRE_DEVICES;
+  *pointer = malloc(bytes);
+  return *pointer ? 0 : 2;
+}
+
+FAKE_EXPORT int cuMemFreeHost(void *pointer) {
+  FAKE_REQUIRE_DEVICES;
+  free(pointer);
+  return 0;
+}
+
+static int copy(CUdeviceptr dst, const void *src, size_t bytes) {
+  FAKE_REQUIRE_DEVICES;
+  memcpy((void *)(uintptr_t)dst, src, bytes);
+  ++fakeCudaCopies;
+  return 0;
+}
+
+FAKE_EXPORT int cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
+                              void *stream) {
+  (void)stream;
+  return copy(dst, (const void *)(uintptr_t)src, bytes);
+}
+
+FAKE_EXPORT int cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src,
+                                     size_t bytes, void *stream) {
+  (void)stream;
+  return copy(dst, src, bytes);
+}
+
+FAKE_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
+                                     void *stream) {
+  (void)stream;
+  return copy((CUdeviceptr)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
+}
+
+FAKE_EXPORT int cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src,
+                                     size_t bytes, void *stream) {
+  (void)stream;
+  return copy(dst, (const void *)(uintptr_t)src, bytes);
+}
+
+FAKE_EXPORT int cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count,
+                                 void *stream) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream;
+  unsigned *words = (unsigned *)(uintptr_t)dst;
+  for (size_t i = 0; i < count; ++i)
+    words[i] = value;
+  return 0;
+}
