@@ -66,6 +66,15 @@ inline std::string compileModel(const std::string &source,
   return cache[key] = rc == 0 ? out : "";
 }
 
+/// A test name from a model file: "lenet5-1998.mdl" becomes "lenet5_1998".
+inline std::string modelTestName(const std::string &file) {
+  std::string name = file.substr(0, file.find('.'));
+  for (char &ch : name)
+    if (ch == '-')
+      ch = '_';
+  return name;
+}
+
 /// Writes `text` to `<scratch>/<name>` and returns the path.
 inline std::string writeScratchFile(const std::string &name,
                                     const std::string &text) {

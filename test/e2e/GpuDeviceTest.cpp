@@ -52,8 +52,8 @@ constexpr const char *kTinyModel = R"(model tiny {
 /// CUDA driver state.
 std::string copyOf(const std::string &so, const std::string &tag) {
   std::string copy = so.substr(0, so.size() - 3) + "-" + tag + ".so";
-  std::filesystem::copy_file(
-      so, copy, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(so, copy,
+                             std::filesystem::copy_options::overwrite_existing);
   return copy;
 }
 
@@ -308,12 +308,7 @@ INSTANTIATE_TEST_SUITE_P(Models, ModelsOnCuda,
                                            GpuCase{"cifar10-lenet.mdl", 16},
                                            GpuCase{"alexnet.mdl", 2}),
                          [](const ::testing::TestParamInfo<GpuCase> &info) {
-                           std::string name = info.param.file;
-                           name = name.substr(0, name.find('.'));
-                           for (char &ch : name)
-                             if (ch == '-')
-                               ch = '_';
-                           return name;
+                           return modelTestName(info.param.file);
                          });
 
 } // namespace

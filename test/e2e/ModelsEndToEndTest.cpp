@@ -228,12 +228,7 @@ INSTANTIATE_TEST_SUITE_P(Models, ModelsEndToEnd,
                                            ModelCase{"cifar10-lenet.mdl", 3},
                                            ModelCase{"alexnet.mdl", 2}),
                          [](const ::testing::TestParamInfo<ModelCase> &info) {
-                           std::string name = info.param.file;
-                           name = name.substr(0, name.find('.'));
-                           for (char &ch : name)
-                             if (ch == '-')
-                               ch = '_';
-                           return name +
+                           return modelTestName(info.param.file) +
                                   (info.param.cnncArgs[0] ? "_generic" : "");
                          });
 

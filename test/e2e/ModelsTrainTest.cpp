@@ -143,12 +143,7 @@ INSTANTIATE_TEST_SUITE_P(Models, ModelsTrain,
                                            TrainCase{"cifar10-lenet.mdl", 8, 8},
                                            TrainCase{"alexnet.mdl", 1, 2}),
                          [](const ::testing::TestParamInfo<TrainCase> &info) {
-                           std::string name = info.param.file;
-                           name = name.substr(0, name.find('.'));
-                           for (char &ch : name)
-                             if (ch == '-')
-                               ch = '_';
-                           return name;
+                           return cnnc::test::modelTestName(info.param.file);
                          });
 
 } // namespace
