@@ -59,6 +59,8 @@ from the median.
                      (default: more until 0.2 s have passed, at most 100)
   --seed S           parameters from cnnc_init_params(S); the input from a
                      generator seeded with S too (default 0)
+  --device D         cpu (default), cuda or cuda:N; times include the
+                     upload of the batch and the download of the results
   --save-params DIR  write DIR/param.<name>.npy for every parameter,
                      DIR/input.<name>.npy, DIR/output.<name>.npy (of the
                      first call) and DIR/meta.json
@@ -67,6 +69,7 @@ from the median.
 
 struct Options {
   std::string model, saveDir;
+  std::string device = "cpu";
   int64_t batch = 1;
   int64_t iterations = -1; // -1: by time
   double minTime = 2.0;
@@ -99,7 +102,7 @@ int parseArgs(int argc, char **argv, Options &o) {
     if (!arg.empty() && arg[0] == '-') {
       if (arg != "--batch" && arg != "--iterations" && arg != "--min-time" &&
           arg != "--min-iterations" && arg != "--warmup" && arg != "--seed" &&
-          arg != "--save-params")
+          arg != "--save-params" && arg != "--device")
         return usageError(kTool, "unknown option '" + arg + "'");
       if (i + 1 >= argc)
         return usageError(kTool, arg + " needs a value");
@@ -118,6 +121,8 @@ int parseArgs(int argc, char **argv, Options &o) {
         ok = parseInteger(v, 0, o.warmup);
       else if (arg == "--seed" && (ok = parseInteger(v, 0, n)))
         o.seed = static_cast<uint64_t>(n);
+      else if (arg == "--device")
+        o.device = v;
       else if (arg == "--save-params")
         o.saveDir = v;
       if (!ok)
@@ -277,12 +282,14 @@ int timeCalls(const Options &o, const std::string &model, const char *mode,
     mean += t / static_cast<double>(ms.size());
   double batch = static_cast<double>(o.batch);
   std::printf("{\"harness\": \"cnnc\", \"mode\": \"%s\", \"model\": "
-              "\"%s\", \"batch\": %lld, \"threads\": %d, \"warmup\": %lld, "
+              "\"%s\", \"device\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+              "\"warmup\": %lld, "
               "\"iterations\": %zu, \"median_ms\": %.6g, \"min_ms\": %.6g, "
               "\"max_ms\": %.6g, \"mean_ms\": %.6g, \"us_per_image\": %.6g, "
               "\"images_per_s\": %.6g}\n",
-              mode, model.c_str(), static_cast<long long>(o.batch),
-              modelThreads(), static_cast<long long>(warmups), ms.size(), mid,
+              mode, model.c_str(), o.device.c_str(),
+              static_cast<long long>(o.batch), modelThreads(),
+              static_cast<long long>(warmups), ms.size(), mid,
               *std::min_element(ms.begin(), ms.end()),
               *std::max_element(ms.begin(), ms.end()), mean,
               mid * 1000.0 / batch, batch / (mid / 1000.0));
@@ -327,6 +334,8 @@ int main(int argc, char **argv) {
     return failure(kTool, created.error());
   ModelInstance &instance = **created;
   if (Status s = instance.initParams(o.seed); !s)
+    return failure(kTool, s.error());
+  if (Status s = instance.setDevice(o.device); !s)
     return failure(kTool, s.error());
 
   // The input stream is seeded apart from the parameters' initialiser.

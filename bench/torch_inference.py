@@ -42,14 +42,14 @@ def sig(x):
     return float(f"{x:.6g}")
 
 
-def training_step(model_name, model, image):
+def training_step(model_name, model, image, device="cpu"):
     """One training step as the model's train section has it (Adam 1e-3 for
     LeNet-5, SGD with momentum 0.9 and weight decay 5e-4 at 0.01 for
     AlexNet), on `image` and pseudo-random labels: forward, cross-entropy,
     backward, update."""
     model.train()
     labels = torch.randint(0, 10 if model_name == "lenet5" else 1000,
-                           (image.shape[0],))
+                           (image.shape[0],)).to(device)
     if model_name == "lenet5":
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     else:
@@ -67,14 +67,29 @@ def training_step(model_name, model, image):
 def benchmark(args):
     torch.manual_seed(args.seed)
     model, input_shape = torch_models.build(args.model)
-    image = torch.rand((args.batch,) + input_shape, dtype=torch.float32)
+    model = model.to(args.device)
+    host_image = torch.rand((args.batch,) + input_shape, dtype=torch.float32)
+    image = host_image.to(args.device)
+    forward = model
+    if args.compile:
+        # What the issue's GPU reference used for PyTorch's best figures.
+        forward = torch.compile(model, mode="reduce-overhead")
     if args.train:
-        call = training_step(args.model, model, image)
+        step = training_step(args.model, forward, image, args.device)
         mode = torch.enable_grad()
     else:
-        def call():
-            model(image)
+        def step():
+            forward(image)
         mode = torch.inference_mode()
+    on_gpu = args.device.startswith("cuda")
+
+    def call():
+        if args.host_data:
+            # As cnnc's ABI takes tensors: the batch uploaded, outputs read.
+            image.copy_(host_image, non_blocking=False)
+        step()
+        if on_gpu:
+            torch.cuda.synchronize()
 
     with mode:
         # Warm-up: at least one call, then more until 0.2 s have passed
@@ -101,7 +116,9 @@ def benchmark(args):
             times_ms.append((time.perf_counter() - start) * 1000.0)
 
     line = {"harness": "pytorch", "mode": "train" if args.train else "infer",
-            "model": args.model, "batch": args.batch,
+            "model": args.model, "device": args.device,
+            "compiled": args.compile, "host_data": args.host_data,
+            "batch": args.batch,
             "threads": torch.get_num_threads(), "warmup": warmups,
             "iterations": len(times_ms)}
     if times_ms:
@@ -201,6 +218,14 @@ def main():
                              "passed, at most 100)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the parameters and the input")
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (default) or cuda: where the model and "
+                             "the batch live")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile(mode='reduce-overhead') first")
+    parser.add_argument("--host-data", action="store_true",
+                        help="copy the batch from host memory in every "
+                             "call, as cnnc's ABI does")
     parser.add_argument("--threads", type=int, default=2,
                         help="torch.set_num_threads (default 2)")
     parser.add_argument("--check", metavar="DIR",

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Training and inference speed of cnnc's CUDA code against PyTorch on the
+# same NVIDIA GPU, in one run.
+#
+#   bench/gpu.sh prepare DIR     (here: needs the build and the CUDA toolkit)
+#   bench/gpu.sh run DIR         (on the GPU machine: needs PyTorch with CUDA)
+#
+# `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
+# DIR with cnnc-bench and these scripts, so DIR alone can be carried to a
+# machine without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
+# bench/torch_inference.py --device cuda (eager and torch.compile
+# reduce-overhead, each with the batch already on the GPU and, as cnnc's ABI
+# does, uploaded every call):
+#   LeNet-5 training steps at batch 256 and 1024, inference at 1024;
+#   AlexNet training steps and inference at batch 128.
+# and prints the JSON lines and a table with the ratio cnnc / PyTorch speed.
+# BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
+# bench/cpu.sh. See bench/README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+usage() {
+  echo "usage: bench/gpu.sh prepare DIR | run DIR" >&2
+  exit 2
+}
+[[ $# -eq 2 ]] || usage
+dir=$2
+
+case $1 in
+prepare)
+  root=$(cd "$here/.." && pwd)
+  ninja -C "$root/build" cnnc cnnc-bench | tail -n 1
+  mkdir -p "$dir"
+  for model in lenet5 alexnet; do
+    /usr/bin/time -f "compiled $model in %e s" \
+      "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
+      -o "$dir/$model.so"
+  done
+  cp "$root/build/bin/cnnc-bench" "$here/gpu.sh" "$here/torch_inference.py" \
+    "$here/torch_models.py" "$dir/"
+  echo "prepared $dir: carry it to the GPU machine and run $dir/gpu.sh run $dir"
+  ;;
+run)
+  python=${PYTHON:-python3}
+  min_time=${BENCH_MIN_TIME:-2}
+  min_iterations=${BENCH_MIN_ITERATIONS:-5}
+  results=$dir/results.jsonl
+  : >"$results"
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
+  bench() { # model mode batch
+    local model=$1 mode=$2 batch=$3 train=()
+    [[ $mode == train ]] && train=(--train)
+    "$dir/cnnc-bench" "$dir/$model.so" --device cuda --batch "$batch" \
+      "${train[@]}" --min-time "$min_time" --min-iterations "$min_iterations" \
+      | tee -a "$results"
+    for variant in "" "--host-data" "--compile"; do
+      # shellcheck disable=SC2086 # an empty variant adds nothing
+      "$python" "$dir/torch_inference.py" --model "$model" --device cuda \
+        --batch "$batch" "${train[@]}" $variant --min-time "$min_time" \
+        --min-iterations "$min_iterations" | tee -a "$results"
+    done
+  }
+  bench lenet5 train 256
+  bench lenet5 train 1024
+  bench lenet5 infer 1024
+  bench alexnet train 128
+  bench alexnet infer 128
+  "$python" - "$results" <<'PY'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+cases = {}
+for r in rows:
+    cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
+print(f"\n{'case':28} {'cnnc':>12} {'torch':>12} {'ratio':>6} "
+      f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
+for (model, mode, batch), runs in cases.items():
+    cnnc = next(r for r in runs if r["harness"] == "cnnc")
+    def torch(host, compiled):
+        return next((r for r in runs if r["harness"] == "pytorch"
+                     and r["host_data"] == host and r["compiled"] == compiled),
+                    None)
+    line = f"{model + ' ' + mode + ' b' + str(batch):28} " \
+           f"{cnnc['images_per_s']:>10,.0f}/s"
+    for t in (torch(False, False), torch(True, False), torch(False, True)):
+        if t is None or "images_per_s" not in t:
+            line += f" {'-':>12} {'-':>6}"
+        else:
+            ratio = cnnc["images_per_s"] / t["images_per_s"]
+            line += f" {t['images_per_s']:>10,.0f}/s {ratio:>6.2f}"
+    print(line)
+PY
+  ;;
+*) usage ;;
+esac
