@@ -45,20 +45,22 @@ constexpr const char *kLinalgToLLVM =
     "convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts";
 
-/// Bufferization as for the CPU; then every linalg op becomes one kernel
-/// (compiler/gpu/Passes.td) and the lowering follows upstream's
-/// gpu-lower-to-nvvm-pipeline, except that gpu-module-to-binary is given
-/// the toolkit (MLIR19-NOTES.md: else libdevice is not linked and ptxas
-/// not found).
-constexpr const char *kLinalgToGPU =
+/// Bufferization as for the CPU; then every linalg op becomes a loop nest
+/// in the shape of one kernel (compiler/gpu/Passes.td).
+constexpr const char *kLinalgToGPULoops =
     "func.func(cnn-prepare-for-gpu,canonicalize,cse),"
-    "one-shot-bufferize{{bufferize-function-boundaries "
+    "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
-    "canonicalize,cnn-map-loops-to-gpu,gpu-map-parallel-loops,"
-    "convert-parallel-loops-to-gpu,cnn-gpu-device-memory,lower-affine,"
-    "canonicalize,cse),"
+    "canonicalize,cnn-map-loops-to-gpu)";
+
+/// Those loops as kernels, then upstream's gpu-lower-to-nvvm-pipeline,
+/// except that gpu-module-to-binary is given the toolkit (MLIR19-NOTES.md:
+/// else libdevice is not linked and ptxas not found).
+constexpr const char *kGPULoopsToKernels =
+    "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu,"
+    "cnn-gpu-device-memory,lower-affine,canonicalize,cse),"
     "gpu-kernel-outlining,cnn-merge-gpu-modules,func.func(gpu-async-region),"
     "convert-scf-to-cf,convert-nvvm-to-llvm,expand-strided-metadata,"
     "nvvm-attach-target{{chip={0} features=+ptx80 O=3},lower-affine,"
@@ -67,6 +69,14 @@ constexpr const char *kLinalgToGPU =
     "reconcile-unrealized-casts),"
     "gpu-to-llvm,gpu-module-to-binary{{format={1} toolkit={2}},"
     "convert-math-to-llvm,canonicalize,cse,reconcile-unrealized-casts";
+
+/// The same loops run one iteration after another on the host.
+constexpr const char *kGPULoopsOnCPU =
+    "convert-scf-to-cf,convert-math-to-llvm,convert-math-to-libm,"
+    "expand-strided-metadata,lower-affine,"
+    "finalize-memref-to-llvm{use-generic-functions=true},"
+    "convert-arith-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
+    "convert-index-to-llvm,reconcile-unrealized-casts";
 
 /// The texts above are ours, not the user's: failing to parse them is a bug
 /// in cnnc (an unregistered pass), reported as such.
@@ -95,10 +105,17 @@ void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
   buildCnnToLinalgPipeline(pm, /*fuse=*/false);
+  addPipeline(pm, kLinalgToGPULoops);
   addPipeline(pm,
-              llvm::formatv(kLinalgToGPU, cuda.arch,
+              llvm::formatv(kGPULoopsToKernels, cuda.arch,
                             cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)
                   .str());
+}
+
+void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm) {
+  buildCnnToLinalgPipeline(pm, /*fuse=*/false);
+  addPipeline(pm, kLinalgToGPULoops);
+  addPipeline(pm, kGPULoopsOnCPU);
 }
 
 void cnnc::registerPipelines() {
@@ -120,4 +137,8 @@ void cnnc::registerPipelines() {
         cuda.toolkitPath = "/usr/local/cuda";
         buildCnnToGPUPipeline(pm, cuda);
       });
+  mlir::PassPipelineRegistration<>(
+      "cnnc-gpu-loops-on-cpu",
+      "cnn ops to the GPU's kernel-shaped loops, run on the CPU",
+      [](mlir::OpPassManager &pm) { buildGPULoopsOnCPUPipeline(pm); });
 }

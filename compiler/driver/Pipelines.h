@@ -48,8 +48,16 @@ void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 /// device; lowered host code calls the runtime's `mgpu*` functions.
 void buildCnnToGPUPipeline(mlir::OpPassManager &pm, const CudaOptions &cuda);
 
-/// Registers `cnnc-cpu-to-linalg`, `cnnc-cpu-to-llvm` and `cnnc-gpu-to-llvm`
-/// (sm_90, the toolkit in /usr/local/cuda) with cnnc-opt.
+/// The GPU pipeline up to the loops that become kernels (each collapsed,
+/// tiled into blocks, host code moved into one-thread loops), then lowered
+/// for the CPU, where they run one iteration after another. It checks the
+/// GPU-specific rewrites numerically on a machine without a GPU
+/// (test/unit/LoweringTestUtil.h runs every numerics test through it).
+void buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm);
+
+/// Registers `cnnc-cpu-to-linalg`, `cnnc-cpu-to-llvm`, `cnnc-gpu-to-llvm`
+/// (sm_90, the toolkit in /usr/local/cuda) and `cnnc-gpu-loops-on-cpu` with
+/// cnnc-opt.
 void registerPipelines();
 
 } // namespace cnnc

@@ -112,8 +112,28 @@ protected:
   /// (ranked f32 tensors). The tensors are copies, so compiled code that
   /// updates an argument in place leaves the caller's tensors alone; an
   /// empty vector means the failure has been reported.
+  ///
+  /// @f runs twice: compiled for the CPU, whose results are returned, and
+  /// through the GPU pipeline's kernel-shaped loops run on the CPU
+  /// (buildGPULoopsOnCPUPipeline), whose results must be the same within
+  /// expectClose's tolerance. So every numerics test also checks the
+  /// GPU-specific rewrites of the op it tests.
   std::vector<HostTensor> runAll(const std::string &source,
                                  std::vector<Arg> args) {
+    std::vector<HostTensor> cpu = runWith(source, args, /*gpuLoops=*/false);
+    std::vector<HostTensor> gpu =
+        runWith(source, std::move(args), /*gpuLoops=*/true);
+    EXPECT_EQ(gpu.size(), cpu.size()) << "results of the GPU's loops";
+    for (size_t i = 0; i < gpu.size() && i < cpu.size(); ++i) {
+      SCOPED_TRACE("result " + std::to_string(i) +
+                   " of the GPU's loops (run on the CPU) against the CPU's");
+      expectClose(gpu[i], cpu[i]);
+    }
+    return cpu;
+  }
+
+  std::vector<HostTensor> runWith(const std::string &source,
+                                  std::vector<Arg> args, bool gpuLoops) {
     mlir::OwningOpRef<mlir::ModuleOp> module =
         mlir::parseSourceString<mlir::ModuleOp>(source, &context);
     if (!module) {
@@ -130,12 +150,18 @@ protected:
     for (mlir::Type t : func.getResultTypes())
       resultTypes.push_back(mlir::cast<mlir::RankedTensorType>(t));
 
-    // The pipelines cnnc itself runs for --emit=llvm-dialect.
+    // The pipelines cnnc itself runs for --emit=llvm-dialect, or the GPU's.
     mlir::PassManager pm(&context);
-    cnnc::buildCnnToLinalgPipeline(pm);
-    cnnc::buildLinalgToLLVMPipeline(pm);
+    if (gpuLoops) {
+      cnnc::buildGPULoopsOnCPUPipeline(pm);
+    } else {
+      cnnc::buildCnnToLinalgPipeline(pm);
+      cnnc::buildLinalgToLLVMPipeline(pm);
+    }
     if (mlir::failed(pm.run(*module))) {
-      ADD_FAILURE() << "pipeline failed on:\n" << source;
+      ADD_FAILURE() << (gpuLoops ? "the GPU loops' " : "the CPU ")
+                    << "pipeline failed on:\n"
+                    << source;
       return {};
     }
 
