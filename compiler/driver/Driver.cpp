@@ -204,9 +204,13 @@ int cnnc::runDriver(const DriverOptions &options) {
   }
 
   mlir::PassManager pm(&context);
-  buildCnnToLinalgPipeline(pm, options.fuse);
-  if (options.emit != EmitStage::Linalg)
-    buildLinalgToLLVMPipeline(pm);
+  if (options.gpuLoopsOnCpu && options.emit != EmitStage::Linalg) {
+    buildGPULoopsOnCPUPipeline(pm);
+  } else {
+    buildCnnToLinalgPipeline(pm, options.fuse);
+    if (options.emit != EmitStage::Linalg)
+      buildLinalgToLLVMPipeline(pm);
+  }
   if (mlir::failed(pm.run(*module)))
     return 1;
   if (options.emit == EmitStage::Linalg ||

@@ -22,9 +22,13 @@ struct DriverOptions {
   /// stages and stdout for the text ones.
   std::string outputPath;
   EmitStage emit = EmitStage::So;
-  bool summary = false;            // print the layer table instead of a stage
-  std::string cpu = "host";        // see createTargetMachine
-  bool fuse = true;                // cnn-fuse-conv-act-pool (--no-fuse)
+  bool summary = false;     // print the layer table instead of a stage
+  std::string cpu = "host"; // see createTargetMachine
+  bool fuse = true;         // cnn-fuse-conv-act-pool (--no-fuse)
+  /// The CPU code built from the GPU pipeline's kernel-shaped loops, run
+  /// one iteration after another (buildGPULoopsOnCPUPipeline): checks the
+  /// GPU mapping of whole models where there is no GPU. Slow.
+  bool gpuLoopsOnCpu = false;
   std::string modelRuntimeArchive; // libcnnc_model.a, for EmitStage::So
   /// CUDA code next to the CPU's, when a toolkit is found (`--no-cuda`
   /// turns it off). `cudaRequired` (an explicit --cuda-arch or --cuda-path)

@@ -252,14 +252,51 @@ struct GpuCase {
   int64_t batch;
 };
 
+/// Checks that `other` computes what `cpu` computes from the same
+/// parameters: inference within 1e-4 and one training step's parameters
+/// within 1e-3, relative to the largest value (issue 8's tolerances).
+void expectSameAsCpu(const ModelLibrary &lib, ModelInstance &cpu,
+                     ModelInstance &other, int64_t batch) {
+  ASSERT_TRUE(cpu.initParams(11));
+  ASSERT_TRUE(other.initParams(11));
+  std::vector<int64_t> shape = lib.inputs()[0].shape;
+  shape[0] = batch;
+  Tensor images = Tensor::zerosF32(shape);
+  std::mt19937 rng(11);
+  for (float &v : images.f32)
+    v = static_cast<float>(rng() % 256) / 255.0f;
+  auto want = cpu.infer({&images});
+  auto got = other.infer({&images});
+  ASSERT_TRUE(want && got) << (got ? want.error() : got.error()).message;
+  EXPECT_LE(relativeError((*got)[0].f32, (*want)[0].f32), 1e-4);
+
+  Tensor labels = Tensor::zerosI32({batch});
+  for (int32_t &label : labels.i32)
+    label = static_cast<int32_t>(rng() % lib.numClasses());
+  float lr = static_cast<float>(lib.trainConfig().lr);
+  auto cpuStep = cpu.trainStep({&images}, {&labels}, lr);
+  auto otherStep = other.trainStep({&images}, {&labels}, lr);
+  ASSERT_TRUE(cpuStep && otherStep)
+      << (otherStep ? cpuStep.error() : otherStep.error()).message;
+  EXPECT_NEAR(otherStep->loss, cpuStep->loss,
+              1e-4 * std::max(1.0f, std::fabs(cpuStep->loss)));
+  EXPECT_EQ(otherStep->correct, cpuStep->correct);
+  for (size_t p = 0; p < lib.params().size(); ++p) {
+    auto a = other.getParam(static_cast<int>(p));
+    auto b = cpu.getParam(static_cast<int>(p));
+    ASSERT_TRUE(a && b);
+    EXPECT_LE(relativeError(a->f32, b->f32), 1e-3) << lib.params()[p].name;
+  }
+}
+
+std::string modelPath(const char *file) {
+  return std::string(CNNC_SOURCE_DIR) + "/models/" + file;
+}
+
 class ModelsOnCuda : public ::testing::TestWithParam<GpuCase> {};
 
-// Forward within 1e-4 and one training step's parameters within 1e-3 of
-// the CPU's, relative to the largest value (issue 8's tolerances).
 TEST_P(ModelsOnCuda, MatchTheCpu) {
-  const GpuCase &c = GetParam();
-  std::string so =
-      compileModel(std::string(CNNC_SOURCE_DIR) + "/models/" + c.file);
+  std::string so = compileModel(modelPath(GetParam().file));
   ASSERT_FALSE(so.empty());
   auto lib = ModelLibrary::open(so);
   ASSERT_TRUE(lib) << lib.error().message;
@@ -268,38 +305,37 @@ TEST_P(ModelsOnCuda, MatchTheCpu) {
   ASSERT_TRUE(cpu && gpu);
   if (Status s = (*gpu)->setDevice("cuda"); !s)
     GTEST_SKIP() << "no GPU to compare with: " << s.error().message;
-  ASSERT_TRUE((*cpu)->initParams(11));
-  ASSERT_TRUE((*gpu)->initParams(11));
-
-  std::vector<int64_t> shape = (*lib)->inputs()[0].shape;
-  shape[0] = c.batch;
-  Tensor images = Tensor::zerosF32(shape);
-  std::mt19937 rng(11);
-  for (float &v : images.f32)
-    v = static_cast<float>(rng() % 256) / 255.0f;
-  auto want = (*cpu)->infer({&images});
-  auto got = (*gpu)->infer({&images});
-  ASSERT_TRUE(want && got) << (got ? want.error() : got.error()).message;
-  EXPECT_LE(relativeError((*got)[0].f32, (*want)[0].f32), 1e-4);
-
-  Tensor labels = Tensor::zerosI32({c.batch});
-  for (int32_t &label : labels.i32)
-    label = static_cast<int32_t>(rng() % (*lib)->numClasses());
-  float lr = static_cast<float>((*lib)->trainConfig().lr);
-  auto cpuStep = (*cpu)->trainStep({&images}, {&labels}, lr);
-  auto gpuStep = (*gpu)->trainStep({&images}, {&labels}, lr);
-  ASSERT_TRUE(cpuStep && gpuStep)
-      << (gpuStep ? cpuStep.error() : gpuStep.error()).message;
-  EXPECT_NEAR(gpuStep->loss, cpuStep->loss,
-              1e-4 * std::max(1.0f, std::fabs(cpuStep->loss)));
-  EXPECT_EQ(gpuStep->correct, cpuStep->correct);
-  for (size_t p = 0; p < (*lib)->params().size(); ++p) {
-    auto a = (*gpu)->getParam(static_cast<int>(p));
-    auto b = (*cpu)->getParam(static_cast<int>(p));
-    ASSERT_TRUE(a && b);
-    EXPECT_LE(relativeError(a->f32, b->f32), 1e-3) << (*lib)->params()[p].name;
-  }
+  expectSameAsCpu(**lib, **cpu, **gpu, GetParam().batch);
 }
+
+// The whole model through the GPU pipeline's kernel-shaped loops, run on
+// the CPU (cnnc --gpu-loops-on-cpu): the GPU mapping of every op, the host
+// code moved into one-thread loops and the packing of the step, checked
+// without a GPU.
+class ModelsInGpuLoops : public ::testing::TestWithParam<GpuCase> {};
+
+TEST_P(ModelsInGpuLoops, MatchTheCpu) {
+  std::string so = compileModel(modelPath(GetParam().file));
+  std::string loops =
+      compileModel(modelPath(GetParam().file), "--gpu-loops-on-cpu --no-cuda");
+  ASSERT_FALSE(so.empty() || loops.empty());
+  auto lib = ModelLibrary::open(so);
+  auto loopsLib = ModelLibrary::open(loops);
+  ASSERT_TRUE(lib && loopsLib);
+  auto cpu = (*lib)->createInstance();
+  auto other = (*loopsLib)->createInstance();
+  ASSERT_TRUE(cpu && other);
+  expectSameAsCpu(**lib, **cpu, **other, GetParam().batch);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ModelsInGpuLoops,
+                         ::testing::Values(GpuCase{"lenet5.mdl", 16},
+                                           GpuCase{"lenet5-1998.mdl", 16},
+                                           GpuCase{"lenet5-modern.mdl", 16},
+                                           GpuCase{"cifar10-lenet.mdl", 16}),
+                         [](const ::testing::TestParamInfo<GpuCase> &info) {
+                           return modelTestName(info.param.file);
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelsOnCuda,
                          ::testing::Values(GpuCase{"lenet5.mdl", 16},

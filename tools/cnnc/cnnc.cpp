@@ -82,6 +82,12 @@ static cl::opt<std::string>
                       "/usr/local/cuda)"),
              cl::value_desc("dir"), cl::cat(category));
 
+static cl::opt<bool> gpuLoopsOnCpu(
+    "gpu-loops-on-cpu",
+    cl::desc("For testing: build the CPU code from the GPU pipeline's "
+             "kernel-shaped loops, run one after another (slow)"),
+    cl::Hidden, cl::cat(category));
+
 static void printVersion(llvm::raw_ostream &os) {
   os << "cnnc " CNNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
 }
@@ -103,6 +109,7 @@ int main(int argc, char **argv) {
   options.summary = summary;
   options.cpu = cpu;
   options.fuse = !noFuse;
+  options.gpuLoopsOnCpu = gpuLoopsOnCpu;
   options.cuda = !noCuda;
   options.cudaRequired =
       cudaArch.getNumOccurrences() > 0 || cudaPath.getNumOccurrences() > 0;
