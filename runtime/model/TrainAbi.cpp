@@ -539,6 +539,12 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
   Scalars scalars{training ? lr : 0.0f, stepNumber,
                   training ? stepSeed(model->trainingSeed, stepNumber) : 0};
 
+  // On a GPU the whole batch is one call.
+  if (onDevice(model))
+    return runOnDevice(training ? r.gpu_train_step : r.gpu_evaluate, model,
+                       inputs, numInputs, targets, numTargets, batch, scalars,
+                       training, result);
+
   // A large enough batch is split across the model's threads: the gradient
   // (or the evaluation) of its slices at once, then one update.
   int32_t slices = sliceCount(batch);
@@ -552,11 +558,6 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
                    scalars, {}};
     return runSplit(call, training, result);
   }
-
-  if (onDevice(model))
-    return runOnDevice(training ? r.gpu_train_step : r.gpu_evaluate, model,
-                       inputs, numInputs, targets, numTargets, batch, scalars,
-                       training, result);
 
   int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
   callEntry(entry, hostBuffers(model, inputs, targets), scalars, results);

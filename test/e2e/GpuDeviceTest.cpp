@@ -161,6 +161,9 @@ protected:
 
   ScopedEnv driver{"CNNC_CUDA_DRIVER", FAKE_CUDA_DRIVER_PATH};
   ScopedEnv devices{"FAKE_CUDA_DEVICES", "1"};
+  // On the CPU a batch of 16 or more would be split across threads; on the
+  // device it must not be.
+  ScopedEnv threads{"CNNC_NUM_THREADS", "2"};
   void *fake = nullptr;
 };
 
@@ -223,9 +226,23 @@ TEST_F(TinyOnFakeDevice, HostCodeLaunchesKernelsAndFreesWhatItAllocates) {
   ASSERT_TRUE(step) << step.error().message;
   EXPECT_EQ(step->count, 4);
   EXPECT_EQ(instance->step(), 1);
+  // A batch the CPU would split runs on the device as one call.
+  Tensor batch32 = Tensor::zerosF32({32, 1, 6, 6});
+  Tensor labels32 = Tensor::zerosI32({32});
+  launches = counter("fakeCudaLaunches");
+  ASSERT_TRUE(instance->trainStep({&batch32}, {&labels32}, 1e-2f));
+  long perStep = counter("fakeCudaLaunches") - launches;
+  EXPECT_GT(perStep, perInference);
+  launches = counter("fakeCudaLaunches");
+  ASSERT_TRUE(instance->evaluate({&batch32}, {&labels32}));
+  EXPECT_GT(counter("fakeCudaLaunches") - launches, 0);
+  launches = counter("fakeCudaLaunches");
+  ASSERT_TRUE(instance->infer({&batch32}));
+  EXPECT_EQ(counter("fakeCudaLaunches") - launches, perInference);
   long inUse = counter("fakeCudaBytesInUse");
   ASSERT_TRUE(instance->trainStep({&images}, {&labels}, 1e-2f));
   ASSERT_TRUE(instance->evaluate({&images}, {&labels}));
+
   // More calls than the cache holds blocks: a leak would show.
   for (int call = 0; call < 100; ++call) {
     launches = counter("fakeCudaLaunches");
@@ -234,7 +251,7 @@ TEST_F(TinyOnFakeDevice, HostCodeLaunchesKernelsAndFreesWhatItAllocates) {
   }
   EXPECT_EQ(counter("fakeCudaBytesInUse"), inUse);
   EXPECT_EQ(counter("fakeCudaModuleLoads"), loads + 1);
-  EXPECT_EQ(instance->step(), 2);
+  EXPECT_EQ(instance->step(), 3);
 }
 
 /// The largest |a - b| over the largest |b|, at least 1e-6.
