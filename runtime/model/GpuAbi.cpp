@@ -51,7 +51,10 @@ int parseDevice(const char *device) {
   return count == 0 || *digits ? -2 : ordinal;
 }
 
-/// Moves an instance that is on the CPU onto device `ordinal`.
+/// Moves an instance onto device `ordinal` from its host copies (current:
+/// the caller refreshed them). Only once the new device holds them is the
+/// old one, if any, released, so a failed move leaves the instance where it
+/// was.
 cnnc_status moveToDevice(cnnc_model *model, int ordinal) {
   char error[512];
   gpu::DeviceContext *context =
@@ -76,6 +79,7 @@ cnnc_status moveToDevice(cnnc_model *model, int ordinal) {
     gpu::destroyDeviceContext(context);
     return status;
   }
+  releaseDevice(model);
   model->device = context;
   model->deviceParams = params;
   model->deviceStates = states;
@@ -252,8 +256,10 @@ cnnc_status cnnc_set_device(cnnc_model *model, const char *device) {
     return CNNC_OK;
   if (cnnc_status s = refreshHost(model, "set_device"))
     return s;
+  if (ordinal >= 0)
+    return moveToDevice(model, ordinal);
   releaseDevice(model);
-  return ordinal < 0 ? CNNC_OK : moveToDevice(model, ordinal);
+  return CNNC_OK;
 }
 
 const char *cnnc_device(const cnnc_model *model) {

@@ -207,6 +207,10 @@ TEST_F(TinyOnFakeDevice, NoSuchDevice) {
             std::string::npos)
       << moved.error().message;
   expectStillOnCpu();
+  // A failed move from a device leaves the instance on that device.
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  ASSERT_FALSE(instance->setDevice("cuda:1"));
+  EXPECT_EQ(instance->device(), "cuda:0");
 }
 
 // The generated host code, run against the stand-in: the kernels' module is
