@@ -18,6 +18,7 @@
 #include "compiler/lowering/LoweringPatterns.h"
 
 #include "dialects/cnn/CNNOps.h"
+#include "dialects/cnn/ConvGeometry.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -28,20 +29,13 @@ using namespace mlir::cnn::lowering;
 
 namespace {
 
-/// Whether a convolution of `input` by `weight` reads its whole input at
-/// every output: nothing but a dense layer.
+/// kernelCoversWholeInput for `op`'s attributes, where `input` is the image
+/// the convolution reads (the forward input, or the gradient ops' image).
 template <typename OpTy>
 bool coversWholeInput(OpTy op, Value input, Value weight) {
-  auto in = dyn_cast<RankedTensorType>(input.getType());
-  auto w = dyn_cast<RankedTensorType>(weight.getType());
-  if (!in || !w || in.getRank() != 4 || !w.hasStaticShape() ||
-      !staticButBatch({input}))
-    return false;
-  return op.getGroups() == 1 && !op.getConnections() &&
-         llvm::all_of(op.getPadding(), [](int64_t p) { return p == 0; }) &&
-         llvm::all_of(op.getDilation(), [](int64_t d) { return d == 1; }) &&
-         in.getDimSize(2) == w.getDimSize(2) &&
-         in.getDimSize(3) == w.getDimSize(3);
+  return kernelCoversWholeInput(input.getType(), weight.getType(),
+                                op.getPadding(), op.getDilation(),
+                                op.getGroups(), bool(op.getConnections()));
 }
 
 /// [N, C, H, W] (or [F, C, KH, KW]) as [N, C*H*W]: no data moves.

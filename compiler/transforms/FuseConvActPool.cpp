@@ -17,6 +17,7 @@
 #include "compiler/transforms/Passes.h"
 
 #include "dialects/cnn/CNNOps.h"
+#include "dialects/cnn/ConvGeometry.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -46,20 +47,17 @@ std::optional<Activation> activationOf(Operation *op) {
   return std::nullopt;
 }
 
-/// Whether `conv`'s kernel covers its whole unpadded input: a dense layer
-/// (LeNet-5's c5), which lowers as a matrix product, not a convolution.
-bool isDenseLike(Conv2DOp conv) {
-  auto in = cast<RankedTensorType>(conv.getInput().getType());
-  auto w = cast<RankedTensorType>(conv.getWeight().getType());
-  return llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; }) &&
-         in.getDimSize(2) == w.getDimSize(2) &&
-         in.getDimSize(3) == w.getDimSize(3);
-}
-
 /// The conv2d `v` is the only result of, used once and worth fusing, if so.
+/// A convolution whose kernel covers its whole input is not: it lowers as a
+/// dense product (WholeInputConvToLinalg), which fusion would take away.
 Conv2DOp singleUseConv(Value v) {
   auto conv = v.getDefiningOp<Conv2DOp>();
-  return conv && conv->hasOneUse() && !isDenseLike(conv) ? conv : Conv2DOp();
+  if (!conv || !conv->hasOneUse())
+    return Conv2DOp();
+  bool dense = kernelCoversWholeInput(
+      conv.getInput().getType(), conv.getWeight().getType(), conv.getPadding(),
+      conv.getDilation(), conv.getGroups(), bool(conv.getConnections()));
+  return dense ? Conv2DOp() : conv;
 }
 
 /// A fused op replacing `root`, computing conv's convolution, `act` and,
