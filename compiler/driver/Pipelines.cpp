@@ -48,7 +48,7 @@ constexpr const char *kLinalgToLLVM =
 /// Bufferization as for the CPU; then every linalg op becomes a loop nest
 /// in the shape of one kernel (compiler/gpu/Passes.td).
 constexpr const char *kLinalgToGPULoops =
-    "func.func(cnn-prepare-for-gpu,canonicalize,cse),"
+    "func.func(cnn-split-reductions,cnn-prepare-for-gpu,canonicalize,cse),"
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-deallocation-pipeline,convert-bufferization-to-memref,"

@@ -41,6 +41,46 @@ def PrepareForGPU : Pass<"cnn-prepare-for-gpu", "func::FuncOp"> {
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect"];
 }
 
+def SplitReductions : Pass<"cnn-split-reductions", "func::FuncOp"> {
+  let summary = "Give sums with few outputs more threads through partial sums";
+  let description = [{
+    Runs on linalg on tensors, before cnn-prepare-for-gpu.
+
+    A kernel has one thread per output element, so a sum with few outputs
+    and a long reduction runs on few threads: the first convolution's bias
+    gradient (6 channels, each a sum over N x 28 x 28) or its weight
+    gradient (150 weights, each over N x 28 x 28). For a `linalg.generic`
+    whose body accumulates with `arith.addf` and whose parallel iterations
+    (all static) number fewer than `min-threads`, this pass makes static
+    reduction dimensions parallel, innermost first, until there are enough
+    threads or one reduction dimension is left: a first generic writes the
+    partial sums into a new tensor, a second adds them onto the original
+    output.
+
+    Before (conv1's bias gradient):
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", "reduction", "reduction",
+                                      "reduction"]}
+        ins(%g : tensor<?x6x28x28xf32>) outs(%zero : tensor<6xf32>)
+    ```
+    After:
+    ```mlir
+    %p = linalg.generic {iterator_types = ["parallel", "reduction",
+                                           "parallel", "parallel"]}
+        ins(%g : tensor<?x6x28x28xf32>) outs(%zeros : tensor<6x28x28xf32>)
+    linalg.generic {iterator_types = ["parallel", "reduction", "reduction"]}
+        ins(%p : tensor<6x28x28xf32>) outs(%zero : tensor<6xf32>)
+    ```
+    Sums are reassociated, so results change in their last bits.
+  }];
+  let options = [
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"32768",
+           "Parallel iterations below which a sum is split">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "arith::ArithDialect"];
+}
+
 def MapLoopsToGPU : Pass<"cnn-map-loops-to-gpu", "func::FuncOp"> {
   let summary = "Turn every loop nest into one 1-D grid of thread blocks";
   let description = [{
