@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Checks cnnc's CUDA code on a machine with an NVIDIA GPU but without
+# LLVM/MLIR (the lent GPU machine): every model's inference and a few
+# training steps on the GPU against the CPU, with the tools users run.
+#
+#   scripts/gpu-check.sh prepare DIR   (here: needs the build and the toolkit)
+#   scripts/gpu-check.sh run DIR       (on the GPU machine: python3, numpy)
+#
+# `prepare` compiles every model in models/ (sm_90) and copies cnnc-run,
+# cnnc-train, cnnc-runtime-tests and the libraries they need into DIR
+# (about 15 MB). `run`:
+#   1. runs the CUDA layer's round trip on the real driver
+#      (cnnc-runtime-tests, CudaRuntimeTest.RealDeviceRoundTrip);
+#   2. runs each model with cnnc-run --device cpu and --device cuda on the
+#      same random batch and compares the outputs (relative to the largest,
+#      tolerance 1e-4);
+#   3. trains each model 4 steps (cnnc-train --limit 64 --batch 16, a
+#      synthetic IDX data set) on both devices from the same seed and
+#      compares every parameter of the checkpoints (tolerance 1e-3);
+# and exits 1 if anything differs. GPU_CHECK_DEVICE=cpu compares the CPU
+# with itself: a check of this script on a machine without a GPU. The GPU tests of the e2e suite need cnnc
+# and so cannot run there; this is their counterpart.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+usage() {
+  echo "usage: scripts/gpu-check.sh prepare DIR | run DIR" >&2
+  exit 2
+}
+[[ $# -eq 2 ]] || usage
+dir=$2
+
+case $1 in
+prepare)
+  ninja -C "$root/build" cnnc cnnc-run cnnc-train cnnc-runtime-tests |
+    tail -n 1
+  mkdir -p "$dir/bin" "$dir/lib" "$dir/models"
+  for mdl in "$root"/models/*.mdl; do
+    name=$(basename "$mdl" .mdl)
+    "$root/build/bin/cnnc" "$mdl" --cuda-arch=sm_90 -o "$dir/models/$name.so"
+    echo "compiled $name"
+  done
+  cp "$root"/build/bin/{cnnc-run,cnnc-train,cnnc-runtime-tests} "$dir/bin/"
+  # Debian's libraries the tools link, in case the GPU machine lacks them.
+  for lib in libpng16.so.16 libjpeg.so.62 libz.so.1; do
+    cp -L "/lib/x86_64-linux-gnu/$lib" "$dir/lib/"
+  done
+  cp "$0" "$root/test/tools/Inputs/make-idx-dataset.py" "$dir/"
+  du -sh "$dir"
+  ;;
+run)
+  export LD_LIBRARY_PATH=$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  python=${PYTHON:-python3}
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
+  failed=0
+
+  echo "== the CUDA layer on the real driver"
+  "$dir/bin/cnnc-runtime-tests" --gtest_filter='CudaRuntimeTest.*' \
+    --gtest_also_run_disabled_tests=0 || failed=1
+
+  "$python" "$dir/make-idx-dataset.py" "$work/data" --train 64 --test 16 \
+    --size 28 --classes 10
+  for so in "$dir"/models/*.so; do
+    name=$(basename "$so" .so)
+    echo "== $name"
+    "$python" - "$dir/bin/cnnc-run" "$so" "$work/$name.input.npy" <<'PY'
+import re, subprocess, sys, numpy as np
+info = subprocess.run([sys.argv[1], sys.argv[2], "--info"], check=True,
+                      capture_output=True, text=True).stdout
+shape = re.search(r"input\s+\S+\s+f32 \[-1, ([0-9, ]+)\]", info).group(1)
+shape = [4] + [int(d) for d in shape.split(",")]
+np.save(sys.argv[3], np.random.default_rng(1).random(shape, np.float32))
+PY
+    for device in cpu "${GPU_CHECK_DEVICE:-cuda}"; do
+      out=$work/$name.$([[ $device == cpu && -f $work/$name.cpu.npy ]] &&
+        echo other || echo "${device%%:*}")
+      "$dir/bin/cnnc-run" "$so" --input "$work/$name.input.npy" --seed 3 \
+        --show 0 --device "$device" --output "$out.npy" \
+        >/dev/null || failed=1
+      "$dir/bin/cnnc-train" "$so" --data "$work/data" --epochs 1 --batch 16 \
+        --limit 64 --seed 1 --no-augment --quiet --device "$device" \
+        --checkpoint "$out.safetensors" >/dev/null || failed=1
+    done
+    other=$([[ ${GPU_CHECK_DEVICE:-cuda} == cpu ]] && echo other || echo cuda)
+    "$python" - "$work/$name" "$other" <<'PY' || failed=1
+import json, struct, sys, numpy as np
+base, other = sys.argv[1], sys.argv[2]
+def rel(a, b):
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-6))
+def tensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    return {k: np.frombuffer(data[v["data_offsets"][0]:v["data_offsets"][1]],
+                             np.float32)
+            for k, v in header.items()
+            if k != "__metadata__" and v["dtype"] == "F32"}
+ok = True
+r = rel(np.load(f"{base}.{other}.npy"), np.load(base + ".cpu.npy"))
+print(f"  inference: max relative difference {r:.2e} (tolerance 1e-4)")
+ok &= r <= 1e-4
+cpu = tensors(base + ".cpu.safetensors")
+cuda = tensors(f"{base}.{other}.safetensors")
+worst = max((rel(cuda[k], cpu[k]), k) for k in cpu)
+print(f"  4 training steps: worst tensor {worst[1]}, {worst[0]:.2e} "
+      f"(tolerance 1e-3)")
+ok &= worst[0] <= 1e-3 and cpu.keys() == cuda.keys()
+sys.exit(0 if ok else 1)
+PY
+  done
+  if ((failed)); then
+    echo "gpu-check: FAILED"
+    exit 1
+  fi
+  echo "gpu-check: every model agrees on the GPU and the CPU"
+  ;;
+*) usage ;;
+esac
