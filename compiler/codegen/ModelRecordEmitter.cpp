@@ -273,57 +273,43 @@ Error cnnc::emitModelRecord(Module &module, const ModelDescription &model,
                             StringRef cudaArch) {
   RecordBuilder builder(module);
   RecordBuilder::Entries entries;
-  Expected<Function *> infer = cifaceOf(module, model.name);
-  if (!infer)
-    return infer.takeError();
-  entries.infer = emitPackedEntry(module, *infer, "cnnc_infer_packed");
-  if (model.training) {
-    Expected<Function *> step =
-        cifaceOf(module, model.training->trainStepFunction);
-    if (!step)
-      return step.takeError();
-    entries.trainStep =
-        emitPackedEntry(module, *step, "cnnc_train_step_packed");
-    Expected<Function *> evaluate =
-        cifaceOf(module, model.training->evaluateFunction);
-    if (!evaluate)
-      return evaluate.takeError();
-    entries.evaluate =
-        emitPackedEntry(module, *evaluate, "cnnc_evaluate_packed");
-    if (!model.training->gradFunction.empty()) {
-      Expected<Function *> grad =
-          cifaceOf(module, model.training->gradFunction);
-      if (!grad)
-        return grad.takeError();
-      entries.grad = emitPackedEntry(module, *grad, "cnnc_grad_packed");
-      Expected<Function *> apply =
-          cifaceOf(module, model.training->applyUpdateFunction);
-      if (!apply)
-        return apply.takeError();
-      entries.applyUpdate =
-          emitPackedEntry(module, *apply, "cnnc_apply_update_packed");
+  // Each entry: where the record takes it, the function, its suffix (the
+  // CUDA half's are `_gpu`) and the name of its packed entry.
+  struct Binding {
+    Function **slot;
+    StringRef function, suffix, packed;
+  };
+  SmallVector<Binding> bindings = {
+      {&entries.infer, model.name, "", "cnnc_infer_packed"}};
+  const std::optional<TrainingDescription> &training = model.training;
+  if (training) {
+    bindings.push_back({&entries.trainStep, training->trainStepFunction, "",
+                        "cnnc_train_step_packed"});
+    bindings.push_back({&entries.evaluate, training->evaluateFunction, "",
+                        "cnnc_evaluate_packed"});
+    if (!training->gradFunction.empty()) {
+      bindings.push_back(
+          {&entries.grad, training->gradFunction, "", "cnnc_grad_packed"});
+      bindings.push_back({&entries.applyUpdate, training->applyUpdateFunction,
+                          "", "cnnc_apply_update_packed"});
     }
   }
   if (!cudaArch.empty()) {
-    Expected<Function *> infer =
-        packedEntry(module, model.name, "_gpu", "cnnc_gpu_infer_packed");
-    if (!infer)
-      return infer.takeError();
-    entries.gpuInfer = *infer;
-    if (model.training) {
-      Expected<Function *> step =
-          packedEntry(module, model.training->trainStepFunction, "_gpu",
-                      "cnnc_gpu_train_step_packed");
-      if (!step)
-        return step.takeError();
-      entries.gpuTrainStep = *step;
-      Expected<Function *> evaluate =
-          packedEntry(module, model.training->evaluateFunction, "_gpu",
-                      "cnnc_gpu_evaluate_packed");
-      if (!evaluate)
-        return evaluate.takeError();
-      entries.gpuEvaluate = *evaluate;
+    bindings.push_back(
+        {&entries.gpuInfer, model.name, "_gpu", "cnnc_gpu_infer_packed"});
+    if (training) {
+      bindings.push_back({&entries.gpuTrainStep, training->trainStepFunction,
+                          "_gpu", "cnnc_gpu_train_step_packed"});
+      bindings.push_back({&entries.gpuEvaluate, training->evaluateFunction,
+                          "_gpu", "cnnc_gpu_evaluate_packed"});
     }
+  }
+  for (const Binding &b : bindings) {
+    Expected<Function *> entry =
+        packedEntry(module, b.function, b.suffix, b.packed);
+    if (!entry)
+      return entry.takeError();
+    *b.slot = *entry;
   }
   Constant *init = builder.record(model, entries, cudaArch);
   auto *record =
