@@ -37,22 +37,18 @@ Value rootBuffer(Value memref) {
   return memref;
 }
 
-/// Whether `op` (or code nested in it) may write memory.
+/// Whether `op`, or code nested in it, may write or free memory. An op
+/// that does not declare its effects is taken to write.
 bool mayWrite(Operation *op) {
-  if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>()) {
-    bool writes = false;
-    for (Region &region : op->getRegions())
-      region.walk([&](Operation *nested) {
-        if (nested != op && mayWrite(nested))
-          writes = true;
-      });
-    return writes;
-  }
-  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-  if (!effects)
-    return op->getNumRegions() > 0;
-  return effects.hasEffect<MemoryEffects::Write>() ||
-         effects.hasEffect<MemoryEffects::Free>();
+  WalkResult result = op->walk([](Operation *nested) {
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return WalkResult::advance(); // its nested ops are visited
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    bool writes = !effects || effects.hasEffect<MemoryEffects::Write>() ||
+                  effects.hasEffect<MemoryEffects::Free>();
+    return writes ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return result.wasInterrupted();
 }
 
 /// Whether `op`, or code nested in it, reads or writes memory through a
