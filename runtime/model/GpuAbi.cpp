@@ -172,7 +172,10 @@ void DeviceTensors::keepIn(ResultFreer &freer) const {
 }
 
 ResultFreer cnnc::abi::deviceResultFreer(cnnc_model *model) {
-  return ResultFreer(freeDeviceBlock, model->device);
+  ResultFreer freer(freeDeviceBlock, model->device);
+  freer.keep(model->deviceParams, static_cast<int64_t>(paramBytes()));
+  freer.keep(model->deviceStates, static_cast<int64_t>(stateBytes(model)));
+  return freer;
 }
 
 cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
@@ -220,7 +223,6 @@ cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
                   static_cast<size_t>(tensorBytes(outputs[k])));
   }
   ResultFreer freer = deviceResultFreer(model);
-  freer.keep(model->deviceParams, static_cast<int64_t>(paramBytes()));
   in.keepIn(freer);
   word = results;
   for (int32_t k = 0; k < numOutputs; ++k) {

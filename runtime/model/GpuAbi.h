@@ -56,7 +56,8 @@ private:
   bool ok_ = true;
 };
 
-/// A ResultFreer for results generated GPU code allocated.
+/// A ResultFreer for results generated GPU code allocated; it keeps the
+/// instance's device parameters and states.
 ResultFreer deviceResultFreer(cnnc_model *model);
 
 /// cnnc_infer on the instance's GPU, the arguments checked.

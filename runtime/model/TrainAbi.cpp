@@ -459,21 +459,21 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
   std::free(hostPrediction);
 
   ResultFreer freer = deviceResultFreer(model);
-  size_t bytes = static_cast<size_t>(r.param_elements) * sizeof(float);
-  freer.keep(model->deviceParams, static_cast<int64_t>(bytes));
-  freer.keep(model->deviceStates, model->stateStride * r.num_states * 4);
   in.keepIn(freer);
   tg.keepIn(freer);
-  if (training && copied)
-    for (int32_t u = 0; u <= r.num_states; ++u) {
-      Descriptor *d = cursor.next(1);
-      float *dst = u == 0 ? model->deviceParams
-                          : model->deviceStates + (u - 1) * model->stateStride;
-      const void *src = resultData(*d, 4);
-      if (src != dst)
-        cnnc::gpu::copyOnDevice(model->device, dst, src, bytes);
-      freer.release(*d);
-    }
+  // The new parameters and states go into the instance only with a loss to
+  // report; their buffers are released either way.
+  for (int32_t u = 0; training && u <= r.num_states; ++u) {
+    Descriptor *d = cursor.next(1);
+    float *dst = u == 0 ? model->deviceParams
+                        : model->deviceStates + (u - 1) * model->stateStride;
+    const void *src = resultData(*d, 4);
+    if (copied && src != dst)
+      cnnc::gpu::copyOnDevice(model->device, dst, src,
+                              static_cast<size_t>(r.param_elements) *
+                                  sizeof(float));
+    freer.release(*d);
+  }
   freer.release(*loss);
   freer.release(*prediction);
   if (cnnc_status s = deviceStatus(model, what))
