@@ -199,6 +199,32 @@ TEST_F(TinyOnFakeDevice, ParametersAndStateFollowTheInstance) {
   EXPECT_NE(bias->f32, std::vector<float>(bias->f32.size(), 0.0f));
 }
 
+// When the two copies are brought in step: a write on the host is uploaded
+// before the next GPU call (parameters and states, two copies), a training
+// step's results are downloaded when first read, and not again.
+TEST_F(TinyOnFakeDevice, CopiesAreRefreshedWhenStale) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long copies = counter("fakeCudaCopies");
+  ASSERT_TRUE(instance->infer({&images}));
+  long perInference = counter("fakeCudaCopies") - copies;
+  EXPECT_GT(perInference, 0);
+  auto weight = instance->getParam(0);
+  ASSERT_TRUE(weight);
+  ASSERT_TRUE(instance->setParam(0, *weight));
+  copies = counter("fakeCudaCopies");
+  ASSERT_TRUE(instance->infer({&images}));
+  EXPECT_EQ(counter("fakeCudaCopies") - copies, perInference + 2);
+
+  ASSERT_TRUE(instance->trainStep({&images}, {&labels}, 1e-2f));
+  copies = counter("fakeCudaCopies");
+  ASSERT_TRUE(instance->getParam(0));
+  EXPECT_EQ(counter("fakeCudaCopies") - copies, 2);
+  copies = counter("fakeCudaCopies");
+  ASSERT_TRUE(instance->getParam(1));
+  ASSERT_TRUE(instance->getOptimizerState(0, 0));
+  EXPECT_EQ(counter("fakeCudaCopies"), copies);
+}
+
 TEST_F(TinyOnFakeDevice, NoSuchDevice) {
   Status moved = instance->setDevice("cuda:1");
   ASSERT_FALSE(moved);
