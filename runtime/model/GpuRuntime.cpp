@@ -720,36 +720,6 @@ void cnnc::gpu::deviceFree(DeviceContext *c, void *pointer) {
     release(c, pointer, "deviceFree");
 }
 
-void *cnnc::gpu::allocPinned(DeviceContext *c, size_t bytes) {
-  if (!c)
-    return nullptr;
-  Activate active(c, "allocPinned");
-  if (!active.ok())
-    return nullptr;
-  void *p = nullptr;
-  CUresult r = cu().cuMemAllocHost(&p, bytes ? bytes : 1);
-  if (r != kCudaSuccess) {
-    record(c,
-           "allocPinned: cannot allocate %zu bytes of pinned memory for %s: "
-           "%s",
-           bytes, c->label, cudaErrorText(r));
-    return nullptr;
-  }
-  return p;
-}
-
-void cnnc::gpu::freePinned(DeviceContext *c, void *pointer) {
-  if (!c || !pointer)
-    return;
-  Activate active(c, "freePinned");
-  if (!active.ok())
-    return;
-  CUresult r = cu().cuMemFreeHost(pointer);
-  if (r != kCudaSuccess)
-    record(c, "freePinned: cannot free pinned memory of %s: %s", c->label,
-           cudaErrorText(r));
-}
-
 namespace {
 
 /// What upload, download and copyOnDevice share: checks, then `copy`.

@@ -52,14 +52,8 @@ void *deviceAlloc(DeviceContext *context, size_t bytes);
 /// cache; later work on the stream may reuse it. Null is allowed.
 void deviceFree(DeviceContext *context, void *pointer);
 
-/// Page-locked host memory for faster uploads and downloads; null with the
-/// error recorded on failure. Free it before the context is destroyed.
-void *allocPinned(DeviceContext *context, size_t bytes);
-void freePinned(DeviceContext *context, void *pointer);
-
-/// Queues a copy of `bytes` from host memory to the device. `hostSrc` may be
-/// changed once it returns, unless it is pinned memory (allocPinned), which
-/// must stay unchanged until the next synchronize.
+/// Queues a copy of `bytes` from (pageable) host memory to the device;
+/// `hostSrc` may be changed once it returns.
 bool upload(DeviceContext *context, void *devDst, const void *hostSrc,
             size_t bytes);
 /// Copies `bytes` from the device to host memory after the work queued

@@ -253,18 +253,6 @@ FAKE_EXPORT int cuMemFree_v2(CUdeviceptr pointer) {
   return 0;
 }
 
-FAKE_EXPORT int cuMemAllocHost_v2(void **pointer, size_t bytes) {
-  FAKE_REQUIRE_DEVICES;
-  *pointer = malloc(bytes);
-  return *pointer ? 0 : 2;
-}
-
-FAKE_EXPORT int cuMemFreeHost(void *pointer) {
-  FAKE_REQUIRE_DEVICES;
-  free(pointer);
-  return 0;
-}
-
 static int copy(CUdeviceptr dst, const void *src, size_t bytes) {
   FAKE_REQUIRE_DEVICES;
   memcpy((void *)(uintptr_t)dst, src, bytes);

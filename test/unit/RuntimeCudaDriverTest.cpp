@@ -200,10 +200,6 @@ void allocateAndCopy() {
                                       "(Fake GPU) has a null destination");
   CHILD_EXPECT(takeError(c) == nullptr);
 
-  void *pinned = allocPinned(c, 64);
-  CHILD_EXPECT(pinned != nullptr);
-  freePinned(c, pinned);
-
   // Everything is freed with the context, cached or not.
   deviceFree(c, b);
   destroyDeviceContext(c);
@@ -396,7 +392,6 @@ TEST(CudaRuntimeTest, MgpuFunctionsWithoutContextDoNothing) {
   EXPECT_EQ(takeError(nullptr), nullptr);
   EXPECT_EQ(deviceOrdinal(nullptr), -1);
   EXPECT_STREQ(deviceName(nullptr), "");
-  EXPECT_EQ(allocPinned(nullptr, 16), nullptr);
   destroyDeviceContext(nullptr);
   { CurrentDevice none(nullptr); }
   EXPECT_EQ(mgpuStreamCreate(), nullptr);
