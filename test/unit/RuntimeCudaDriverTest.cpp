@@ -80,6 +80,17 @@ DeviceContext *openFake(const char *devices, int ordinal, char *error,
   return createDeviceContext(ordinal, error, size);
 }
 
+/// Device 0 of a one-device stand-in; on failure the check fails, the
+/// reason goes to stderr and the result is null.
+DeviceContext *openOneFakeDevice() {
+  char error[512] = "";
+  DeviceContext *c = openFake("1", 0, error, sizeof error);
+  CHILD_EXPECT(c != nullptr);
+  if (!c)
+    std::fprintf(stderr, "%s\n", error);
+  return c;
+}
+
 /// One of the fake driver's counters.
 long fakeCounter(const char *name) {
   void *fake = dlopen(FAKE_CUDA_DRIVER_PATH, RTLD_NOW | RTLD_NOLOAD);
@@ -160,13 +171,9 @@ TEST_F(CudaDriverTest, MissingOrdinalNamesTheDevices) {
 //===----------------------------------------------------------------------===//
 
 void allocateAndCopy() {
-  char error[512] = "";
-  DeviceContext *c = openFake("1", 0, error, sizeof error);
-  CHILD_EXPECT(c != nullptr);
-  if (!c) {
-    std::fprintf(stderr, "%s\n", error);
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
     return;
-  }
   CHILD_EXPECT(deviceOrdinal(c) == 0);
   CHILD_EXPECT(std::strcmp(deviceName(c), "Fake GPU") == 0);
 
@@ -216,13 +223,9 @@ const char kBinary[] = "a fake cubin";
 const char kBadBinary[] = "bad cubin";
 
 void runGeneratedCalls() {
-  char error[512] = "";
-  DeviceContext *c = openFake("1", 0, error, sizeof error);
-  CHILD_EXPECT(c != nullptr);
-  if (!c) {
-    std::fprintf(stderr, "%s\n", error);
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
     return;
-  }
   {
     CurrentDevice scope(c);
     void *stream = mgpuStreamCreate();
@@ -320,13 +323,9 @@ TEST_F(CudaDriverTest, RunsMlirsCallsOnTheFakeDevice) {
 
 void runOutOfMemory() {
   setenv("FAKE_CUDA_MEMORY", "4096", 1);
-  char error[512] = "";
-  DeviceContext *c = openFake("1", 0, error, sizeof error);
-  CHILD_EXPECT(c != nullptr);
-  if (!c) {
-    std::fprintf(stderr, "%s\n", error);
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
     return;
-  }
   CurrentDevice scope(c);
   // A cached block is given back to make room.
   void *a = mgpuMemAlloc(2048, nullptr, false);
