@@ -31,12 +31,29 @@ constexpr const char *kCnnToLinalgUnfused =
 constexpr const char *kModelEntries =
     "cnn-differentiate,cnn-pack-parameters,cnn-build-train-step";
 
-constexpr const char *kLinalgToLLVM =
-    "func.func(cnn-vectorize-cpu,canonicalize,cse),"
+/// Both devices' programs are bufferized the same way.
+constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "func.func(cnn-copy-to-linalg,convert-linalg-to-loops),"
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
+
+/// CPU: vector loops before bufferization, scalar loops for the rest.
+constexpr const char *kCPUVectorize =
+    "func.func(cnn-vectorize-cpu,canonicalize,cse)";
+constexpr const char *kCPULoops =
+    "func.func(cnn-copy-to-linalg,convert-linalg-to-loops)";
+
+/// GPU: sums split and loops ordered on tensors, then every linalg op a
+/// loop nest in the shape of one kernel (compiler/gpu/Passes.td).
+constexpr const char *kGPUPrepare =
+    "func.func(cnn-split-reductions,cnn-prepare-for-gpu,canonicalize,cse)";
+constexpr const char *kGPULoops =
+    "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
+    "canonicalize,cnn-map-loops-to-gpu)";
+
+/// Loops (and vector code) on the host to the llvm dialect. The GPU's
+/// kernel-shaped loops go this way too when they run on the CPU.
+constexpr const char *kLoopsToLLVM =
     "convert-vector-to-scf{full-unroll=true},convert-math-to-llvm,"
     "convert-math-to-libm,"
     "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
@@ -45,17 +62,7 @@ constexpr const char *kLinalgToLLVM =
     "convert-cf-to-llvm,"
     "convert-func-to-llvm,convert-index-to-llvm,reconcile-unrealized-casts";
 
-/// Bufferization as for the CPU; then every linalg op becomes a loop nest
-/// in the shape of one kernel (compiler/gpu/Passes.td).
-constexpr const char *kLinalgToGPULoops =
-    "func.func(cnn-split-reductions,cnn-prepare-for-gpu,canonicalize,cse),"
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-    "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
-    "canonicalize,cnn-map-loops-to-gpu)";
-
-/// Those loops as kernels, then upstream's gpu-lower-to-nvvm-pipeline,
+/// The GPU loops as kernels, then upstream's gpu-lower-to-nvvm-pipeline,
 /// except that gpu-module-to-binary is given the toolkit (MLIR19-NOTES.md:
 /// else libdevice is not linked and ptxas not found).
 constexpr const char *kGPULoopsToKernels =
@@ -69,14 +76,6 @@ constexpr const char *kGPULoopsToKernels =
     "reconcile-unrealized-casts),"
     "gpu-to-llvm,gpu-module-to-binary{{format={1} toolkit={2}},"
     "convert-math-to-llvm,canonicalize,cse,reconcile-unrealized-casts";
-
-/// The same loops run one iteration after another on the host.
-constexpr const char *kGPULoopsOnCPU =
-    "convert-scf-to-cf,convert-math-to-llvm,convert-math-to-libm,"
-    "expand-strided-metadata,lower-affine,"
-    "finalize-memref-to-llvm{use-generic-functions=true},"
-    "convert-arith-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
-    "convert-index-to-llvm,reconcile-unrealized-casts";
 
 /// The texts above are ours, not the user's: failing to parse them is a bug
 /// in cnnc (an unregistered pass), reported as such.
@@ -99,13 +98,23 @@ void cnnc::buildCnnToLinalgPipeline(mlir::OpPassManager &pm, bool fuse) {
 }
 
 void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
-  addPipeline(pm, kLinalgToLLVM);
+  addPipeline(pm, kCPUVectorize);
+  addPipeline(pm, kBufferize);
+  addPipeline(pm, kCPULoops);
+  addPipeline(pm, kLoopsToLLVM);
+}
+
+/// cnn ops to the GPU's kernel-shaped loops, on buffers.
+static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm) {
+  cnnc::buildCnnToLinalgPipeline(pm, /*fuse=*/false);
+  addPipeline(pm, kGPUPrepare);
+  addPipeline(pm, kBufferize);
+  addPipeline(pm, kGPULoops);
 }
 
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
-  buildCnnToLinalgPipeline(pm, /*fuse=*/false);
-  addPipeline(pm, kLinalgToGPULoops);
+  buildCnnToGPULoopsPipeline(pm);
   addPipeline(pm,
               llvm::formatv(kGPULoopsToKernels, cuda.arch,
                             cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)
@@ -113,9 +122,8 @@ void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
 }
 
 void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm) {
-  buildCnnToLinalgPipeline(pm, /*fuse=*/false);
-  addPipeline(pm, kLinalgToGPULoops);
-  addPipeline(pm, kGPULoopsOnCPU);
+  buildCnnToGPULoopsPipeline(pm);
+  addPipeline(pm, kLoopsToLLVM);
 }
 
 void cnnc::registerPipelines() {
