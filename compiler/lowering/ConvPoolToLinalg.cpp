@@ -273,6 +273,10 @@ Value lowerConv(OpBuilder &b, Location loc, Value input, Value weight,
   }
 
   Value padded = padHW(b, loc, input, padding, f32Const(b, loc, 0.0));
+  ArrayRef<int64_t> kernel =
+      cast<RankedTensorType>(weight.getType()).getShape().drop_front(2);
+  if (phasesMakeUnitStride(kernel, stride, dilation, groups))
+    return convByPhases(b, loc, padded, weight, init, stride);
   auto strides = b.getI64TensorAttr(stride);
   auto dilations = b.getI64TensorAttr(dilation);
   if (groups == 1)

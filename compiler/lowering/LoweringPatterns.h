@@ -146,6 +146,34 @@ bool staticButBatch(ValueRange values);
 /// A zero-filled tensor.empty of `type`, dynamic sizes read from `like`.
 Value zerosLike(OpBuilder &b, Location loc, RankedTensorType type, Value like);
 
+//===----------------------------------------------------------------------===//
+// Defined in StridedConvPhases.cpp
+//===----------------------------------------------------------------------===//
+
+/// Whether a convolution with these attributes is computed at unit stride
+/// over its input's stride phases (ungrouped, undilated, strided, at most
+/// twice the multiply-adds).
+bool phasesMakeUnitStride(ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                          ArrayRef<int64_t> dilation, int64_t groups);
+
+/// The (padded) input [N, C, H, W] of a convolution with `kernel` and
+/// `stride` as x' [N, C·s_h·s_w, OH + Qh - 1, OW + Qw - 1] (Q = ⌈K/s⌉),
+/// x'[n, (c, py, px), qy, qx] = x[n, c, s_h·qy + py, s_w·qx + px], zero
+/// beyond x: the input of the unit-stride convolution over phases.
+Value splitInputPhases(OpBuilder &b, Location loc, Value padded,
+                       ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                       ArrayRef<int64_t> outputSize);
+
+/// The convolution of the (padded) `input` with `weight` at `stride`, added
+/// to `init`, as a unit-stride convolution over their phases.
+Value convByPhases(OpBuilder &b, Location loc, Value padded, Value weight,
+                   Value init, ArrayRef<int64_t> stride);
+
+/// The inverse of splitPhases for a weight: [F, C·s_h·s_w, Qh, Qw] ->
+/// [F, C, kernel[0], kernel[1]], the zero padding cut off.
+Value joinKernelPhases(OpBuilder &b, Location loc, Value phased,
+                       ArrayRef<int64_t> stride, ArrayRef<int64_t> kernel);
+
 } // namespace lowering
 } // namespace mlir::cnn
 

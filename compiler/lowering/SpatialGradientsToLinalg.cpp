@@ -13,7 +13,10 @@
 //   them); the one strided convolution of the shipped models is AlexNet's
 //   first, whose input gradient training never asks for, and the named ops
 //   keep the vectorising schedules of MLIR19-NOTES.md within reach.
-// - The weight gradient of conv2d is one reduction over (n, oh, ow).
+// - The weight gradient of conv2d is one reduction over (n, oh, ow); for a
+//   strided convolution that the forward pass computes over its input's
+//   phases (StridedConvPhases.cpp), the same unit-stride reduction over
+//   those phases.
 //
 // max_pool2d's gradient, which routes rather than spreads, is in
 // MaxPoolGradientToLinalg.cpp.
@@ -234,9 +237,58 @@ struct Conv2DBackwardInputLowering : OpRewritePattern<Conv2DBackwardInputOp> {
 };
 
 /// gw[f, c, kh, kw] = Σ_{n, oh, ow} x_padded[n, c, oh·s + kh·d, ow·s + kw·d]
-/// · gy[n, f, oh, ow], one reduction; grouped, the channel of x is offset by
-/// the group and the result is built as [G, F/G, C/G, KH, KW]. A connection
-/// table zeroes the unconnected kernels afterwards.
+/// · gy[n, f, oh, ow], one reduction of result `type`; grouped, the channel
+/// of x is offset by the group and the result is built as
+/// [G, F/G, C/G, KH, KW].
+Value weightGradientSum(OpBuilder &b, Location loc, Value padded, Value gy,
+                        RankedTensorType type, ArrayRef<int64_t> s,
+                        ArrayRef<int64_t> d, int64_t groups) {
+  // Iteration (g, f, c, kh, kw, n, oh, ow); without groups g is dropped.
+  MLIRContext *ctx = b.getContext();
+  bool grouped = groups > 1;
+  unsigned first = grouped ? 1 : 0, rank = first + 7;
+  auto dim = [&](unsigned i) { return b.getAffineDimExpr(first + i); };
+  AffineExpr f = dim(0), c = dim(1), y = dim(2), xw = dim(3), n = dim(4),
+             oh = dim(5), ow = dim(6);
+  AffineExpr inC = c, outF = f;
+  SmallVector<AffineExpr> outExprs = {f, c, y, xw};
+  SmallVector<int64_t> shape(type.getShape());
+  if (grouped) {
+    AffineExpr g = b.getAffineDimExpr(0);
+    inC = g * type.getDimSize(1) + c;
+    outF = g * (type.getDimSize(0) / groups) + f;
+    outExprs.insert(outExprs.begin(), g);
+    shape[0] /= groups;
+    shape.insert(shape.begin(), groups);
+  }
+  auto accType = RankedTensorType::get(shape, b.getF32Type());
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(
+          rank, 0, {n, inC, oh * s[0] + y * d[0], ow * s[1] + xw * d[1]}, ctx),
+      AffineMap::get(rank, 0, {n, outF, oh, ow}, ctx),
+      AffineMap::get(rank, 0, outExprs, ctx)};
+  SmallVector<utils::IteratorType> it = parallel(rank);
+  std::fill(it.end() - 3, it.end(), utils::IteratorType::reduction);
+  Value grad =
+      b.create<linalg::GenericOp>(
+           loc, accType, ValueRange{padded, gy}, zerosLike(b, loc, accType, gy),
+           maps, it,
+           [](OpBuilder &nb, Location l, ValueRange args) {
+             Value p = nb.create<arith::MulFOp>(l, args[0], args[1]);
+             nb.create<linalg::YieldOp>(
+                 l, nb.create<arith::AddFOp>(l, args[2], p).getResult());
+           })
+          .getResult(0);
+  if (grouped)
+    grad = b.create<tensor::CollapseShapeOp>(
+        loc, type, grad, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  return grad;
+}
+
+/// The weight gradient as one reduction (weightGradientSum), at unit stride
+/// over the input's phases where the forward op is computed that way
+/// (StridedConvPhases.cpp). A connection table zeroes the unconnected
+/// kernels afterwards.
 struct Conv2DBackwardWeightLowering : OpRewritePattern<Conv2DBackwardWeightOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(Conv2DBackwardWeightOp op,
@@ -248,52 +300,26 @@ struct Conv2DBackwardWeightLowering : OpRewritePattern<Conv2DBackwardWeightOp> {
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
     int64_t groups = op.getGroups();
     ArrayRef<int64_t> s = op.getStride(), d = op.getDilation();
+    ArrayRef<int64_t> kernel = type.getShape().drop_front(2);
     Value padded =
         padHW(rewriter, loc, x, op.getPadding(), f32Const(rewriter, loc, 0.0));
-
-    // Iteration (g, f, c, kh, kw, n, oh, ow); without groups g is dropped.
-    MLIRContext *ctx = rewriter.getContext();
-    bool grouped = groups > 1;
-    unsigned first = grouped ? 1 : 0, rank = first + 7;
-    auto dim = [&](unsigned i) { return rewriter.getAffineDimExpr(first + i); };
-    AffineExpr f = dim(0), c = dim(1), y = dim(2), xw = dim(3), n = dim(4),
-               oh = dim(5), ow = dim(6);
-    AffineExpr inC = c, outF = f;
-    SmallVector<AffineExpr> outExprs = {f, c, y, xw};
-    SmallVector<int64_t> shape(type.getShape());
-    if (grouped) {
-      AffineExpr g = rewriter.getAffineDimExpr(0);
-      inC = g * type.getDimSize(1) + c;
-      outF = g * (type.getDimSize(0) / groups) + f;
-      outExprs.insert(outExprs.begin(), g);
-      shape[0] /= groups;
-      shape.insert(shape.begin(), groups);
+    Value grad;
+    if (phasesMakeUnitStride(kernel, s, d, groups)) {
+      Value phased = splitInputPhases(rewriter, loc, padded, kernel, s,
+                                      {dimOf(gy, 2), dimOf(gy, 3)});
+      auto phasedType =
+          RankedTensorType::get({type.getDimSize(0), dimOf(phased, 1),
+                                 dimOf(phased, 2) - dimOf(gy, 2) + 1,
+                                 dimOf(phased, 3) - dimOf(gy, 3) + 1},
+                                rewriter.getF32Type());
+      Value sum = weightGradientSum(rewriter, loc, phased, gy, phasedType,
+                                    {1, 1}, {1, 1}, 1);
+      grad = joinKernelPhases(rewriter, loc, sum, s, kernel);
+    } else {
+      grad = weightGradientSum(rewriter, loc, padded, gy, type, s, d, groups);
     }
-    auto accType = RankedTensorType::get(shape, rewriter.getF32Type());
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(rank, 0,
-                       {n, inC, oh * s[0] + y * d[0], ow * s[1] + xw * d[1]},
-                       ctx),
-        AffineMap::get(rank, 0, {n, outF, oh, ow}, ctx),
-        AffineMap::get(rank, 0, outExprs, ctx)};
-    SmallVector<utils::IteratorType> it = parallel(rank);
-    std::fill(it.end() - 3, it.end(), utils::IteratorType::reduction);
-    Value grad =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, accType, ValueRange{padded, gy},
-                zerosLike(rewriter, loc, accType, gy), maps, it,
-                [](OpBuilder &nb, Location l, ValueRange args) {
-                  Value p = nb.create<arith::MulFOp>(l, args[0], args[1]);
-                  nb.create<linalg::YieldOp>(
-                      l, nb.create<arith::AddFOp>(l, args[2], p).getResult());
-                })
-            .getResult(0);
-    if (grouped)
-      grad = rewriter.create<tensor::CollapseShapeOp>(
-          loc, type, grad,
-          ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
 
+    MLIRContext *ctx = rewriter.getContext();
     if (std::optional<DenseIntElementsAttr> table = op.getConnections()) {
       AffineMap id = rewriter.getMultiDimIdentityMap(4);
       AffineMap fc = AffineMap::get(

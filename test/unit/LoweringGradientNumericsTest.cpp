@@ -171,6 +171,14 @@ TEST_F(ConvBackward, AsymmetricAttributes) {
   check({1, 2, 7, 11}, {3, 2, 2, 3}, p);
 }
 
+TEST_F(ConvBackward, Stride1x3OverPhases) {
+  // Undilated, so the weight gradient runs over the input's phases.
+  ref::Conv2DParams p;
+  p.stride = {1, 3};
+  p.padding = {2, 0};
+  check({1, 2, 7, 11}, {3, 2, 2, 3}, p, /*dynBatch=*/true);
+}
+
 TEST_F(ConvBackward, PaddingWiderThanKernel) {
   // The outermost outputs read only padding: they contribute nothing.
   ref::Conv2DParams p;

@@ -58,6 +58,55 @@ func.func @f(%x: tensor<2x3x13x13xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf3
   expectClose(got, ref::conv2d(x, w, &b, p));
 }
 
+// Strided convolutions run at unit stride over their input's phases
+// (StridedConvPhases.cpp); these cover padding the kernel and the input up
+// to a multiple of the stride, cutting unread input, and unequal strides.
+TEST_F(CNNToLinalgNumerics, Conv2DStride4Kernel11OverPhases) {
+  HostTensor x = randomTensor(rng, {2, 3, 31, 31});
+  HostTensor w = randomTensor(rng, {4, 3, 11, 11});
+  HostTensor b = randomTensor(rng, {4});
+  HostTensor got = run(R"mlir(
+func.func @f(%x: tensor<2x3x31x31xf32>, %w: tensor<4x3x11x11xf32>, %b: tensor<4xf32>) -> tensor<2x4x6x6xf32> {
+  %0 = cnn.conv2d %x, %w, %b stride [4, 4] : (tensor<2x3x31x31xf32>, tensor<4x3x11x11xf32>, tensor<4xf32>) -> tensor<2x4x6x6xf32>
+  return %0 : tensor<2x4x6x6xf32>
+})mlir",
+                       {x, w, b});
+  ref::Conv2DParams p;
+  p.stride = {4, 4};
+  expectClose(got, ref::conv2d(x, w, &b, p));
+}
+
+TEST_F(CNNToLinalgNumerics, Conv2DStride2Padding1OverPhases) {
+  HostTensor x = randomTensor(rng, {2, 3, 10, 10});
+  HostTensor w = randomTensor(rng, {4, 3, 3, 3});
+  HostTensor b = randomTensor(rng, {4});
+  HostTensor got = run(R"mlir(
+func.func @f(%x: tensor<?x3x10x10xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<?x4x5x5xf32> {
+  %0 = cnn.conv2d %x, %w, %b stride [2, 2] padding [1, 1] : (tensor<?x3x10x10xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
+  return %0 : tensor<?x4x5x5xf32>
+})mlir",
+                       {x, w, b});
+  ref::Conv2DParams p;
+  p.stride = {2, 2};
+  p.padding = {1, 1};
+  expectClose(got, ref::conv2d(x, w, &b, p));
+}
+
+TEST_F(CNNToLinalgNumerics, Conv2DStride1x3OverPhases) {
+  HostTensor x = randomTensor(rng, {1, 2, 7, 11});
+  HostTensor w = randomTensor(rng, {3, 2, 2, 3});
+  HostTensor got = run(R"mlir(
+func.func @f(%x: tensor<1x2x7x11xf32>, %w: tensor<3x2x2x3xf32>) -> tensor<1x3x10x3xf32> {
+  %0 = cnn.conv2d %x, %w stride [1, 3] padding [2, 0] : (tensor<1x2x7x11xf32>, tensor<3x2x2x3xf32>) -> tensor<1x3x10x3xf32>
+  return %0 : tensor<1x3x10x3xf32>
+})mlir",
+                       {x, w});
+  ref::Conv2DParams p;
+  p.stride = {1, 3};
+  p.padding = {2, 0};
+  expectClose(got, ref::conv2d(x, w, nullptr, p));
+}
+
 TEST_F(CNNToLinalgNumerics, Conv2DGroups2) {
   HostTensor x = randomTensor(rng, {2, 4, 7, 7});
   HostTensor w = randomTensor(rng, {6, 2, 3, 3});
