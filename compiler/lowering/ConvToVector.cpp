@@ -23,10 +23,33 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mlir::cnn::lowering;
 
-namespace {} // namespace
+int64_t mlir::cnn::lowering::rowChunkLanes(int64_t width) {
+  return std::min<int64_t>(kRowLanes, llvm::PowerOf2Ceil(width));
+}
+
+SmallVector<int64_t> mlir::cnn::lowering::rowChunkStarts(int64_t width) {
+  SmallVector<int64_t> starts;
+  for (int64_t s = 0; s < width; s += rowChunkLanes(width))
+    starts.push_back(s);
+  return starts;
+}
+
+SmallVector<SmallVector<int64_t>>
+mlir::cnn::lowering::rowChunkGroups(int64_t width, int64_t perGroup) {
+  SmallVector<SmallVector<int64_t>> groups;
+  for (int64_t s : rowChunkStarts(width)) {
+    if (groups.empty() ||
+        static_cast<int64_t>(groups.back().size()) == perGroup)
+      groups.emplace_back();
+    groups.back().push_back(s);
+  }
+  return groups;
+}
 
 SmallVector<Value> mlir::cnn::lowering::accumulateConvRows(RowBuilder &rb,
                                                            const ConvRows &rows,
@@ -36,16 +59,26 @@ SmallVector<Value> mlir::cnn::lowering::accumulateConvRows(RowBuilder &rb,
   ArrayRef<int64_t> wShape =
       cast<RankedTensorType>(rows.weight.getType()).getShape();
   int64_t channels = wShape[1], kh = wShape[2], kw = wShape[3];
+  int64_t inputWidth = dimOf(rows.input, 3),
+          lanes = rows.rowType.getNumElements();
+  size_t chunks = rows.chunkStarts.size();
   return rb.loop(0, channels, 1, acc, [&](Value c, ValueRange acc) {
     return rb.loop(0, kh, 1, acc, [&](Value r, ValueRange acc) {
       Value row = rb.add(rb.mul(y, rows.strideH), rb.mul(r, rows.dilationH));
       SmallVector<Value> next(acc);
       for (int64_t k = 0; k < kw; ++k) {
-        Value x = rb.read(rows.rowType, rows.input,
-                          {n, c, row, rb.index(k * rows.dilationW)});
-        for (size_t t = 0; t < f.size(); ++t) {
-          Value wt = rb.extract(rows.weight, {f[t], c, r, rb.index(k)});
-          next[t] = rb.fma(x, rb.splat(rows.rowType, wt), next[t]);
+        SmallVector<Value> splats;
+        for (size_t t = 0; t < f.size(); ++t)
+          splats.push_back(
+              rb.splat(rows.rowType,
+                       rb.extract(rows.weight, {f[t], c, r, rb.index(k)})));
+        for (size_t j = 0; j < chunks; ++j) {
+          int64_t column = rows.chunkStarts[j] + k * rows.dilationW;
+          Value x =
+              rb.read(rows.rowType, rows.input, {n, c, row, rb.index(column)},
+                      column + lanes <= inputWidth);
+          for (size_t t = 0; t < f.size(); ++t)
+            next[t * chunks + j] = rb.fma(x, splats[t], next[t * chunks + j]);
         }
       }
       return next;
@@ -57,7 +90,8 @@ namespace {
 
 /// out[n, f, oh, :] += sum over c, kh, kw of w[f, c, kh, kw] *
 /// in[n, c, oh * sh + kh * dh, kw * dw : kw * dw + OW] (stride 1 along the
-/// width, so every input row read is contiguous).
+/// width, so every input row read is contiguous), a few filters and row
+/// chunks at a time.
 struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -80,10 +114,13 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         cast<RankedTensorType>(init.getType()).getShape();
     int64_t filters = wShape[0], oh = outShape[2], ow = outShape[3];
     int64_t tile = filtersPerTile(filters);
+    int64_t lanes = rowChunkLanes(ow);
+    SmallVector<SmallVector<int64_t>> groups =
+        rowChunkGroups(ow, std::max<int64_t>(1, kLiveAccumulators / tile));
 
     Location loc = op.getLoc();
     RowBuilder rb(rewriter, loc);
-    auto rowType = VectorType::get({ow}, rewriter.getF32Type());
+    auto rowType = VectorType::get({lanes}, rewriter.getF32Type());
     Value batch = rewriter.create<tensor::DimOp>(loc, in, 0);
 
     Value result = rb.loop(0, batch, 1, init, [&](Value n, ValueRange outs) {
@@ -91,15 +128,28 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         return rb.loop(0, oh, 1, outs, [&](Value y, ValueRange outs) {
           Value out = outs[0];
           SmallVector<Value> f(tile);
-          SmallVector<Value> acc(tile);
-          for (int64_t t = 0; t < tile; ++t) {
-            f[t] = rb.add(f0, t);
-            acc[t] = rb.read(rowType, out, {n, f[t], y, rb.index(0)});
-          }
-          ConvRows rows{in, w, rowType, strides[0], dilations[0], dilations[1]};
-          SmallVector<Value> sums = accumulateConvRows(rb, rows, n, y, f, acc);
           for (int64_t t = 0; t < tile; ++t)
-            out = rb.write(sums[t], out, {n, f[t], y, rb.index(0)});
+            f[t] = rb.add(f0, t);
+          for (ArrayRef<int64_t> starts : groups) {
+            SmallVector<Value> acc;
+            for (int64_t t = 0; t < tile; ++t)
+              for (int64_t s : starts)
+                acc.push_back(rb.read(rowType, out, {n, f[t], y, rb.index(s)},
+                                      s + lanes <= ow));
+            ConvRows rows{in,
+                          w,
+                          rowType,
+                          strides[0],
+                          dilations[0],
+                          dilations[1],
+                          SmallVector<int64_t>(starts)};
+            SmallVector<Value> sums =
+                accumulateConvRows(rb, rows, n, y, f, acc);
+            for (int64_t t = 0; t < tile; ++t)
+              for (auto [j, s] : llvm::enumerate(starts))
+                out = rb.write(sums[t * starts.size() + j], out,
+                               {n, f[t], y, rb.index(s)}, s + lanes <= ow);
+          }
           return SmallVector<Value>{out};
         });
       });
@@ -207,39 +257,57 @@ struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
 
     Location loc = op.getLoc();
     RowBuilder rb(rewriter, loc);
-    auto rowType = VectorType::get({ow}, rewriter.getF32Type());
+    int64_t lanes = rowChunkLanes(ow), xWidth = dimOf(x, 3);
+    auto rowType = VectorType::get({lanes}, rewriter.getF32Type());
+    SmallVector<SmallVector<int64_t>> groups =
+        rowChunkGroups(ow, std::max<int64_t>(1, kLiveAccumulators / kw));
     Value batch = rewriter.create<tensor::DimOp>(loc, x, 0);
     Value zero = rb.splat(rowType, rb.f32(0.0));
 
-    // The accumulators run over the whole batch before their one
-    // reduction each; a (filter, channel) pair reads its images' rows,
-    // which stay in the L2 cache for LeNet-sized layers.
+    // The accumulators, one per kernel column and row chunk, run over the
+    // whole batch before their one reduction each; a (filter, channel) pair
+    // reads its images' rows, which stay in the L2 cache for LeNet-sized
+    // layers. Lanes past the output row read a zero gradient.
     Value result = rb.loop(0, filters, 1, init, [&](Value f, ValueRange outs) {
       return rb.loop(0, channels, 1, outs, [&](Value c, ValueRange outs) {
         return rb.loop(0, kh, 1, outs, [&](Value r, ValueRange outs) {
-          SmallVector<Value> acc(kw, zero);
-          SmallVector<Value> sums =
-              rb.loop(0, batch, 1, acc, [&](Value n, ValueRange acc) {
-                return rb.loop(0, oh, 1, acc, [&](Value y, ValueRange acc) {
-                  Value g = rb.read(rowType, dy, {n, f, y, rb.index(0)});
-                  Value row = rb.add(rb.mul(y, shape->strideH),
-                                     rb.mul(r, shape->dilationH));
-                  SmallVector<Value> next(acc);
-                  for (int64_t k = 0; k < kw; ++k) {
-                    Value in =
-                        rb.read(rowType, x,
-                                {n, c, row, rb.index(k * shape->dilationW)});
-                    next[k] = rb.fma(g, in, next[k]);
-                  }
-                  return next;
-                });
-              });
           Value out = outs[0];
-          for (int64_t k = 0; k < kw; ++k) {
-            SmallVector<Value> at = {f, c, r, rb.index(k)};
-            Value total = rb.addf(rb.extract(out, at), rb.sum(sums[k]));
-            out = rb.insert(total, out, at);
+          SmallVector<Value> totals;
+          for (int64_t k = 0; k < kw; ++k)
+            totals.push_back(rb.extract(out, {f, c, r, rb.index(k)}));
+          for (ArrayRef<int64_t> starts : groups) {
+            size_t chunks = starts.size();
+            SmallVector<Value> acc(kw * chunks, zero);
+            SmallVector<Value> sums =
+                rb.loop(0, batch, 1, acc, [&](Value n, ValueRange acc) {
+                  return rb.loop(0, oh, 1, acc, [&](Value y, ValueRange acc) {
+                    Value row = rb.add(rb.mul(y, shape->strideH),
+                                       rb.mul(r, shape->dilationH));
+                    SmallVector<Value> next(acc);
+                    for (auto [j, s] : llvm::enumerate(starts)) {
+                      Value g = rb.read(rowType, dy, {n, f, y, rb.index(s)},
+                                        s + lanes <= ow);
+                      for (int64_t k = 0; k < kw; ++k) {
+                        int64_t column = s + k * shape->dilationW;
+                        Value in =
+                            rb.read(rowType, x, {n, c, row, rb.index(column)},
+                                    column + lanes <= xWidth);
+                        next[k * chunks + j] =
+                            rb.fma(g, in, next[k * chunks + j]);
+                      }
+                    }
+                    return next;
+                  });
+                });
+            for (int64_t k = 0; k < kw; ++k) {
+              Value row = sums[k * chunks];
+              for (size_t j = 1; j < chunks; ++j)
+                row = rb.addf(row, sums[k * chunks + j]);
+              totals[k] = rb.addf(totals[k], rb.sum(row));
+            }
           }
+          for (int64_t k = 0; k < kw; ++k)
+            out = rb.insert(totals[k], out, {f, c, r, rb.index(k)});
           return SmallVector<Value>{out};
         });
       });

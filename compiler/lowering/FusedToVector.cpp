@@ -76,28 +76,48 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
     int64_t rows = type.getDimSize(2), width = type.getDimSize(3);
     int64_t tile = filtersPerTile(filters);
 
+    // Conv rows are held in chunks (VectorPatterns.h); a pooled chunk is half
+    // a conv chunk. Pooled rows keep the upper row's chunks live while the
+    // lower ones accumulate, so their groups are half as wide.
+    int64_t lanes = rowChunkLanes(convWidth);
+    if (pool && lanes < 2)
+      return rewriter.notifyMatchFailure(op, "pool over a 1-wide row");
+    int64_t outLanes = pool ? lanes / 2 : lanes;
+    SmallVector<SmallVector<int64_t>> groups = rowChunkGroups(
+        convWidth,
+        std::max<int64_t>(1, kLiveAccumulators / (pool ? 2 * tile : tile)));
+
     RowBuilder rb(rewriter, loc);
-    auto convRow = VectorType::get({convWidth}, rewriter.getF32Type());
-    auto outRow = VectorType::get({width}, rewriter.getF32Type());
-    ConvRows conv{input,       w,          convRow, op.getStride()[0],
-                  dilation[0], dilation[1]};
+    auto convRow = VectorType::get({lanes}, rewriter.getF32Type());
+    auto outRow = VectorType::get({outLanes}, rewriter.getF32Type());
     Value zero = rb.splat(convRow, rb.f32(0.0));
     Value out = emptyLike(rewriter, loc, type, op.getInput());
     Value batch = rewriter.create<tensor::DimOp>(loc, input, 0);
 
-    // act(conv rows y of image n for filters f), starting from the bias.
-    auto activatedRows = [&](Value n, Value y, ArrayRef<Value> f) {
+    // act(the chunks at `starts` of conv rows y of image n for filters f),
+    // starting from the bias; chunk j of filter t at [t·chunks + j].
+    auto activatedRows = [&](Value n, Value y, ArrayRef<Value> f,
+                             ArrayRef<int64_t> starts) {
       SmallVector<Value> acc;
-      for (Value filter : f)
-        acc.push_back(op.getBias()
-                          ? rb.splat(convRow, rb.extract(op.getBias(), filter))
-                          : zero);
+      for (Value filter : f) {
+        Value bias = op.getBias()
+                         ? rb.splat(convRow, rb.extract(op.getBias(), filter))
+                         : zero;
+        acc.append(starts.size(), bias);
+      }
+      ConvRows conv{input,
+                    w,
+                    convRow,
+                    op.getStride()[0],
+                    dilation[0],
+                    dilation[1],
+                    SmallVector<int64_t>(starts)};
       SmallVector<Value> sums = accumulateConvRows(rb, conv, n, y, f, acc);
       for (Value &row : sums)
         row = activate(rewriter, loc, op.getAct(), row);
       return sums;
     };
-    // The pooled row of the activated rows `top` and `bottom`.
+    // The pooled chunk of the activated chunks `top` and `bottom`.
     auto poolRows = [&](Value top, Value bottom) -> Value {
       bool avg = *pool == PoolKind::Avg;
       auto combine = [&](Value a, Value b) -> Value {
@@ -105,8 +125,8 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
                    : rewriter.create<arith::MaximumFOp>(loc, a, b).getResult();
       };
       Value both = combine(top, bottom);
-      Value pooled = combine(everyOtherLane(rewriter, loc, both, 0, width),
-                             everyOtherLane(rewriter, loc, both, 1, width));
+      Value pooled = combine(everyOtherLane(rewriter, loc, both, 0, outLanes),
+                             everyOtherLane(rewriter, loc, both, 1, outLanes));
       if (!avg)
         return pooled;
       Value quarter = rewriter.create<arith::ConstantOp>(
@@ -121,19 +141,27 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
           SmallVector<Value> f;
           for (int64_t t = 0; t < tile; ++t)
             f.push_back(rb.add(f0, t));
-          SmallVector<Value> results;
-          if (!pool) {
-            results = activatedRows(n, y, f);
-          } else {
-            Value top = rb.mul(y, 2);
-            SmallVector<Value> upper = activatedRows(n, top, f);
-            SmallVector<Value> lower = activatedRows(n, rb.add(top, 1), f);
-            for (int64_t t = 0; t < tile; ++t)
-              results.push_back(poolRows(upper[t], lower[t]));
-          }
           Value written = outs[0];
-          for (int64_t t = 0; t < tile; ++t)
-            written = rb.write(results[t], written, {n, f[t], y, rb.index(0)});
+          for (ArrayRef<int64_t> starts : groups) {
+            SmallVector<Value> results;
+            if (!pool) {
+              results = activatedRows(n, y, f, starts);
+            } else {
+              Value top = rb.mul(y, 2);
+              SmallVector<Value> upper = activatedRows(n, top, f, starts);
+              SmallVector<Value> lower =
+                  activatedRows(n, rb.add(top, 1), f, starts);
+              for (auto [u, l] : llvm::zip(upper, lower))
+                results.push_back(poolRows(u, l));
+            }
+            for (int64_t t = 0; t < tile; ++t)
+              for (auto [j, s] : llvm::enumerate(starts)) {
+                int64_t at = pool ? s / 2 : s;
+                written = rb.write(results[t * starts.size() + j], written,
+                                   {n, f[t], y, rb.index(at)},
+                                   at + outLanes <= width);
+              }
+          }
           return SmallVector<Value>{written};
         });
       });

@@ -70,16 +70,25 @@ public:
   }
   Value addf(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
 
-  /// A contiguous row of `type`'s length starting at `at` (in bounds).
-  Value read(VectorType type, Value source, ValueRange at) {
-    return b.create<vector::TransferReadOp>(loc, type, source, at,
-                                            ArrayRef<bool>{true});
+  /// A contiguous row of `type`'s length starting at `at`; unless
+  /// `inBounds`, lanes past the end of the source's last dimension are
+  /// masked off and read as zero.
+  Value read(VectorType type, Value source, ValueRange at,
+             bool inBounds = true) {
+    if (inBounds)
+      return b.create<vector::TransferReadOp>(loc, type, source, at,
+                                              ArrayRef<bool>{true});
+    Value zero = b.create<arith::ConstantOp>(
+        loc, b.getFloatAttr(type.getElementType(), 0.0));
+    return b.create<vector::TransferReadOp>(loc, type, source, at, zero,
+                                            ArrayRef<bool>{false});
   }
-  /// The tensor `dest` with the row `row` written at `at`.
-  Value write(Value row, Value dest, ValueRange at) {
+  /// The tensor `dest` with the row `row` written at `at`; unless
+  /// `inBounds`, lanes past the end of its last dimension are not written.
+  Value write(Value row, Value dest, ValueRange at, bool inBounds = true) {
     return b
         .create<vector::TransferWriteOp>(loc, row, dest, at,
-                                         ArrayRef<bool>{true})
+                                         ArrayRef<bool>{inBounds})
         .getResult();
   }
   Value extract(Value tensor, ValueRange at) {
@@ -124,18 +133,45 @@ inline int64_t filtersPerTile(int64_t filters) {
   return 1;
 }
 
+/// The lanes of the vectors that hold a row piece by piece: 16 f32 fill an
+/// AVX-512 register (two AVX2 ones). A row of another width is cut into
+/// chunks of 16 with the last one masked, rather than given a vector of its
+/// own width, which LLVM splits into power-of-two pieces put together lane
+/// by lane.
+constexpr int64_t kRowLanes = 16;
+
+/// Accumulator chunks live at once (filter tiles times row chunks): half the
+/// vector registers of AVX-512, leaving room for the input chunks and the
+/// broadcast weights.
+constexpr int64_t kLiveAccumulators = 16;
+
+/// The lanes of the chunks a row of `width` is held in: kRowLanes, or the
+/// next power of two when the row is narrower.
+int64_t rowChunkLanes(int64_t width);
+
+/// The first column of each chunk along a row of `width`.
+SmallVector<int64_t> rowChunkStarts(int64_t width);
+
+/// The chunk starts of a row of `width` in groups of at most `perGroup`
+/// chunks: the chunks whose accumulators are live together.
+SmallVector<SmallVector<int64_t>> rowChunkGroups(int64_t width,
+                                                 int64_t perGroup);
+
 /// A convolution read row by row: NCHW `input` (padded already), weight
-/// [F, C, KH, KW], output rows of `rowType`, unit stride along the width.
+/// [F, C, KH, KW], output rows held as vectors of `rowType` starting at
+/// the columns `chunkStarts`, unit stride along the width.
 struct ConvRows {
   Value input, weight;
   VectorType rowType;
   int64_t strideH, dilationH, dilationW;
+  SmallVector<int64_t> chunkStarts = {0};
 };
 
-/// acc[t] + sum over c, kh, kw of weight[f[t], c, kh, kw] *
-/// input[n, c, y * strideH + kh * dilationH, kw * dilationW : + W]: the
-/// output rows y of image n for filters f, one input row load shared by all
-/// of f per kernel column.
+/// acc[t·chunks + j] + sum over c, kh, kw of weight[f[t], c, kh, kw] *
+/// input[n, c, y * strideH + kh * dilationH, s_j + kw * dilationW : + lanes]
+/// (s_j the start of chunk j): chunk j of the output rows y of image n for
+/// filters f, one input load shared by all of f per kernel column and chunk.
+/// Input lanes past the row's end read zero.
 SmallVector<Value> accumulateConvRows(RowBuilder &rb, const ConvRows &rows,
                                       Value n, Value y, ArrayRef<Value> f,
                                       ValueRange acc);

@@ -7,21 +7,23 @@
 // whole CPU pipeline, this pass included.
 
 // Tests the forward convolution: loops over the batch, blocks of 4 filters
-// (16 = 4 x 4) and output rows; 4 accumulator rows of the output width live
-// across the channel and kernel-row loops; per kernel column one input row
-// read feeds 4 FMAs with broadcast weights.
+// (16 = 4 x 4) and output rows; 4 accumulator rows live across the channel
+// and kernel-row loops, each one chunk of 16 lanes (VectorPatterns.h) of
+// which the last 6 are masked off (no in_bounds): the 10 outputs; per kernel
+// column one input row read, masked past the 14 input columns, feeds 4 FMAs
+// with broadcast weights.
 // CHECK-LABEL: func @conv
 // CHECK:         %[[N:.*]] = tensor.dim %{{.*}}, %c0
 // CHECK:         scf.for %[[B:.*]] = %c0 to %[[N]] step %c1 iter_args
 // CHECK:           scf.for %[[F:.*]] = %c0 to %c16 step %c4 iter_args
 // CHECK:             scf.for %[[Y:.*]] = %c0 to %c10 step %c1 iter_args
-// CHECK-COUNT-4:       vector.transfer_read {{.*}} : tensor<?x16x10x10xf32>, vector<10xf32>
-// CHECK:               scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<10xf32>, vector<10xf32>, vector<10xf32>, vector<10xf32>)
+// CHECK-COUNT-4:       vector.transfer_read {{.*}}, %{{.*}} : tensor<?x16x10x10xf32>, vector<16xf32>
+// CHECK:               scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:                 scf.for {{.*}} = %c0 to %c5 step %c1 iter_args
-// CHECK:                   vector.transfer_read {{.*}} : tensor<?x6x14x14xf32>, vector<10xf32>
-// CHECK-COUNT-4:           vector.fma {{.*}} : vector<10xf32>
-// CHECK:                   vector.transfer_read {{.*}} : tensor<?x6x14x14xf32>, vector<10xf32>
-// CHECK-COUNT-4:       vector.transfer_write {{.*}} : vector<10xf32>, tensor<?x16x10x10xf32>
+// CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x6x14x14xf32>, vector<16xf32>
+// CHECK-COUNT-4:           vector.fma {{.*}} : vector<16xf32>
+// CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x6x14x14xf32>, vector<16xf32>
+// CHECK-COUNT-4:       vector.transfer_write {{.*}}, %{{.*}}[{{.*}}] : vector<16xf32>, tensor<?x16x10x10xf32>
 // CHECK-NOT:     linalg.conv_2d_nchw_fchw
 func.func @conv(%x: tensor<?x6x14x14xf32>, %w: tensor<16x6x5x5xf32>,
                 %init: tensor<?x16x10x10xf32>) -> tensor<?x16x10x10xf32> {
@@ -51,7 +53,10 @@ func.func @strided_conv(%x: tensor<?x3x15x15xf32>, %w: tensor<4x3x3x3xf32>,
 
 // Tests the weight gradient of cnn-to-linalg's form: per filter, channel and
 // kernel row, one accumulator row per kernel column (3 here) over the
-// images and output rows, reduced once and added into the gradient.
+// images and output rows, reduced once and added into the gradient. Rows of
+// 6 are held as 8 lanes: the gradient's read is masked (its last 2 lanes
+// read zero); the input's first read is in bounds (8 columns), the others
+// are masked.
 #x = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh + kh, ow + kw)>
 #dy = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
 #dw = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
@@ -60,10 +65,13 @@ func.func @strided_conv(%x: tensor<?x3x15x15xf32>, %w: tensor<4x3x3x3xf32>,
 // CHECK:         scf.for %{{.*}} = %c0 to %c4 {{.*}} -> (tensor<4x2x3x3xf32>)
 // CHECK:           scf.for %{{.*}} = %c0 to %c2
 // CHECK:             scf.for %{{.*}} = %c0 to %c3
-// CHECK:               scf.for {{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
-// CHECK:                 scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<6xf32>, vector<6xf32>, vector<6xf32>)
-// CHECK:                   vector.transfer_read {{.*}} : tensor<?x4x6x6xf32>, vector<6xf32>
-// CHECK-COUNT-3:           vector.fma {{.*}} : vector<6xf32>
+// CHECK:               scf.for {{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK:                 scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x4x6x6xf32>, vector<8xf32>
+// CHECK:                   vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<?x2x8x8xf32>, vector<8xf32>
+// CHECK:                   vector.fma {{.*}} : vector<8xf32>
+// CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x2x8x8xf32>, vector<8xf32>
+// CHECK:                   vector.fma {{.*}} : vector<8xf32>
 // CHECK-COUNT-3:       vector.reduction <add>
 // CHECK-NOT:     linalg.generic
 func.func @conv_weight_gradient(%x: tensor<?x2x8x8xf32>, %dy: tensor<?x4x6x6xf32>,
