@@ -236,6 +236,10 @@ matchConvWeightGradient(linalg::GenericOp op) {
   return ConvWeightGradientShape{(*rows)[5], (*rows)[2], (*cols)[3]};
 }
 
+/// Accumulators of a weight-gradient tile: more than a forward tile's, since
+/// its other operands are only the few gradient rows and one input row.
+constexpr int64_t kGradientAccumulators = 24;
+
 struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -261,57 +265,79 @@ struct ConvWeightGradientToVector : OpRewritePattern<linalg::GenericOp> {
     auto rowType = VectorType::get({lanes}, rewriter.getF32Type());
     SmallVector<SmallVector<int64_t>> groups =
         rowChunkGroups(ow, std::max<int64_t>(1, kLiveAccumulators / kw));
+    // A few filters share each input row read: with one filter, every FMA
+    // needed its own load of a shifted input row.
+    int64_t groupChunks = static_cast<int64_t>(groups.front().size());
+    int64_t tile = 1;
+    for (int64_t t = std::min<int64_t>(filters, 4); t > 1 && tile == 1; --t)
+      if (filters % t == 0 && t * kw * groupChunks <= kGradientAccumulators)
+        tile = t;
     Value batch = rewriter.create<tensor::DimOp>(loc, x, 0);
     Value zero = rb.splat(rowType, rb.f32(0.0));
 
-    // The accumulators, one per kernel column and row chunk, run over the
-    // whole batch before their one reduction each; a (filter, channel) pair
-    // reads its images' rows, which stay in the L2 cache for LeNet-sized
-    // layers. Lanes past the output row read a zero gradient.
-    Value result = rb.loop(0, filters, 1, init, [&](Value f, ValueRange outs) {
-      return rb.loop(0, channels, 1, outs, [&](Value c, ValueRange outs) {
-        return rb.loop(0, kh, 1, outs, [&](Value r, ValueRange outs) {
-          Value out = outs[0];
-          SmallVector<Value> totals;
-          for (int64_t k = 0; k < kw; ++k)
-            totals.push_back(rb.extract(out, {f, c, r, rb.index(k)}));
-          for (ArrayRef<int64_t> starts : groups) {
-            size_t chunks = starts.size();
-            SmallVector<Value> acc(kw * chunks, zero);
-            SmallVector<Value> sums =
-                rb.loop(0, batch, 1, acc, [&](Value n, ValueRange acc) {
-                  return rb.loop(0, oh, 1, acc, [&](Value y, ValueRange acc) {
-                    Value row = rb.add(rb.mul(y, shape->strideH),
-                                       rb.mul(r, shape->dilationH));
-                    SmallVector<Value> next(acc);
-                    for (auto [j, s] : llvm::enumerate(starts)) {
-                      Value g = rb.read(rowType, dy, {n, f, y, rb.index(s)},
-                                        s + lanes <= ow);
-                      for (int64_t k = 0; k < kw; ++k) {
-                        int64_t column = s + k * shape->dilationW;
-                        Value in =
-                            rb.read(rowType, x, {n, c, row, rb.index(column)},
+    // The accumulators, one per filter of the tile, kernel column and row
+    // chunk, run over the whole batch before their one reduction each; a
+    // (filter tile, channel) pair reads its images' rows, which stay in the
+    // L2 cache for LeNet-sized layers. Lanes past the output row read a zero
+    // gradient.
+    Value result =
+        rb.loop(0, filters, tile, init, [&](Value f0, ValueRange outs) {
+          SmallVector<Value> f;
+          for (int64_t t = 0; t < tile; ++t)
+            f.push_back(rb.add(f0, t));
+          return rb.loop(0, channels, 1, outs, [&](Value c, ValueRange outs) {
+            return rb.loop(0, kh, 1, outs, [&](Value r, ValueRange outs) {
+              Value out = outs[0];
+              // totals[t·kw + k] and, per group, acc[(t·kw + k)·chunks + j].
+              SmallVector<Value> totals;
+              for (int64_t t = 0; t < tile; ++t)
+                for (int64_t k = 0; k < kw; ++k)
+                  totals.push_back(rb.extract(out, {f[t], c, r, rb.index(k)}));
+              for (ArrayRef<int64_t> starts : groups) {
+                size_t chunks = starts.size();
+                SmallVector<Value> acc(tile * kw * chunks, zero);
+                SmallVector<Value> sums =
+                    rb.loop(0, batch, 1, acc, [&](Value n, ValueRange acc) {
+                      return rb.loop(
+                          0, oh, 1, acc, [&](Value y, ValueRange acc) {
+                            Value row = rb.add(rb.mul(y, shape->strideH),
+                                               rb.mul(r, shape->dilationH));
+                            SmallVector<Value> next(acc);
+                            for (auto [j, s] : llvm::enumerate(starts)) {
+                              SmallVector<Value> g;
+                              for (int64_t t = 0; t < tile; ++t)
+                                g.push_back(rb.read(rowType, dy,
+                                                    {n, f[t], y, rb.index(s)},
+                                                    s + lanes <= ow));
+                              for (int64_t k = 0; k < kw; ++k) {
+                                int64_t column = s + k * shape->dilationW;
+                                Value in = rb.read(
+                                    rowType, x, {n, c, row, rb.index(column)},
                                     column + lanes <= xWidth);
-                        next[k * chunks + j] =
-                            rb.fma(g, in, next[k * chunks + j]);
-                      }
-                    }
-                    return next;
-                  });
-                });
-            for (int64_t k = 0; k < kw; ++k) {
-              Value row = sums[k * chunks];
-              for (size_t j = 1; j < chunks; ++j)
-                row = rb.addf(row, sums[k * chunks + j]);
-              totals[k] = rb.addf(totals[k], rb.sum(row));
-            }
-          }
-          for (int64_t k = 0; k < kw; ++k)
-            out = rb.insert(totals[k], out, {f, c, r, rb.index(k)});
-          return SmallVector<Value>{out};
-        });
-      });
-    })[0];
+                                for (int64_t t = 0; t < tile; ++t) {
+                                  Value &a = next[(t * kw + k) * chunks + j];
+                                  a = rb.fma(g[t], in, a);
+                                }
+                              }
+                            }
+                            return next;
+                          });
+                    });
+                for (int64_t i = 0; i < tile * kw; ++i) {
+                  Value row = sums[i * chunks];
+                  for (size_t j = 1; j < chunks; ++j)
+                    row = rb.addf(row, sums[i * chunks + j]);
+                  totals[i] = rb.addf(totals[i], rb.sum(row));
+                }
+              }
+              for (int64_t t = 0; t < tile; ++t)
+                for (int64_t k = 0; k < kw; ++k)
+                  out = rb.insert(totals[t * kw + k], out,
+                                  {f[t], c, r, rb.index(k)});
+              return SmallVector<Value>{out};
+            });
+          });
+        })[0];
     rewriter.replaceOp(op, result);
     return success();
   }

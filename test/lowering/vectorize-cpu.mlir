@@ -51,28 +51,29 @@ func.func @strided_conv(%x: tensor<?x3x15x15xf32>, %w: tensor<4x3x3x3xf32>,
 
 // -----
 
-// Tests the weight gradient of cnn-to-linalg's form: per filter, channel and
-// kernel row, one accumulator row per kernel column (3 here) over the
-// images and output rows, reduced once and added into the gradient. Rows of
-// 6 are held as 8 lanes: the gradient's read is masked (its last 2 lanes
-// read zero); the input's first read is in bounds (8 columns), the others
-// are masked.
+// Tests the weight gradient of cnn-to-linalg's form: per tile of 4 filters,
+// channel and kernel row, one accumulator row per filter and kernel column
+// (4 x 3 here) over the images and output rows, reduced once each and added
+// into the gradient. The 4 filters' gradient rows share each input row read.
+// Rows of 6 are held as 8 lanes: the gradient's reads are masked (their last
+// 2 lanes read zero); the input's first read is in bounds (8 columns), the
+// others are masked.
 #x = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, c, oh + kh, ow + kw)>
 #dy = affine_map<(f, c, kh, kw, n, oh, ow) -> (n, f, oh, ow)>
 #dw = affine_map<(f, c, kh, kw, n, oh, ow) -> (f, c, kh, kw)>
 // CHECK-LABEL: func @conv_weight_gradient
 // CHECK:         %[[N:.*]] = tensor.dim
-// CHECK:         scf.for %{{.*}} = %c0 to %c4 {{.*}} -> (tensor<4x2x3x3xf32>)
+// CHECK:         scf.for %{{.*}} = %c0 to %c4 step %c4 {{.*}} -> (tensor<4x2x3x3xf32>)
 // CHECK:           scf.for %{{.*}} = %c0 to %c2
 // CHECK:             scf.for %{{.*}} = %c0 to %c3
-// CHECK:               scf.for {{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK:                 scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x4x6x6xf32>, vector<8xf32>
+// CHECK:               scf.for {{.*}} = %c0 to %[[N]] step %c1 iter_args({{.*}}) -> ([[V12:(vector<8xf32>, ){11}vector<8xf32>]])
+// CHECK:                 scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> ([[V12]])
+// CHECK-COUNT-4:           vector.transfer_read {{.*}}, %{{.*}} : tensor<?x4x6x6xf32>, vector<8xf32>
 // CHECK:                   vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<?x2x8x8xf32>, vector<8xf32>
-// CHECK:                   vector.fma {{.*}} : vector<8xf32>
+// CHECK-COUNT-4:           vector.fma {{.*}} : vector<8xf32>
 // CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x2x8x8xf32>, vector<8xf32>
-// CHECK:                   vector.fma {{.*}} : vector<8xf32>
-// CHECK-COUNT-3:       vector.reduction <add>
+// CHECK-COUNT-4:           vector.fma {{.*}} : vector<8xf32>
+// CHECK-COUNT-12:      vector.reduction <add>
 // CHECK-NOT:     linalg.generic
 func.func @conv_weight_gradient(%x: tensor<?x2x8x8xf32>, %dy: tensor<?x4x6x6xf32>,
                                 %init: tensor<4x2x3x3xf32>) -> tensor<4x2x3x3xf32> {
