@@ -7,10 +7,11 @@
 // activation alone fuses without a pool. A convolution whose kernel covers
 // its whole input is a dense layer and is not fused.
 //
-// Intermediate values must have no other use: in the training step the
-// backward pass reads the activation's output, so functions marked
-// `cnn.training` are left alone (the inference and evaluation entries are
-// where fusion applies).
+// Intermediate values must have no other use. In the training step the
+// backward pass reads the activation's output (activation gradients are
+// computed from it), so there the activation map is the fused op's result
+// and its pool stays a separate op; the convolution's own output, which
+// nothing else reads, still never reaches memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -133,8 +134,6 @@ struct FuseConvActPoolPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (func->hasAttr("cnn.training"))
-      return;
     RewritePatternSet patterns(&getContext());
     if (fusePool)
       patterns.add<FuseConvActPoolPattern<AvgPool2DOp, PoolKind::Avg>,

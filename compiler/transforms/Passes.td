@@ -130,8 +130,9 @@ def FuseConvActPool : Pass<"cnn-fuse-conv-act-pool", "mlir::func::FuncOp"> {
     generation then keeps conv rows in registers through the activation and
     the pooling (`cnn-fused-to-vector`), never writing the activation map.
 
-    Functions marked `cnn.training` are skipped: their backward pass reads
-    the activation map. `cnnc --no-fuse` leaves this pass out.
+    In the training step the backward pass reads the activation map (the
+    activation's second use), so there the conv and activation fuse and the
+    pool stays separate. `cnnc --no-fuse` leaves this pass out.
 
     Before:
     ```mlir

@@ -66,10 +66,8 @@ func.func @conv_used_twice(%x: tensor<?x2x10x10xf32>, %w: tensor<4x2x3x3xf32>) -
 // -----
 
 // Tests that a conv covering its whole input (LeNet-5's c5, a dense layer)
-// is not fused, and that training functions are left alone.
+// is not fused.
 // CHECK-LABEL: func @dense_like
-// CHECK:         cnn.conv2d
-// CHECK-LABEL: func @training
 // CHECK:         cnn.conv2d
 // CHECK-NOT:     cnn.fused_conv_act_pool
 func.func @dense_like(%x: tensor<?x16x5x5xf32>, %w: tensor<120x16x5x5xf32>) -> tensor<?x120x1x1xf32> {
@@ -77,8 +75,22 @@ func.func @dense_like(%x: tensor<?x16x5x5xf32>, %w: tensor<120x16x5x5xf32>) -> t
   %1 = cnn.tanh %0 : tensor<?x120x1x1xf32>
   return %1 : tensor<?x120x1x1xf32>
 }
-func.func @training(%x: tensor<?x2x10x10xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<?x4x8x8xf32> attributes {cnn.training} {
+
+// -----
+
+// Tests the training step's shape: the backward pass reads the activation
+// map, so conv and tanh fuse, the fused op's result is that map, and the
+// pool stays a separate op reading it.
+// CHECK-LABEL: func @training
+// CHECK:         %[[Y:.*]] = cnn.fused_conv_act_pool %arg0, %arg1 act tanh : {{.*}} -> tensor<?x4x8x8xf32>
+// CHECK-NOT:     pool avg
+// CHECK:         %[[P:.*]] = cnn.avg_pool2d %[[Y]]
+// CHECK:         %[[G:.*]] = cnn.activation_backward %arg2, %[[Y]] act tanh
+// CHECK:         return %[[P]], %[[G]]
+func.func @training(%x: tensor<?x2x10x10xf32>, %w: tensor<4x2x3x3xf32>, %gy: tensor<?x4x8x8xf32>) -> (tensor<?x4x4x4xf32>, tensor<?x4x8x8xf32>) attributes {cnn.training} {
   %0 = cnn.conv2d %x, %w : (tensor<?x2x10x10xf32>, tensor<4x2x3x3xf32>) -> tensor<?x4x8x8xf32>
-  %1 = cnn.relu %0 : tensor<?x4x8x8xf32>
-  return %1 : tensor<?x4x8x8xf32>
+  %1 = cnn.tanh %0 : tensor<?x4x8x8xf32>
+  %2 = cnn.avg_pool2d %1 kernel [2, 2] stride [2, 2] : tensor<?x4x8x8xf32> -> tensor<?x4x4x4xf32>
+  %3 = cnn.activation_backward %gy, %1 act tanh : tensor<?x4x8x8xf32>
+  return %2, %3 : tensor<?x4x4x4xf32>, tensor<?x4x8x8xf32>
 }
