@@ -13,6 +13,7 @@
 #include "runtime/model/GpuRuntime.h"
 #include "runtime/model/ThreadPool.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cstdint>
 #include <cstdlib>
@@ -316,6 +317,11 @@ struct SplitCall {
   int32_t slices;
   Scalars scalars;
   int64_t results[kMaxSlices][kSliceResultWords];
+  bool training = false;
+  /// Threads the slices run on: thread t runs slices t, t + tasks, ... and
+  /// leaves their gradients summed, each weighted by its share of the
+  /// batch, in slice t's.
+  int32_t tasks = 1;
 };
 
 /// Slice 0 keeps the step's dropout seed, the others draw their own, so no
@@ -326,8 +332,7 @@ int64_t sliceSeed(int64_t seed, int32_t slice) {
                                static_cast<int64_t>(slice) << 32);
 }
 
-void runSlice(void *context, int32_t i) {
-  SplitCall &c = *static_cast<SplitCall *>(context);
+void runSlice(SplitCall &c, int32_t i) {
   int64_t begin = 0, end = 0;
   sliceBounds(c.batch, c.slices, i, begin, end);
   Slice slice(c.inputs, c.numInputs, c.targets, c.numTargets, begin,
@@ -338,13 +343,82 @@ void runSlice(void *context, int32_t i) {
             scalars, c.results[i]);
 }
 
+/// The gradient a slice's grad entry returned, and the slice's share of
+/// the batch.
+float *sliceGradient(SplitCall &c, int32_t i, double &share) {
+  int64_t begin = 0, end = 0;
+  sliceBounds(c.batch, c.slices, i, begin, end);
+  share = double(end - begin) / double(c.batch);
+  ResultCursor cursor{c.results[i]};
+  cursor.next(0);
+  cursor.next(record().prediction.rank);
+  return static_cast<float *>(resultData(*cursor.next(1), 4));
+}
+
+/// Thread t's slices (SplitCall::tasks). A slice's gradient is added into
+/// slice t's and released here, on the thread whose workspace cache it came
+/// from.
+void runSliceTask(void *context, int32_t t) {
+  SplitCall &c = *static_cast<SplitCall *>(context);
+  const cnnc_model_record &r = record();
+  float *sum = nullptr;
+  for (int32_t i = t; i < c.slices; i += c.tasks) {
+    runSlice(c, i);
+    if (!c.training)
+      continue;
+    double share = 0;
+    float *g = sliceGradient(c, i, share);
+    auto weight = static_cast<float>(share);
+    if (!sum) {
+      sum = g;
+      for (int64_t k = 0; k < r.param_elements; ++k)
+        sum[k] *= weight;
+      continue;
+    }
+    for (int64_t k = 0; k < r.param_elements; ++k)
+      sum[k] += weight * g[k];
+    ResultFreer freer;
+    keepOwned(freer, c.model, c.inputs, c.numInputs, c.targets, c.numTargets);
+    ResultCursor cursor{c.results[i]};
+    cursor.next(0);
+    cursor.next(r.prediction.rank);
+    freer.release(*cursor.next(1));
+  }
+}
+
+/// Images per slice of a split step at most: a slice's activations are
+/// computed op by op over all its images, and past a few dozen LeNet-sized
+/// images they no longer stay in the L2 cache (LeNet-5 training at batch
+/// 256 ran at 36k images/s in two slices of 128, 42k at batch 64).
+constexpr int64_t kMaxImagesPerStepSlice = 32;
+/// What the slices' gradients, one full set of parameters each, may take.
+constexpr int64_t kSliceGradientBytes = 64 << 20;
+
+/// The slices of a split step or evaluation of `batch` images: one per
+/// thread (sliceCount), or more, each run after another on its thread,
+/// where slices would otherwise exceed kMaxImagesPerStepSlice and their
+/// gradients fit in kSliceGradientBytes.
+int32_t stepSliceCount(int64_t batch, int64_t paramElements) {
+  int64_t slices = sliceCount(batch);
+  if (slices < 2)
+    return static_cast<int32_t>(slices);
+  int64_t bySize =
+      (batch + kMaxImagesPerStepSlice - 1) / kMaxImagesPerStepSlice;
+  int64_t byMemory =
+      kSliceGradientBytes / std::max<int64_t>(1, 4 * paramElements);
+  slices = std::max(slices, std::min(bySize, byMemory));
+  return static_cast<int32_t>(std::min<int64_t>(slices, kMaxSlices));
+}
+
 /// The step (or evaluation) of `c` with its slices run at once: the loss
 /// and the number correct of the whole batch, and for a step the slices'
 /// gradients, each the mean over its slice, weighted by their share of the
 /// batch, then one update with their sum.
 cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   const cnnc_model_record &r = record();
-  parallelFor(c.slices, runSlice, &c);
+  c.training = training;
+  c.tasks = std::min(c.slices, threadCount());
+  parallelFor(c.tasks, runSliceTask, &c);
 
   double loss = 0;
   int64_t correct = 0;
@@ -363,17 +437,15 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
         countCorrect(static_cast<const float *>(resultData(*prediction, 4)),
                      slice.targets, c.numTargets, end - begin);
     correct = right < 0 || correct < 0 ? -1 : correct + right;
-    if (!training)
+    // Each thread's slices are summed, weighted, in its first slice's.
+    if (!training || i >= c.tasks)
       continue;
     auto *g = static_cast<float *>(resultData(*cursor.next(1), 4));
-    auto weight = static_cast<float>(share);
     if (!grads) {
       grads = g;
-      for (int64_t k = 0; k < r.param_elements; ++k)
-        grads[k] *= weight;
     } else {
       for (int64_t k = 0; k < r.param_elements; ++k)
-        grads[k] += weight * g[k];
+        grads[k] += g[k];
     }
   }
 
@@ -391,7 +463,7 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
     ResultCursor cursor{c.results[i]};
     freer.release(*cursor.next(0));
     freer.release(*cursor.next(r.prediction.rank));
-    if (training)
+    if (training && i < c.tasks)
       freer.release(*cursor.next(1));
   }
   result->loss = static_cast<float>(loss);
@@ -546,10 +618,9 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
                        training, result);
 
   // A large enough batch is split across the model's threads: the gradient
-  // (or the evaluation) of its slices at once, then one update.
-  int32_t slices = sliceCount(batch);
-  if (slices > kMaxSlices)
-    slices = kMaxSlices;
+  // (or the evaluation) of its slices, a thread's slices one after another,
+  // then one update.
+  int32_t slices = stepSliceCount(batch, r.param_elements);
   if (slices > 1 && (!training || canSplitSteps())) {
     SplitCall call{model,   training ? &r.grad : &r.evaluate,
                    inputs,  numInputs,

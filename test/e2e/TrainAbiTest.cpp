@@ -509,13 +509,10 @@ std::vector<float> allParams(const ModelInstance &instance) {
   return all;
 }
 
-/// A step on a batch of 16 splits into two slices of 8 across the model's
-/// threads (runtime/model/TrainAbi.cpp) when it has two or more; with plain SGD
-/// its update must equal the sum of the updates of half the rate on each half
-/// of the batch (8 images: too few to split), within f32
-/// rounding: 1e-6 + 1e-4 of the update, per parameter. On one thread this
-/// checks the whole-batch step the same way.
-TEST(TrainSplit, StepEqualsTheSumOfItsHalves) {
+/// With plain SGD, a step's update on `batch` images must equal the sum of
+/// the updates of 1/`parts` the rate on each of `parts` equal parts of the
+/// batch, within f32 rounding: 1e-6 + 1e-4 of the update, per parameter.
+void expectStepEqualsTheSumOfItsParts(int64_t batch, int64_t parts) {
   std::string so = compileModel(writeScratchFile("split.mdl", kSplitModel));
   ASSERT_FALSE(so.empty());
   auto lib = ModelLibrary::open(so);
@@ -530,20 +527,20 @@ TEST(TrainSplit, StepEqualsTheSumOfItsHalves) {
       ASSERT_TRUE((*instance)->setParam(static_cast<int>(i), start[i]));
   };
 
-  constexpr int64_t kBatch = 16;
-  Tensor images = Tensor::zerosF32({kBatch, 1, 12, 12});
-  Tensor labels = Tensor::zerosI32({kBatch});
+  const int64_t part = batch / parts;
+  Tensor images = Tensor::zerosF32({batch, 1, 12, 12});
+  Tensor labels = Tensor::zerosI32({batch});
   for (size_t k = 0; k < images.f32.size(); ++k)
     images.f32[k] = static_cast<float>((k * 7919) % 1000) / 1000.0f;
-  for (int64_t k = 0; k < kBatch; ++k)
+  for (int64_t k = 0; k < batch; ++k)
     labels.i32[k] = static_cast<int32_t>((k * 3) % 5);
-  auto half = [&](int64_t first) {
-    Tensor im = Tensor::zerosF32({kBatch / 2, 1, 12, 12});
-    Tensor lb = Tensor::zerosI32({kBatch / 2});
-    size_t perImage = im.f32.size() / (kBatch / 2);
+  auto slice = [&](int64_t first) {
+    Tensor im = Tensor::zerosF32({part, 1, 12, 12});
+    Tensor lb = Tensor::zerosI32({part});
+    size_t perImage = im.f32.size() / part;
     std::copy_n(images.f32.begin() + first * perImage, im.f32.size(),
                 im.f32.begin());
-    std::copy_n(labels.i32.begin() + first, kBatch / 2, lb.i32.begin());
+    std::copy_n(labels.i32.begin() + first, part, lb.i32.begin());
     return std::make_pair(im, lb);
   };
   std::vector<float> before = allParams(**instance);
@@ -551,26 +548,42 @@ TEST(TrainSplit, StepEqualsTheSumOfItsHalves) {
   ASSERT_TRUE((*instance)->trainStep({&images}, {&labels}, 0.1f));
   std::vector<float> whole = allParams(**instance);
 
-  std::vector<float> halves(before.size(), 0.0f);
-  for (int64_t first : {int64_t{0}, kBatch / 2}) {
+  std::vector<float> sum(before.size(), 0.0f);
+  for (int64_t first = 0; first < batch; first += part) {
     restart();
-    auto [im, lb] = half(first);
-    ASSERT_TRUE((*instance)->trainStep({&im}, {&lb}, 0.05f));
+    auto [im, lb] = slice(first);
+    ASSERT_TRUE(
+        (*instance)->trainStep({&im}, {&lb}, 0.1f / static_cast<float>(parts)));
     std::vector<float> after = allParams(**instance);
     for (size_t k = 0; k < after.size(); ++k)
-      halves[k] += after[k] - before[k];
+      sum[k] += after[k] - before[k];
   }
   int reported = 0;
   double largest = 0;
   for (size_t k = 0; k < before.size(); ++k) {
     double update = whole[k] - before[k];
     largest = std::max(largest, std::fabs(update));
-    if (!(std::fabs(update - halves[k]) <= 1e-6 + 1e-4 * std::fabs(update)) &&
+    if (!(std::fabs(update - sum[k]) <= 1e-6 + 1e-4 * std::fabs(update)) &&
         reported++ < 5)
       ADD_FAILURE() << "parameter " << k << ": whole-batch update " << update
-                    << ", sum of the halves' " << halves[k];
+                    << ", sum of the parts' " << sum[k];
   }
   EXPECT_GT(largest, 1e-4) << "the step must move the parameters";
+}
+
+/// A step on a batch of 16 splits into two slices of 8 across the model's
+/// threads (runtime/model/TrainAbi.cpp) when it has two or more; each half
+/// (8 images) is too few to split. On one thread this checks the
+/// whole-batch step the same way.
+TEST(TrainSplit, StepEqualsTheSumOfItsHalves) {
+  expectStepEqualsTheSumOfItsParts(16, 2);
+}
+
+/// A batch of 96 is three slices of 32 (TrainAbi.cpp's
+/// kMaxImagesPerStepSlice): with two threads, one runs two of them one after
+/// the other and sums their weighted gradients itself.
+TEST(TrainSplit, MoreSlicesThanThreadsSumLikeTheirParts) {
+  expectStepEqualsTheSumOfItsParts(96, 3);
 }
 
 } // namespace
