@@ -15,16 +15,21 @@
 #    optimizer) for LeNet-5 at batch 64 and 256 and AlexNet at batch 16,
 #    with cnnc (bench/cnnc-bench) and with PyTorch
 #    (bench/torch_inference.py, 2 threads and 1 thread), and prints a table
-#    with the ratio cnnc speed / PyTorch speed.
+#    with the ratio cnnc speed / PyTorch speed;
+# 5. times LeNet-5 built as usual against LeNet-5 built with --no-fuse
+#    (inference at batch 256, training at 64 and 256), the two libraries in
+#    turn for 3 rounds, and prints what fusion buys
+#    (bench/fusion_report.py).
 #
 # Each case runs one untimed warm-up call (more for fast ones), then at least
 # BENCH_MIN_ITERATIONS (3) timed calls and at least BENCH_MIN_TIME (2) seconds;
-# the median call is reported. The whole run takes several minutes on a
-# 2-core machine, most of it cnnc's AlexNet at batch 16.
+# the median call is reported. The whole run takes about 5 minutes on a
+# 2-core machine.
 #
 # Needs Debian's python3-torch and python3-numpy for /usr/bin/python3 (the
 # python3 first on PATH may be another one). --results FILE keeps the JSON
-# lines of every timed case. See bench/README.md.
+# lines of every timed case (those of step 5 in FILE.fusion). See
+# bench/README.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -110,8 +115,31 @@ bench alexnet 16
 bench lenet5 64 --train
 bench lenet5 256 --train
 bench alexnet 16 --train
-[[ -n $results_copy ]] && cp "$results" "$results_copy"
+
+echo
+echo "== fusion: LeNet-5 against LeNet-5 built with --no-fuse, in turn, 3 rounds"
+build/bin/cnnc models/lenet5.mdl --no-fuse -o "$work/lenet5-unfused.so"
+fusion=$work/fusion.jsonl
+fusion() { # batch [--train]
+  for round in 1 2 3; do
+    for library in fused unfused; do
+      so=$work/lenet5.so
+      [[ $library == unfused ]] && so=$work/lenet5-unfused.so
+      build/bin/cnnc-bench "$so" --batch "$1" ${2:-} "${timed[@]}" |
+        sed "s/^{/{\"library\": \"$library\", /" | tee -a "$fusion"
+    done
+  done
+}
+fusion 256
+fusion 64 --train
+fusion 256 --train
+if [[ -n $results_copy ]]; then
+  cp "$results" "$results_copy"
+  cp "$fusion" "$results_copy.fusion"
+fi
 
 echo
 echo "== results (load average at the end: $(load))"
 "$python" bench/report.py "$results"
+echo
+"$python" bench/fusion_report.py "$fusion"
