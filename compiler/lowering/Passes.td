@@ -113,12 +113,14 @@ def VectorizeCPU : Pass<"cnn-vectorize-cpu", "func::FuncOp"> {
     `linalg.matmul_transpose_b`, `linalg.matmul` and
     `linalg.matmul_transpose_a`, and `linalg.pooling_nchw_sum/max`
     without dilation (the average and max pools, the average pool's
-    gradient) become `scf.for` nests over
+    gradient), and the per-channel sums of a convolution's bias gradient
+    become `scf.for` nests over
     `vector.transfer_read` rows and `vector.fma`, carrying their output
     tensors, so bufferization still works in place. NCHW keeps image rows
     contiguous, so convolutions vectorize along the output width, with a
-    few filters sharing each input row load. `math.tanh`, `math.exp` and
-    `math.log` become polynomials.
+    few filters sharing each input row load; rows are held in chunks of 16
+    lanes, the last one masked. `math.tanh`, `math.exp` and `math.log`
+    become polynomials.
 
     Element-wise generics are tiled to rows and vectorized. Everything else
     (grouped and strided convolutions, generics that read an index) is left
@@ -130,9 +132,10 @@ def VectorizeCPU : Pass<"cnn-vectorize-cpu", "func::FuncOp"> {
         tensor<16x6x5x5xf32>) outs(%b : tensor<?x16x10x10xf32>)
     ```
     After (abridged): loops over the batch, blocks of 4 filters and output
-    rows hold 4 `vector<10xf32>` accumulators; loops over the channels and
-    kernel rows add, per kernel column, one input row read times 4
-    broadcast weights with `vector.fma`.
+    rows hold 4 `vector<16xf32>` accumulators (10 lanes used); loops
+    over the channels and kernel rows add, per kernel column, one input
+    row read (masked past the row's end) times 4 broadcast weights with
+    `vector.fma`.
   }];
   let dependentDialects = [
     "mlir::scf::SCFDialect",

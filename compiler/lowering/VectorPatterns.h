@@ -28,6 +28,7 @@ namespace mlir::cnn::lowering {
 void populateConvToVectorPatterns(RewritePatternSet &patterns);
 void populateMatmulToVectorPatterns(RewritePatternSet &patterns);
 void populatePoolToVectorPatterns(RewritePatternSet &patterns);
+void populateChannelSumToVectorPatterns(RewritePatternSet &patterns);
 /// Tiles every element-wise generic of `func` to rows and vectorizes them.
 void vectorizeElementwiseRows(func::FuncOp func);
 

@@ -37,6 +37,7 @@ struct VectorizeCPUPass : cnn::impl::VectorizeCPUBase<VectorizeCPUPass> {
     cnn::lowering::populateConvToVectorPatterns(patterns);
     cnn::lowering::populateMatmulToVectorPatterns(patterns);
     cnn::lowering::populatePoolToVectorPatterns(patterns);
+    cnn::lowering::populateChannelSumToVectorPatterns(patterns);
     populateMathPolynomialApproximationPatterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))

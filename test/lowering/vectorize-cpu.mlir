@@ -249,3 +249,30 @@ func.func @pool_max_stride1(%x: tensor<?x2x8x8xf32>, %init: tensor<?x2x6x6xf32>)
        ins(%x, %w : tensor<?x2x8x8xf32>, tensor<3x3xf32>) outs(%init : tensor<?x2x6x6xf32>) -> tensor<?x2x6x6xf32>
   return %0 : tensor<?x2x6x6xf32>
 }
+
+// -----
+
+// Tests a convolution's bias gradient (ChannelSumToVector.cpp): per channel,
+// each image's 5x5 plane, collapsed to 25 contiguous floats, is read as two
+// 16-lane chunks (the second masked: no in_bounds) into two accumulators
+// over the batch, which are added and reduced once.
+#id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#ch = affine_map<(n, c, h, w) -> (c)>
+// CHECK-LABEL: func @channel_sum
+// CHECK:         %[[FLAT:.*]] = tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<?x6x5x5xf32> into tensor<?x6x25xf32>
+// CHECK:         scf.for %{{.*}} = %c0 to %c6 step %c1 iter_args(%{{.*}} = %arg1) -> (tensor<6xf32>)
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>)
+// CHECK:             vector.transfer_read %[[FLAT]][{{.*}}, %c0], %{{.*}} {in_bounds = [true]} : tensor<?x6x25xf32>, vector<16xf32>
+// CHECK:             arith.addf {{.*}} : vector<16xf32>
+// CHECK:             vector.transfer_read %[[FLAT]][{{.*}}, %c16], %{{.*}} : tensor<?x6x25xf32>, vector<16xf32>
+// CHECK:           vector.reduction <add>
+// CHECK:           tensor.insert
+// CHECK-NOT:     linalg.generic
+func.func @channel_sum(%gy: tensor<?x6x5x5xf32>, %init: tensor<6xf32>) -> tensor<6xf32> {
+  %0 = linalg.generic {indexing_maps = [#id, #ch], iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%gy : tensor<?x6x5x5xf32>) outs(%init : tensor<6xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
