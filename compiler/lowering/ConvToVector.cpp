@@ -51,6 +51,26 @@ mlir::cnn::lowering::rowChunkGroups(int64_t width, int64_t perGroup) {
   return groups;
 }
 
+std::optional<std::pair<int64_t, int64_t>>
+mlir::cnn::lowering::unpaddedRows(Value input) {
+  auto insert = input.getDefiningOp<tensor::InsertSliceOp>();
+  if (!insert || insert.getSourceType().getRank() != 4 ||
+      !llvm::all_of(insert.getStaticStrides(),
+                    [](int64_t s) { return s == 1; }) ||
+      ShapedType::isDynamic(insert.getStaticOffsets()[2]) ||
+      ShapedType::isDynamic(insert.getStaticSizes()[2]))
+    return std::nullopt;
+  auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return std::nullopt;
+  auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+  if (!value || !value.getValue().isPosZero())
+    return std::nullopt;
+  int64_t begin = insert.getStaticOffsets()[2];
+  return std::make_pair(begin, begin + insert.getStaticSizes()[2]);
+}
+
 SmallVector<Value> mlir::cnn::lowering::accumulateConvRows(RowBuilder &rb,
                                                            const ConvRows &rows,
                                                            Value n, Value y,
@@ -62,8 +82,15 @@ SmallVector<Value> mlir::cnn::lowering::accumulateConvRows(RowBuilder &rb,
   int64_t inputWidth = dimOf(rows.input, 3),
           lanes = rows.rowType.getNumElements();
   size_t chunks = rows.chunkStarts.size();
+  // Kernel rows r with firstRow <= y·strideH + r < endRow.
+  Value firstTap = rb.index(0), endTap = rb.index(kh);
+  if (rows.endRow >= 0 && rows.dilationH == 1) {
+    Value top = rb.mul(y, rows.strideH);
+    firstTap = rb.max(firstTap, rb.sub(rb.index(rows.firstRow), top));
+    endTap = rb.min(endTap, rb.sub(rb.index(rows.endRow), top));
+  }
   return rb.loop(0, channels, 1, acc, [&](Value c, ValueRange acc) {
-    return rb.loop(0, kh, 1, acc, [&](Value r, ValueRange acc) {
+    return rb.loop(firstTap, endTap, 1, acc, [&](Value r, ValueRange acc) {
       Value row = rb.add(rb.mul(y, rows.strideH), rb.mul(r, rows.dilationH));
       SmallVector<Value> next(acc);
       for (int64_t k = 0; k < kw; ++k) {
@@ -143,6 +170,8 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                           dilations[0],
                           dilations[1],
                           SmallVector<int64_t>(starts)};
+            if (auto live = unpaddedRows(in))
+              std::tie(rows.firstRow, rows.endRow) = *live;
             SmallVector<Value> sums =
                 accumulateConvRows(rb, rows, n, y, f, acc);
             for (int64_t t = 0; t < tile; ++t)

@@ -44,8 +44,12 @@ public:
   /// for iv = lb to ub step `step`, carrying `carried`; returns the results.
   SmallVector<Value> loop(int64_t lb, Value ub, int64_t step,
                           ValueRange carried, Body body) {
+    return loop(index(lb), ub, step, carried, body);
+  }
+  SmallVector<Value> loop(Value lb, Value ub, int64_t step, ValueRange carried,
+                          Body body) {
     auto forOp = b.create<scf::ForOp>(
-        loc, index(lb), ub, index(step), carried,
+        loc, lb, ub, index(step), carried,
         [&](OpBuilder &nested, Location, Value iv, ValueRange args) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(nested.getInsertionBlock(),
@@ -70,6 +74,9 @@ public:
     return c == 1 ? i : b.create<arith::MulIOp>(loc, i, index(c)).getResult();
   }
   Value addf(Value x, Value y) { return b.create<arith::AddFOp>(loc, x, y); }
+  Value min(Value i, Value j) { return b.create<arith::MinSIOp>(loc, i, j); }
+  Value max(Value i, Value j) { return b.create<arith::MaxSIOp>(loc, i, j); }
+  Value sub(Value i, Value j) { return b.create<arith::SubIOp>(loc, i, j); }
 
   /// A contiguous row of `type`'s length starting at `at`; unless
   /// `inBounds`, lanes past the end of the source's last dimension are
@@ -166,13 +173,22 @@ struct ConvRows {
   VectorType rowType;
   int64_t strideH, dilationH, dilationW;
   SmallVector<int64_t> chunkStarts = {0};
+  /// Rows of `input` outside [firstRow, endRow) are zero padding and are not
+  /// read (with unit dilation); all rows are read when endRow is negative.
+  int64_t firstRow = 0, endRow = -1;
 };
+
+/// The rows [begin, end) of `input` that are not zero padding, when it is a
+/// tensor inserted at a static place into a zero-filled one (padHW, and the
+/// grid an input gradient spreads its output gradient onto).
+std::optional<std::pair<int64_t, int64_t>> unpaddedRows(Value input);
 
 /// acc[t·chunks + j] + sum over c, kh, kw of weight[f[t], c, kh, kw] *
 /// input[n, c, y * strideH + kh * dilationH, s_j + kw * dilationW : + lanes]
 /// (s_j the start of chunk j): chunk j of the output rows y of image n for
 /// filters f, one input load shared by all of f per kernel column and chunk.
-/// Input lanes past the row's end read zero.
+/// Input lanes past the row's end read zero; kernel rows that would read a
+/// zero padding row are skipped.
 SmallVector<Value> accumulateConvRows(RowBuilder &rb, const ConvRows &rows,
                                       Value n, Value y, ArrayRef<Value> f,
                                       ValueRange acc);

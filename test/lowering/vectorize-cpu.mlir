@@ -36,6 +36,35 @@ func.func @conv(%x: tensor<?x6x14x14xf32>, %w: tensor<16x6x5x5xf32>,
 
 // -----
 
+// Tests a convolution of a zero-padded input (an insert_slice into a zero
+// fill, as padHW and the input gradient's grid make): per output row y the
+// kernel rows run from max(1 - y, 0) to min(7 - y, 3), so rows 0 and 7 of
+// the padded input, all zeros, are never read.
+// CHECK-LABEL: func @padded_conv
+// CHECK:             scf.for %[[Y:.*]] = %c0 to %c6 step %c1 iter_args
+// CHECK:               %[[A:.*]] = arith.subi %c1, %[[Y]] : index
+// CHECK:               %[[FIRST:.*]] = arith.maxsi %[[A]], %c0 : index
+// CHECK:               %[[B:.*]] = arith.subi %c7, %[[Y]] : index
+// CHECK:               %[[END:.*]] = arith.minsi %[[B]], %c3 : index
+// CHECK:               scf.for {{.*}} = %c0 to %c2 step %c1
+// CHECK:                 scf.for {{.*}} = %[[FIRST]] to %[[END]] step %c1
+func.func @padded_conv(%x: tensor<?x2x6x6xf32>, %w: tensor<4x2x3x3xf32>,
+                       %init: tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x2x6x6xf32>
+  %e = tensor.empty(%n) : tensor<?x2x8x8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<?x2x8x8xf32>) -> tensor<?x2x8x8xf32>
+  %p = tensor.insert_slice %x into %z[0, 0, 1, 1] [%n, 2, 6, 6] [1, 1, 1, 1] : tensor<?x2x6x6xf32> into tensor<?x2x8x8xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>,
+                                 strides = dense<1> : tensor<2xi64>}
+       ins(%p, %w : tensor<?x2x8x8xf32>, tensor<4x2x3x3xf32>)
+       outs(%init : tensor<?x4x6x6xf32>) -> tensor<?x4x6x6xf32>
+  return %y : tensor<?x4x6x6xf32>
+}
+
+// -----
+
 // Tests that a convolution strided along the width stays linalg: its input
 // rows are not contiguous.
 // CHECK-LABEL: func @strided_conv
