@@ -68,6 +68,10 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average $(load)"
 echo "PyTorch $("$python" -c 'import torch; print(torch.__version__)'); cnnc $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)')"
+# Debian's PyTorch does its dense products through libblas.so.3: the
+# reference BLAS unless an optimised one (libopenblas0-pthread) is installed.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || true)
+echo "PyTorch's BLAS: ${blas:-unknown}"
 if awk -v n="$(nproc)" '{ exit !($1 > n / 2) }' /proc/loadavg; then
   echo "warning: the machine is busy (load average $(load)): other processes" \
     "compete for the cores and PyTorch's 2-thread times suffer most"
