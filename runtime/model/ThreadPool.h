@@ -1,10 +1,9 @@
 //===- ThreadPool.h - the model's worker threads ----------------*- C++ -*-===//
 //
 // A small pool of persistent worker threads inside the model's .so, used to
-// run slices of a batch at once. Persistent because generated code's
-// working memory is cached per thread (WorkspaceAllocator.cpp): fresh
-// threads per call would map it anew every time. pthreads only: no C++
-// library, no exceptions.
+// run slices of a batch at once. Persistent because starting threads on
+// every call would cost more than a small batch's work. pthreads only: no
+// C++ library, no exceptions.
 //
 //===----------------------------------------------------------------------===//
 

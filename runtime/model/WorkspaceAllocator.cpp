@@ -6,12 +6,18 @@
 // same sizes on every call, and glibc hands large blocks back to the kernel
 // on free, so with plain malloc every call paid page faults and zeroing of
 // fresh pages for megabytes of activations. These functions keep freed
-// blocks, per thread and per size, and give them out again on the next call:
-// after the first call a step maps no new memory.
+// blocks by size and give them out again on the next call: after the first
+// call a step maps no new memory.
+//
+// The cache is one for the process, under a mutex, not one per thread: a
+// slice's results (its gradient, a full set of parameters) are allocated on
+// a worker and freed by the caller, and with per-thread caches the worker
+// mapped them anew every step (AlexNet: 250 MB of page faults and zeroing
+// per slice, half of a training step). A step makes a few hundred
+// allocations, so the lock is not contended to speak of.
 //
 // What is cached is bounded by kMaxBlocksPerSize blocks of each of
-// kSizeClasses sizes per thread. A thread's cache is released when the
-// thread exits.
+// kSizeClasses sizes; it is released when the .so is unloaded.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,9 +38,13 @@ struct alignas(64) BlockHeader {
 };
 
 constexpr size_t kAlignment = 64;
-/// Distinct block sizes cached per thread; LeNet-5's training step uses about
-/// 40, AlexNet's fewer than 100. Sizes beyond that are freed at once.
+/// Distinct block sizes cached; LeNet-5's training step uses about 40,
+/// AlexNet's fewer than 100. Sizes beyond that are freed at once.
 constexpr int kSizeClasses = 128;
+
+/// Blocks kept per size: what the model's threads have alive of one size at
+/// once, with room to spare.
+constexpr int32_t kMaxBlocksPerSize = 64;
 
 struct FreeList {
   size_t bytes = 0;
@@ -42,21 +52,15 @@ struct FreeList {
   int32_t count = 0;
 };
 
-/// Blocks kept per size. A call never needs more of one size than it has
-/// alive at once; blocks that another thread allocated and this one frees
-/// (the results of a batch slice run on a worker) would otherwise pile up
-/// here without bound.
-constexpr int32_t kMaxBlocksPerSize = 16;
-
-/// Trivially destructible, so that a thread_local of it needs no C++
-/// runtime; releaseCache() empties it when its thread exits.
-struct ThreadCache {
+/// Trivially destructible, so that the global needs no C++ runtime; the
+/// .so's destructor empties it.
+struct Cache {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   FreeList lists[kSizeClasses];
   int used = 0;
-  bool registered = false;
 
   /// The list of blocks of `bytes`, claiming a free slot when there is none
-  /// yet and `claim` is set; null when there is no room.
+  /// yet and `claim` is set; null when there is no room. Called locked.
   FreeList *find(size_t bytes, bool claim) {
     for (int i = 0; i < used; ++i)
       if (lists[i].bytes == bytes)
@@ -68,61 +72,40 @@ struct ThreadCache {
   }
 };
 
-thread_local ThreadCache cache;
+Cache cache;
 
-/// Frees every block cached in `c` (a ThreadCache *).
-void releaseCache(void *c) {
-  auto *tc = static_cast<ThreadCache *>(c);
-  for (int i = 0; i < tc->used; ++i)
-    while (BlockHeader *b = tc->lists[i].head) {
-      tc->lists[i].head = b->next;
+__attribute__((destructor)) void releaseCache() {
+  pthread_mutex_lock(&cache.lock);
+  for (int i = 0; i < cache.used; ++i)
+    while (BlockHeader *b = cache.lists[i].head) {
+      cache.lists[i].head = b->next;
       std::free(b);
     }
-  tc->used = 0;
-}
-
-/// A pthread key whose destructor releases a thread's cache when the thread
-/// exits. It is deleted when the .so is unloaded, so that no thread later
-/// calls into unmapped code; other threads' caches then leak, as the blocks
-/// of any unloaded allocator would.
-pthread_key_t cacheKey;
-pthread_once_t cacheKeyOnce = PTHREAD_ONCE_INIT;
-bool cacheKeyMade = false;
-
-void makeCacheKey() {
-  cacheKeyMade = pthread_key_create(&cacheKey, releaseCache) == 0;
-}
-
-__attribute__((destructor)) void deleteCacheKey() {
-  if (cacheKeyMade) {
-    pthread_key_delete(cacheKey);
-    releaseCache(&cache);
-  }
-}
-
-/// The calling thread's cache, registered for release at thread exit.
-ThreadCache &threadCache() {
-  if (!cache.registered) {
-    pthread_once(&cacheKeyOnce, makeCacheKey);
-    if (cacheKeyMade)
-      pthread_setspecific(cacheKey, &cache);
-    cache.registered = true;
-  }
-  return cache;
+  cache.used = 0;
+  pthread_mutex_unlock(&cache.lock);
 }
 
 size_t roundUp(size_t bytes) {
   return (bytes + kAlignment - 1) & ~(kAlignment - 1);
 }
 
-void *allocate(size_t bytes) {
-  bytes = roundUp(bytes == 0 ? 1 : bytes);
-  if (FreeList *list = threadCache().find(bytes, false); list && list->head) {
-    BlockHeader *b = list->head;
+/// A cached block of `bytes` (rounded up already), or null.
+BlockHeader *takeCached(size_t bytes) {
+  pthread_mutex_lock(&cache.lock);
+  BlockHeader *b = nullptr;
+  if (FreeList *list = cache.find(bytes, false); list && list->head) {
+    b = list->head;
     list->head = b->next;
     --list->count;
-    return b + 1;
   }
+  pthread_mutex_unlock(&cache.lock);
+  return b;
+}
+
+void *allocate(size_t bytes) {
+  bytes = roundUp(bytes == 0 ? 1 : bytes);
+  if (BlockHeader *b = takeCached(bytes))
+    return b + 1;
   void *raw = nullptr;
   if (posix_memalign(&raw, kAlignment, sizeof(BlockHeader) + bytes) != 0)
     return nullptr;
@@ -138,14 +121,17 @@ void cnnc::abi::workspaceFree(void *p) {
   if (!p)
     return;
   BlockHeader *b = static_cast<BlockHeader *>(p) - 1;
-  FreeList *list = threadCache().find(b->bytes, true);
-  if (!list || list->count == kMaxBlocksPerSize) {
-    std::free(b);
-    return;
+  pthread_mutex_lock(&cache.lock);
+  FreeList *list = cache.find(b->bytes, true);
+  bool kept = list && list->count < kMaxBlocksPerSize;
+  if (kept) {
+    b->next = list->head;
+    list->head = b;
+    ++list->count;
   }
-  b->next = list->head;
-  list->head = b;
-  ++list->count;
+  pthread_mutex_unlock(&cache.lock);
+  if (!kept)
+    std::free(b);
 }
 
 extern "C" {

@@ -15,8 +15,10 @@
 #include "runtime/loader/ModelLibrary.h"
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -584,6 +586,66 @@ TEST(TrainSplit, StepEqualsTheSumOfItsHalves) {
 /// the other and sums their weighted gradients itself.
 TEST(TrainSplit, MoreSlicesThanThreadsSumLikeTheirParts) {
   expectStepEqualsTheSumOfItsParts(96, 3);
+}
+
+/// Like kSplitModel, but its dense layer's 8.2M weights make a gradient of
+/// 33 MB, more than glibc keeps on its heap: malloc maps such a block anew,
+/// page by page, every time.
+constexpr const char *kWideModel = R"(model wide {
+  input image: f32[1, 12, 12]
+  input label: i32[]
+  c1 = conv2d(image, filters=4, kernel=3)
+  s1 = avg_pool2d(tanh(c1), kernel=2)
+  logits = dense(flatten(s1), units=81920)
+  output logits
+  train {
+    loss = cross_entropy(logits, label)
+    optimizer = sgd(lr=0.1)
+  }
+}
+)";
+
+long minorFaults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+/// A split step's slice gradients are allocated on the model's threads and
+/// freed by the caller; once warm, steps must reuse that memory
+/// (runtime/model/WorkspaceAllocator.cpp) rather than map it again. One
+/// gradient mapped anew is about 8,000 pages, so 5 steps under 2,000 minor
+/// page faults in all leave none of them room to.
+TEST(TrainSplit, WarmStepsMapNoNewMemory) {
+  // Two threads, so the step splits; read when the library starts its pool.
+  const char *previous = std::getenv("CNNC_NUM_THREADS");
+  std::string saved = previous ? previous : "";
+  setenv("CNNC_NUM_THREADS", "2", 1);
+  std::string so = compileModel(writeScratchFile("wide.mdl", kWideModel));
+  ASSERT_FALSE(so.empty());
+  auto lib = ModelLibrary::open(so);
+  ASSERT_TRUE(lib) << lib.error().message;
+  auto instance = (*lib)->createInstance();
+  ASSERT_TRUE(instance && (*instance)->initParams(5));
+
+  constexpr int64_t kBatch = 32;
+  Tensor images = Tensor::zerosF32({kBatch, 1, 12, 12});
+  Tensor labels = Tensor::zerosI32({kBatch});
+  for (size_t k = 0; k < images.f32.size(); ++k)
+    images.f32[k] = static_cast<float>((k * 7919) % 1000) / 1000.0f;
+  for (int64_t k = 0; k < kBatch; ++k)
+    labels.i32[k] = static_cast<int32_t>((k * 37) % 81920);
+  for (int step = 0; step < 3; ++step)
+    ASSERT_TRUE((*instance)->trainStep({&images}, {&labels}, 0.01f));
+  long before = minorFaults();
+  for (int step = 0; step < 5; ++step)
+    ASSERT_TRUE((*instance)->trainStep({&images}, {&labels}, 0.01f));
+  long faults = minorFaults() - before;
+  if (previous)
+    setenv("CNNC_NUM_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("CNNC_NUM_THREADS");
+  EXPECT_LT(faults, 2000) << "warm steps mapped new memory";
 }
 
 } // namespace
