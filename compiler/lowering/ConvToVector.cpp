@@ -140,7 +140,8 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     ArrayRef<int64_t> outShape =
         cast<RankedTensorType>(init.getType()).getShape();
     int64_t filters = wShape[0], oh = outShape[2], ow = outShape[3];
-    int64_t tile = filtersPerTile(filters);
+    int64_t tile =
+        filtersPerTile(filters, rowChunkStarts(ow).size(), kLiveAccumulators);
     int64_t lanes = rowChunkLanes(ow);
     SmallVector<SmallVector<int64_t>> groups =
         rowChunkGroups(ow, std::max<int64_t>(1, kLiveAccumulators / tile));

@@ -74,7 +74,6 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
     int64_t filters = wShape[0];
     int64_t convWidth = inType.getDimSize(3) - dilation[1] * (wShape[3] - 1);
     int64_t rows = type.getDimSize(2), width = type.getDimSize(3);
-    int64_t tile = filtersPerTile(filters);
 
     // Conv rows are held in chunks (VectorPatterns.h); a pooled chunk is half
     // a conv chunk. Pooled rows keep the upper row's chunks live while the
@@ -83,9 +82,11 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
     if (pool && lanes < 2)
       return rewriter.notifyMatchFailure(op, "pool over a 1-wide row");
     int64_t outLanes = pool ? lanes / 2 : lanes;
-    SmallVector<SmallVector<int64_t>> groups = rowChunkGroups(
-        convWidth,
-        std::max<int64_t>(1, kLiveAccumulators / (pool ? 2 * tile : tile)));
+    int64_t budget = pool ? kLiveAccumulators / 2 : kLiveAccumulators;
+    int64_t tile =
+        filtersPerTile(filters, rowChunkStarts(convWidth).size(), budget);
+    SmallVector<SmallVector<int64_t>> groups =
+        rowChunkGroups(convWidth, std::max<int64_t>(1, budget / tile));
 
     RowBuilder rb(rewriter, loc);
     auto convRow = VectorType::get({lanes}, rewriter.getF32Type());

@@ -23,6 +23,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <algorithm>
+
 namespace mlir::cnn::lowering {
 
 void populateConvToVectorPatterns(RewritePatternSet &patterns);
@@ -131,11 +133,15 @@ inline bool staticF32ButBatch(ValueRange values) {
          staticButBatch(values);
 }
 
-/// How many filters of `filters` share one input row load: the largest
-/// divisor up to 4. Each needs its own accumulator row, so more would spill
-/// on wide rows.
-inline int64_t filtersPerTile(int64_t filters) {
-  for (int64_t d = std::min<int64_t>(filters, 4); d > 1; --d)
+/// How many filters of `filters` share one input row load when each holds
+/// `chunks` accumulators and `budget` of them may be live: the largest
+/// divisor up to budget / chunks, and at most 8. More filters also mean
+/// more independent FMA chains: with 4, each waited on its own previous FMA
+/// and the loop ran at half the FMA units' rate.
+inline int64_t filtersPerTile(int64_t filters, int64_t chunks, int64_t budget) {
+  int64_t most = std::clamp<int64_t>(budget / std::max<int64_t>(chunks, 1), 1,
+                                     std::min<int64_t>(filters, 8));
+  for (int64_t d = most; d > 1; --d)
     if (filters % d == 0)
       return d;
   return 1;

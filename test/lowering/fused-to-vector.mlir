@@ -3,8 +3,8 @@
 // cnn-fused-to-vector (FusedToVector.cpp). Numbers: FusedMatchesUnfused and
 // MatchesReferenceInterpreter in ModelsEndToEndTest.cpp.
 
-// Tests LeNet-5's c3 block: per image, 4 filters and pooled row, two sets
-// of 4 conv rows (10 lanes of one 16-lane chunk) start from the bias, are
+// Tests LeNet-5's c3 block: per image, 8 filters and pooled row, two sets
+// of 8 conv rows (10 lanes of one 16-lane chunk) start from the bias, are
 // accumulated over channels and kernel rows, activated, added, split into
 // even and odd lanes and averaged into 8 lanes, of which the first 5 are
 // written (a masked write, no in_bounds), the only write. The 10x10 maps are
@@ -12,18 +12,18 @@
 // CHECK-LABEL: func @lenet_c3
 // CHECK:         %[[OUT:.*]] = tensor.empty(%{{.*}}) : tensor<?x16x5x5xf32>
 // CHECK:         scf.for {{.*}} iter_args(%{{.*}} = %[[OUT]])
-// CHECK:           scf.for %{{.*}} = %c0 to %c16 step %c4
+// CHECK:           scf.for %{{.*}} = %c0 to %c16 step %c8
 // CHECK:             scf.for %{{.*}} = %c0 to %c5 step %c1
-// CHECK-COUNT-4:       tensor.extract %arg2
-// CHECK:               scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-8:       tensor.extract %arg2
+// CHECK:               scf.for {{.*}} -> ([[V8:(vector<16xf32>, ){7}vector<16xf32>]])
 // CHECK:               math.tanh {{.*}} : vector<16xf32>
-// CHECK:               scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:               scf.for {{.*}} -> ([[V8]])
 // CHECK:               math.tanh {{.*}} : vector<16xf32>
 // CHECK:               arith.addf {{.*}} : vector<16xf32>
 // CHECK-DAG:           vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14] : vector<16xf32>, vector<16xf32>
 // CHECK-DAG:           vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15] : vector<16xf32>, vector<16xf32>
 // CHECK:               arith.mulf {{.*}} : vector<8xf32>
-// CHECK-COUNT-4:       vector.transfer_write {{.*}}, %{{.*}}[{{.*}}] : vector<8xf32>, tensor<?x16x5x5xf32>
+// CHECK-COUNT-8:       vector.transfer_write {{.*}}, %{{.*}}[{{.*}}] : vector<8xf32>, tensor<?x16x5x5xf32>
 // CHECK-NOT:     cnn.fused_conv_act_pool
 func.func @lenet_c3(%x: tensor<?x6x14x14xf32>, %w: tensor<16x6x5x5xf32>, %b: tensor<16xf32>) -> tensor<?x16x5x5xf32> {
   %0 = cnn.fused_conv_act_pool %x, %w, %b act tanh pool avg kernel [2, 2] stride [2, 2] : (tensor<?x6x14x14xf32>, tensor<16x6x5x5xf32>, tensor<16xf32>) -> tensor<?x16x5x5xf32>

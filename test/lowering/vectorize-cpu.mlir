@@ -6,24 +6,24 @@
 // LoweringNumericsTest.cpp and LoweringGradientNumericsTest.cpp run the
 // whole CPU pipeline, this pass included.
 
-// Tests the forward convolution: loops over the batch, blocks of 4 filters
-// (16 = 4 x 4) and output rows; 4 accumulator rows live across the channel
+// Tests the forward convolution: loops over the batch, blocks of 8 filters
+// (16 = 2 x 8) and output rows; 8 accumulator rows live across the channel
 // and kernel-row loops, each one chunk of 16 lanes (VectorPatterns.h) of
 // which the last 6 are masked off (no in_bounds): the 10 outputs; per kernel
-// column one input row read, masked past the 14 input columns, feeds 4 FMAs
+// column one input row read, masked past the 14 input columns, feeds 8 FMAs
 // with broadcast weights.
 // CHECK-LABEL: func @conv
 // CHECK:         %[[N:.*]] = tensor.dim %{{.*}}, %c0
 // CHECK:         scf.for %[[B:.*]] = %c0 to %[[N]] step %c1 iter_args
-// CHECK:           scf.for %[[F:.*]] = %c0 to %c16 step %c4 iter_args
+// CHECK:           scf.for %[[F:.*]] = %c0 to %c16 step %c8 iter_args
 // CHECK:             scf.for %[[Y:.*]] = %c0 to %c10 step %c1 iter_args
-// CHECK-COUNT-4:       vector.transfer_read {{.*}}, %{{.*}} : tensor<?x16x10x10xf32>, vector<16xf32>
-// CHECK:               scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK:                 scf.for {{.*}} = %c0 to %c5 step %c1 iter_args
+// CHECK-COUNT-8:       vector.transfer_read {{.*}}, %{{.*}} : tensor<?x16x10x10xf32>, vector<16xf32>
+// CHECK:               scf.for {{.*}} = %c0 to %c6 step %c1 iter_args({{.*}}) -> ([[V8:(vector<16xf32>, ){7}vector<16xf32>]])
+// CHECK:                 scf.for {{.*}} = %c0 to %c5 step %c1 iter_args({{.*}}) -> ([[V8]])
 // CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x6x14x14xf32>, vector<16xf32>
-// CHECK-COUNT-4:           vector.fma {{.*}} : vector<16xf32>
+// CHECK-COUNT-8:           vector.fma {{.*}} : vector<16xf32>
 // CHECK:                   vector.transfer_read {{.*}}, %{{.*}} : tensor<?x6x14x14xf32>, vector<16xf32>
-// CHECK-COUNT-4:       vector.transfer_write {{.*}}, %{{.*}}[{{.*}}] : vector<16xf32>, tensor<?x16x10x10xf32>
+// CHECK-COUNT-8:       vector.transfer_write {{.*}}, %{{.*}}[{{.*}}] : vector<16xf32>, tensor<?x16x10x10xf32>
 // CHECK-NOT:     linalg.conv_2d_nchw_fchw
 func.func @conv(%x: tensor<?x6x14x14xf32>, %w: tensor<16x6x5x5xf32>,
                 %init: tensor<?x16x10x10xf32>) -> tensor<?x16x10x10xf32> {
