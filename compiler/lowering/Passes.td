@@ -24,6 +24,11 @@ def ConvertCNNToLinalg : Pass<"cnn-to-linalg", "func::FuncOp"> {
     `tensor.insert_slice` for padding (on 19, `tensor.pad` with a dynamic
     batch does not bufferize), and `tensor.empty` with `tensor.dim` for a dynamic batch.
 
+    A strided, undilated, ungrouped convolution whose kernel padded to a
+    multiple of the stride costs at most twice the multiply-adds runs at
+    unit stride over its input's stride phases (space to depth,
+    StridedConvPhases.cpp), and so does its weight gradient.
+
     Backward ops become the transposed computations (an input gradient is a
     convolution of the zero-interleaved gradient with the flipped weight;
     pooling gradients gather from the windows that read each element);
