@@ -13,6 +13,12 @@
 // and no padding (LeNet-5's). Other fused ops are left to cnn-to-linalg,
 // which lowers them as the chained ops.
 //
+// In the training step the activation map is the fused op's result, since
+// the backward pass reads it, and its pool a separate op. When that pool is
+// 2x2/2 it is computed in the same loop nest, and the activated rows are
+// written to the map on the way: the map is written once and never read
+// back for the pool.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/lowering/LoweringPatterns.h"
@@ -63,12 +69,20 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
     if (!staticF32ButBatch({op.getInput(), op.getResult()}) ||
         !cast<RankedTensorType>(w.getType()).hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static C, H, W");
+    // In the training step the activation map is the fused op's result, read
+    // by the backward pass, and its pool is a separate op: that pool is
+    // computed here too, from the rows in registers, and the map written
+    // beside it.
+    Operation *keptPool = pool ? nullptr : poolOfActivation(op);
+    if (keptPool)
+      pool = isa<AvgPool2DOp>(keptPool) ? PoolKind::Avg : PoolKind::Max;
 
     Location loc = op.getLoc();
     Value input = padHW(rewriter, loc, op.getInput(), op.getPadding(),
                         f32Const(rewriter, loc, 0.0));
     auto inType = cast<RankedTensorType>(input.getType());
-    auto type = cast<RankedTensorType>(op.getType());
+    auto type = cast<RankedTensorType>(
+        keptPool ? keptPool->getResult(0).getType() : op.getType());
     ArrayRef<int64_t> wShape = cast<RankedTensorType>(w.getType()).getShape();
     ArrayRef<int64_t> dilation = op.getDilation();
     int64_t filters = wShape[0];
@@ -92,7 +106,10 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
     auto convRow = VectorType::get({lanes}, rewriter.getF32Type());
     auto outRow = VectorType::get({outLanes}, rewriter.getF32Type());
     Value zero = rb.splat(convRow, rb.f32(0.0));
-    Value out = emptyLike(rewriter, loc, type, op.getInput());
+    SmallVector<Value> outs = {emptyLike(rewriter, loc, type, op.getInput())};
+    if (keptPool)
+      outs.push_back(emptyLike(
+          rewriter, loc, cast<RankedTensorType>(op.getType()), op.getInput()));
     Value batch = rewriter.create<tensor::DimOp>(loc, input, 0);
 
     // act(the chunks at `starts` of conv rows y of image n for filters f),
@@ -138,39 +155,83 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
       return rewriter.create<arith::MulFOp>(loc, pooled, quarter);
     };
 
-    Value result = rb.loop(0, batch, 1, out, [&](Value n, ValueRange outs) {
-      return rb.loop(0, filters, tile, outs, [&](Value f0, ValueRange outs) {
-        return rb.loop(0, rows, 1, outs, [&](Value y, ValueRange outs) {
-          SmallVector<Value> f;
-          for (int64_t t = 0; t < tile; ++t)
-            f.push_back(rb.add(f0, t));
-          Value written = outs[0];
-          for (ArrayRef<int64_t> starts : groups) {
-            SmallVector<Value> results;
-            if (!pool) {
-              results = activatedRows(n, y, f, starts);
-            } else {
-              Value top = rb.mul(y, 2);
-              SmallVector<Value> upper = activatedRows(n, top, f, starts);
-              SmallVector<Value> lower =
-                  activatedRows(n, rb.add(top, 1), f, starts);
-              for (auto [u, l] : llvm::zip(upper, lower))
-                results.push_back(poolRows(u, l));
-            }
-            for (int64_t t = 0; t < tile; ++t)
-              for (auto [j, s] : llvm::enumerate(starts)) {
-                int64_t at = pool ? s / 2 : s;
-                written = rb.write(results[t * starts.size() + j], written,
-                                   {n, f[t], y, rb.index(at)},
-                                   at + outLanes <= width);
-              }
-          }
-          return SmallVector<Value>{written};
+    // The activated chunks `chunks` of rows y of the kept activation map.
+    auto keepRows = [&](Value map, Value n, Value y, ArrayRef<Value> f,
+                        ArrayRef<int64_t> starts, ArrayRef<Value> chunks) {
+      for (size_t t = 0; t < f.size(); ++t)
+        for (auto [j, s] : llvm::enumerate(starts))
+          map = rb.write(chunks[t * starts.size() + j], map,
+                         {n, f[t], y, rb.index(s)}, s + lanes <= convWidth);
+      return map;
+    };
+
+    SmallVector<Value> results =
+        rb.loop(0, batch, 1, outs, [&](Value n, ValueRange outs) {
+          return rb.loop(
+              0, filters, tile, outs, [&](Value f0, ValueRange outs) {
+                return rb.loop(0, rows, 1, outs, [&](Value y, ValueRange outs) {
+                  SmallVector<Value> f;
+                  for (int64_t t = 0; t < tile; ++t)
+                    f.push_back(rb.add(f0, t));
+                  SmallVector<Value> written(outs);
+                  for (ArrayRef<int64_t> starts : groups) {
+                    SmallVector<Value> results;
+                    if (!pool) {
+                      results = activatedRows(n, y, f, starts);
+                    } else {
+                      Value top = rb.mul(y, 2);
+                      SmallVector<Value> upper =
+                          activatedRows(n, top, f, starts);
+                      SmallVector<Value> lower =
+                          activatedRows(n, rb.add(top, 1), f, starts);
+                      if (keptPool) {
+                        written[1] =
+                            keepRows(written[1], n, top, f, starts, upper);
+                        written[1] = keepRows(written[1], n, rb.add(top, 1), f,
+                                              starts, lower);
+                      }
+                      for (auto [u, l] : llvm::zip(upper, lower))
+                        results.push_back(poolRows(u, l));
+                    }
+                    for (int64_t t = 0; t < tile; ++t)
+                      for (auto [j, s] : llvm::enumerate(starts)) {
+                        int64_t at = pool ? s / 2 : s;
+                        written[0] = rb.write(
+                            results[t * starts.size() + j], written[0],
+                            {n, f[t], y, rb.index(at)}, at + outLanes <= width);
+                      }
+                  }
+                  return written;
+                });
+              });
         });
-      });
-    })[0];
-    rewriter.replaceOp(op, result);
+    if (keptPool) {
+      rewriter.replaceOp(keptPool, results[0]);
+      rewriter.replaceOp(op, results[1]);
+    } else {
+      rewriter.replaceOp(op, results[0]);
+    }
     return success();
+  }
+
+  /// The 2x2/2 pool, without padding, that reads `op`'s activation map
+  /// when `op` has no pool of its own and its map has an even number of
+  /// rows (so the pooled rows cover all of them); null otherwise.
+  static Operation *poolOfActivation(FusedConvActPoolOp op) {
+    if (op.getType().getDimSize(2) % 2 != 0)
+      return nullptr;
+    for (Operation *user : op->getUsers()) {
+      auto matches = [&](auto pool) {
+        return pool && pool.getInput() == op.getResult() &&
+               pool.getKernel() == ArrayRef<int64_t>{2, 2} &&
+               pool.getStride() == ArrayRef<int64_t>{2, 2} &&
+               pool.getPadding() == ArrayRef<int64_t>{0, 0};
+      };
+      if (matches(dyn_cast<AvgPool2DOp>(user)) ||
+          matches(dyn_cast<MaxPool2DOp>(user)))
+        return user;
+    }
+    return nullptr;
   }
 };
 

@@ -77,6 +77,11 @@ def FusedToVector : Pass<"cnn-fused-to-vector", "func::FuncOp"> {
     fused ops are left for `cnn-to-linalg`, which lowers them as the chain
     of their parts. Runs before `cnn-to-linalg` in the CPU pipeline.
 
+    In the training step a fused op without a pool whose activation map
+    (read by the backward pass) feeds a 2x2/2 `cnn.avg_pool2d` or
+    `cnn.max_pool2d` takes that pool into the same loop nest: the loops
+    write both the map and the pooled map, and the pool op goes.
+
     Before:
     ```mlir
     %y = cnn.fused_conv_act_pool %x, %w, %b act tanh

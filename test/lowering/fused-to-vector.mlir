@@ -68,3 +68,37 @@ func.func @overlapping_pool(%x: tensor<?x3x15x15xf32>, %w: tensor<4x3x3x3xf32>) 
   %0 = cnn.fused_conv_act_pool %x, %w act relu pool max kernel [3, 3] stride [2, 2] : (tensor<?x3x15x15xf32>, tensor<4x3x3x3xf32>) -> tensor<?x4x6x6xf32>
   return %0 : tensor<?x4x6x6xf32>
 }
+
+// -----
+
+// Tests the training step's shape: the activation map is the fused op's
+// result (the backward pass reads it) and a 2x2/2 pool reads it. The pool is
+// computed in the same loop nest from the rows in registers: the loops carry
+// the pooled map and the activation map, both conv rows of each pooled row
+// are written to the map, and the pool op is gone.
+// CHECK-LABEL: func @kept_activation
+// CHECK:         %[[R:.*]]:2 = scf.for {{.*}} -> (tensor<?x4x4x4xf32>, tensor<?x4x8x8xf32>)
+// CHECK-COUNT-8:   vector.transfer_write {{.*}} : vector<8xf32>, tensor<?x4x8x8xf32>
+// CHECK:           vector.shuffle
+// CHECK:           vector.transfer_write {{.*}} : vector<4xf32>, tensor<?x4x4x4xf32>
+// CHECK-NOT:     cnn.avg_pool2d
+// CHECK:         %[[G:.*]] = cnn.activation_backward %arg2, %[[R]]#1 act tanh
+// CHECK:         return %[[R]]#0, %[[G]]
+func.func @kept_activation(%x: tensor<?x2x10x10xf32>, %w: tensor<4x2x3x3xf32>, %gy: tensor<?x4x8x8xf32>) -> (tensor<?x4x4x4xf32>, tensor<?x4x8x8xf32>) attributes {cnn.training} {
+  %0 = cnn.fused_conv_act_pool %x, %w act tanh : (tensor<?x2x10x10xf32>, tensor<4x2x3x3xf32>) -> tensor<?x4x8x8xf32>
+  %1 = cnn.avg_pool2d %0 kernel [2, 2] stride [2, 2] : tensor<?x4x8x8xf32> -> tensor<?x4x4x4xf32>
+  %2 = cnn.activation_backward %gy, %0 act tanh : tensor<?x4x8x8xf32>
+  return %1, %2 : tensor<?x4x4x4xf32>, tensor<?x4x8x8xf32>
+}
+
+// -----
+
+// Tests that a pool over an odd number of rows is left alone: the pooled
+// rows would not cover the last row of the activation map.
+// CHECK-LABEL: func @kept_activation_odd_rows
+// CHECK:         cnn.avg_pool2d
+func.func @kept_activation_odd_rows(%x: tensor<?x2x9x10xf32>, %w: tensor<4x2x3x3xf32>) -> (tensor<?x4x3x4xf32>, tensor<?x4x7x8xf32>) {
+  %0 = cnn.fused_conv_act_pool %x, %w act tanh : (tensor<?x2x9x10xf32>, tensor<4x2x3x3xf32>) -> tensor<?x4x7x8xf32>
+  %1 = cnn.avg_pool2d %0 kernel [2, 2] stride [2, 2] : tensor<?x4x7x8xf32> -> tensor<?x4x3x4xf32>
+  return %1, %0 : tensor<?x4x3x4xf32>, tensor<?x4x7x8xf32>
+}
