@@ -82,12 +82,13 @@ SmallVector<Value> mlir::cnn::lowering::accumulateConvRows(RowBuilder &rb,
   int64_t inputWidth = dimOf(rows.input, 3),
           lanes = rows.rowType.getNumElements();
   size_t chunks = rows.chunkStarts.size();
-  // Kernel rows r with firstRow <= y·strideH + r < endRow.
+  // Kernel rows r with first <= y·strideH + r < end, the unpadded rows.
   Value firstTap = rb.index(0), endTap = rb.index(kh);
-  if (rows.endRow >= 0 && rows.dilationH == 1) {
+  std::optional<std::pair<int64_t, int64_t>> live = unpaddedRows(rows.input);
+  if (live && rows.dilationH == 1) {
     Value top = rb.mul(y, rows.strideH);
-    firstTap = rb.max(firstTap, rb.sub(rb.index(rows.firstRow), top));
-    endTap = rb.min(endTap, rb.sub(rb.index(rows.endRow), top));
+    firstTap = rb.max(firstTap, rb.sub(rb.index(live->first), top));
+    endTap = rb.min(endTap, rb.sub(rb.index(live->second), top));
   }
   return rb.loop(0, channels, 1, acc, [&](Value c, ValueRange acc) {
     return rb.loop(firstTap, endTap, 1, acc, [&](Value r, ValueRange acc) {
@@ -171,8 +172,6 @@ struct DirectConvToVector : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
                           dilations[0],
                           dilations[1],
                           SmallVector<int64_t>(starts)};
-            if (auto live = unpaddedRows(in))
-              std::tie(rows.firstRow, rows.endRow) = *live;
             SmallVector<Value> sums =
                 accumulateConvRows(rb, rows, n, y, f, acc);
             for (int64_t t = 0; t < tile; ++t)

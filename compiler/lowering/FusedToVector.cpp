@@ -130,8 +130,6 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
                     dilation[0],
                     dilation[1],
                     SmallVector<int64_t>(starts)};
-      if (auto live = unpaddedRows(input))
-        std::tie(conv.firstRow, conv.endRow) = *live;
       SmallVector<Value> sums = accumulateConvRows(rb, conv, n, y, f, acc);
       for (Value &row : sums)
         row = activate(rewriter, loc, op.getAct(), row);

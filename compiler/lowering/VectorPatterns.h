@@ -179,9 +179,6 @@ struct ConvRows {
   VectorType rowType;
   int64_t strideH, dilationH, dilationW;
   SmallVector<int64_t> chunkStarts = {0};
-  /// Rows of `input` outside [firstRow, endRow) are zero padding and are not
-  /// read (with unit dilation); all rows are read when endRow is negative.
-  int64_t firstRow = 0, endRow = -1;
 };
 
 /// The rows [begin, end) of `input` that are not zero padding, when it is a
@@ -193,8 +190,8 @@ std::optional<std::pair<int64_t, int64_t>> unpaddedRows(Value input);
 /// input[n, c, y * strideH + kh * dilationH, s_j + kw * dilationW : + lanes]
 /// (s_j the start of chunk j): chunk j of the output rows y of image n for
 /// filters f, one input load shared by all of f per kernel column and chunk.
-/// Input lanes past the row's end read zero; kernel rows that would read a
-/// zero padding row are skipped.
+/// Input lanes past the row's end read zero; with unit dilation, kernel rows
+/// that would read a zero padding row of `input` (unpaddedRows) are skipped.
 SmallVector<Value> accumulateConvRows(RowBuilder &rb, const ConvRows &rows,
                                       Value n, Value y, ArrayRef<Value> f,
                                       ValueRange acc);
