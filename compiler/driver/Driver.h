@@ -24,7 +24,7 @@ struct DriverOptions {
   EmitStage emit = EmitStage::So;
   bool summary = false;     // print the layer table instead of a stage
   std::string cpu = "host"; // see createTargetMachine
-  bool fuse = true;         // cnn-fuse-conv-act-pool (--no-fuse)
+  bool fuse = true;         // the fusion passes (--no-fuse)
   /// The CPU code built from the GPU pipeline's kernel-shaped loops, run
   /// one iteration after another (buildGPULoopsOnCPUPipeline): checks the
   /// GPU mapping of whole models where there is no GPU. Slow.

@@ -20,8 +20,8 @@
 namespace {
 
 constexpr const char *kCnnToLinalg =
-    "func.func(cnn-remove-dropout,cnn-fuse-conv-act-pool,cnn-fused-to-vector,"
-    "cnn-to-linalg)";
+    "func.func(cnn-remove-dropout,cnn-fuse-conv-act-pool,"
+    "cnn-fuse-pool-act-backward,cnn-fused-to-vector,cnn-to-linalg)";
 constexpr const char *kCnnToLinalgUnfused =
     "func.func(cnn-remove-dropout,cnn-to-linalg)";
 

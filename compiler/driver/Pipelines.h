@@ -32,9 +32,10 @@ struct CudaOptions {
 void buildModelEntryPipeline(mlir::OpPassManager &pm);
 
 /// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`). With
-/// `fuse`, conv + activation (+ pool) in inference functions become fused
-/// ops first, and those the CPU code handles become vector loops
-/// (cnn-fuse-conv-act-pool, cnn-fused-to-vector).
+/// `fuse`, conv + activation (+ pool) become fused ops first, and in the
+/// training step the backward of their pool, activation and bias too; those
+/// the CPU code handles become vector loops (cnn-fuse-conv-act-pool,
+/// cnn-fuse-pool-act-backward, cnn-fused-to-vector).
 void buildCnnToLinalgPipeline(mlir::OpPassManager &pm, bool fuse = true);
 
 /// Linalg on tensors → the llvm dialect: one-shot bufferization, loops,

@@ -175,6 +175,38 @@ Value activate(OpBuilder &b, Location loc, Activation act, Value x) {
   llvm_unreachable("every Activation case is handled above");
 }
 
+Value activationGradient(OpBuilder &b, Location loc, Activation act, Value gy,
+                         Value y) {
+  auto square = [&] { return b.create<arith::MulFOp>(loc, y, y); };
+  Value slope;
+  switch (act) {
+  case Activation::None:
+    return gy;
+  case Activation::Tanh:
+    slope =
+        b.create<arith::SubFOp>(loc, constantLike(b, loc, y, 1.0), square());
+    break;
+  case Activation::ScaledTanh:
+    // (2/3)(1.7159 - y²/1.7159) with both constants folded in double.
+    slope = b.create<arith::SubFOp>(
+        loc, constantLike(b, loc, y, 2.0 / 3.0 * 1.7159),
+        b.create<arith::MulFOp>(
+            loc, constantLike(b, loc, y, 2.0 / 3.0 / 1.7159), square()));
+    break;
+  case Activation::Relu: {
+    Value positive = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y,
+                                             constantLike(b, loc, y, 0.0));
+    return b.create<arith::SelectOp>(loc, positive, gy,
+                                     constantLike(b, loc, y, 0.0));
+  }
+  case Activation::Sigmoid:
+    slope = b.create<arith::MulFOp>(
+        loc, y, b.create<arith::SubFOp>(loc, constantLike(b, loc, y, 1.0), y));
+    break;
+  }
+  return b.create<arith::MulFOp>(loc, gy, slope);
+}
+
 Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input) {
   if (act == Activation::None)
     return input;

@@ -44,15 +44,6 @@ bool isPair(std::optional<ArrayRef<int64_t>> v, int64_t a) {
   return v && v->size() == 2 && (*v)[0] == a && (*v)[1] == a;
 }
 
-/// Lanes first, first + 2, ... of `v`: `count` of them.
-Value everyOtherLane(OpBuilder &b, Location loc, Value v, int64_t first,
-                     int64_t count) {
-  SmallVector<int64_t> lanes;
-  for (int64_t i = 0; i < count; ++i)
-    lanes.push_back(first + 2 * i);
-  return b.create<vector::ShuffleOp>(loc, v, v, lanes);
-}
-
 struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -143,8 +134,8 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
                    : rewriter.create<arith::MaximumFOp>(loc, a, b).getResult();
       };
       Value both = combine(top, bottom);
-      Value pooled = combine(everyOtherLane(rewriter, loc, both, 0, outLanes),
-                             everyOtherLane(rewriter, loc, both, 1, outLanes));
+      Value pooled = combine(rb.everyOtherLane(both, 0, outLanes),
+                             rb.everyOtherLane(both, 1, outLanes));
       if (!avg)
         return pooled;
       Value quarter = rewriter.create<arith::ConstantOp>(
@@ -237,6 +228,7 @@ struct FusedToVectorPass : cnn::impl::FusedToVectorBase<FusedToVectorPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FusedConvActPoolToVector>(&getContext());
+    populateFusedBackwardToVectorPatterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

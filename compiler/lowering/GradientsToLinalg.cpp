@@ -31,41 +31,46 @@ struct ActivationBackwardLowering : OpRewritePattern<ActivationBackwardOp> {
   LogicalResult matchAndRewrite(ActivationBackwardOp op,
                                 PatternRewriter &rewriter) const override {
     Activation act = op.getAct();
-    Value result = elementwise(
-        rewriter, op.getLoc(), {op.getGradOutput(), op.getOutput()},
-        [act](OpBuilder &nb, Location l, ValueRange args) -> Value {
-          Value gy = args[0], y = args[1];
-          auto square = [&] { return nb.create<arith::MulFOp>(l, y, y); };
-          auto one = [&] { return f32Const(nb, l, 1.0); };
-          Value slope;
-          switch (act) {
-          case Activation::None:
-            return gy;
-          case Activation::Tanh:
-            slope = nb.create<arith::SubFOp>(l, one(), square());
-            break;
-          case Activation::ScaledTanh: {
-            // (2/3)(1.7159 - y²/1.7159) with both constants folded in double.
-            Value a = f32Const(nb, l, 2.0 / 3.0 * 1.7159);
-            Value c = f32Const(nb, l, 2.0 / 3.0 / 1.7159);
-            slope = nb.create<arith::SubFOp>(
-                l, a, nb.create<arith::MulFOp>(l, c, square()));
-            break;
-          }
-          case Activation::Relu: {
-            Value positive = nb.create<arith::CmpFOp>(
-                l, arith::CmpFPredicate::OGT, y, f32Const(nb, l, 0.0));
-            return nb.create<arith::SelectOp>(l, positive, gy,
-                                              f32Const(nb, l, 0.0));
-          }
-          case Activation::Sigmoid:
-            slope = nb.create<arith::MulFOp>(
-                l, y, nb.create<arith::SubFOp>(l, one(), y));
-            break;
-          }
-          return nb.create<arith::MulFOp>(l, gy, slope);
-        });
+    Value result =
+        elementwise(rewriter, op.getLoc(), {op.getGradOutput(), op.getOutput()},
+                    [act](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      return activationGradient(nb, l, act, args[0], args[1]);
+                    });
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// A fused_pool_act_backward the vector code did not take
+/// (cnn-fused-to-vector) as the chain of ops it fuses, which the other
+/// patterns lower.
+struct FusedPoolActBackwardLowering : OpRewritePattern<FusedPoolActBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FusedPoolActBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value map = op.getOutput();
+    auto mapType = cast<RankedTensorType>(map.getType());
+    Value grad = op.getGradOutput();
+    if (std::optional<PoolKind> pool = op.getPool()) {
+      if (!op.getPoolKernel() || !op.getPoolStride())
+        return rewriter.notifyMatchFailure(op, "pool without kernel/stride");
+      DenseI64ArrayAttr kernel = op.getPoolKernelAttr(),
+                        stride = op.getPoolStrideAttr(),
+                        padding = op.getPoolPaddingAttr();
+      if (*pool == PoolKind::Avg)
+        grad = rewriter.create<AvgPool2DBackwardOp>(
+            loc, mapType, grad, kernel, stride, padding,
+            rewriter.getDenseI64ArrayAttr(mapType.getShape().drop_front(2)));
+      else
+        grad = rewriter.create<MaxPool2DBackwardOp>(loc, mapType, grad, map,
+                                                    kernel, stride, padding);
+    }
+    Value gradInput = rewriter.create<ActivationBackwardOp>(
+        loc, mapType, grad, map, op.getActAttr());
+    Value gradBias = rewriter.create<BiasBackwardOp>(
+        loc, op.getGradBias().getType(), gradInput);
+    rewriter.replaceOp(op, {gradInput, gradBias});
     return success();
   }
 };
@@ -307,7 +312,8 @@ struct MSEBackwardLowering : OpRewritePattern<MSEBackwardOp> {
 
 void mlir::cnn::populateGradientsToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<
-      ActivationBackwardLowering, BiasBackwardLowering,
+      ActivationBackwardLowering, FusedPoolActBackwardLowering,
+      BiasBackwardLowering,
       DenseBackwardLowering<DenseBackwardInputOp, linalg::MatmulOp>,
       DenseBackwardLowering<DenseBackwardWeightOp, linalg::MatmulTransposeAOp>,
       UnflattenLowering, LocalResponseNormBackwardLowering,

@@ -44,6 +44,7 @@ void populateSpatialGradientsToLinalgPatterns(RewritePatternSet &patterns);
 void populateMaxPoolGradientToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Adds the patterns for the non-spatial backward ops (activations, bias,
+/// fused_pool_act_backward as the chain it fuses,
 /// dense, unflatten, LRN, softmax, losses).
 void populateGradientsToLinalgPatterns(RewritePatternSet &patterns);
 
@@ -88,6 +89,11 @@ Value applyActivation(OpBuilder &b, Location loc, Activation act, Value input);
 
 /// `act` of one f32 value, scalar or vector (`x` itself for None).
 Value activate(OpBuilder &b, Location loc, Activation act, Value x);
+
+/// gy · act'(x), the derivative written in the forward output y = act(x)
+/// as cnn.activation_backward defines it; scalars or vectors.
+Value activationGradient(OpBuilder &b, Location loc, Activation act, Value gy,
+                         Value y);
 
 //===----------------------------------------------------------------------===//
 // Defined in LoweringPatterns.cpp

@@ -80,7 +80,11 @@ def FusedToVector : Pass<"cnn-fused-to-vector", "func::FuncOp"> {
     In the training step a fused op without a pool whose activation map
     (read by the backward pass) feeds a 2x2/2 `cnn.avg_pool2d` or
     `cnn.max_pool2d` takes that pool into the same loop nest: the loops
-    write both the map and the pooled map, and the pool op goes.
+    write both the map and the pooled map, and the pool op goes. The
+    group's backward, `cnn.fused_pool_act_backward` with a 2x2/2 pool or
+    none, becomes one loop over the map (FusedBackwardToVector.cpp): the
+    pooled gradient spread in registers, multiplied by act', written once
+    and summed into the bias gradient on the way.
 
     Before:
     ```mlir

@@ -31,6 +31,8 @@ void populateConvToVectorPatterns(RewritePatternSet &patterns);
 void populateMatmulToVectorPatterns(RewritePatternSet &patterns);
 void populatePoolToVectorPatterns(RewritePatternSet &patterns);
 void populateChannelSumToVectorPatterns(RewritePatternSet &patterns);
+/// cnn.fused_pool_act_backward (cnn-fused-to-vector runs these).
+void populateFusedBackwardToVectorPatterns(RewritePatternSet &patterns);
 /// Tiles every element-wise generic of `func` to rows and vectorizes them.
 void vectorizeElementwiseRows(func::FuncOp func);
 
@@ -115,6 +117,14 @@ public:
   }
   Value sum(Value row) {
     return b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD, row);
+  }
+  /// Lanes first, first + 2, ... of `v`: `count` of them (one lane of each
+  /// pair of columns of a row, for 2-wide pooling windows).
+  Value everyOtherLane(Value v, int64_t first, int64_t count) {
+    SmallVector<int64_t> lanes;
+    for (int64_t i = 0; i < count; ++i)
+      lanes.push_back(first + 2 * i);
+    return b.create<vector::ShuffleOp>(loc, v, v, lanes);
   }
 
 private:

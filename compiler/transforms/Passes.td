@@ -132,7 +132,9 @@ def FuseConvActPool : Pass<"cnn-fuse-conv-act-pool", "mlir::func::FuncOp"> {
 
     In the training step the backward pass reads the activation map (the
     activation's second use), so there the conv and activation fuse and the
-    pool stays separate. `cnnc --no-fuse` leaves this pass out.
+    pool stays separate (cnn-fused-to-vector computes it in the fused op's
+    loops); cnn-fuse-pool-act-backward then fuses the group's backward.
+    `cnnc --no-fuse` leaves this pass out.
 
     Before:
     ```mlir
@@ -151,6 +153,47 @@ def FuseConvActPool : Pass<"cnn-fuse-conv-act-pool", "mlir::func::FuncOp"> {
            "Fuse the pooling after the activation too (false: conv + "
            "activation only)">,
   ];
+}
+
+def FusePoolActBackward : Pass<"cnn-fuse-pool-act-backward",
+                                "mlir::func::FuncOp"> {
+  let summary = "Fuse the backward of a fused group's pool, activation and bias";
+  let description = [{
+    In the training step, the backward of a `cnn.fused_conv_act_pool` group
+    (cnn-fuse-conv-act-pool's, so run after it) begins with three passes over
+    the activation map: the pool's backward spreads the pooled gradient onto
+    the map, `cnn.activation_backward` multiplies it by act'(map), and
+    `cnn.bias_backward` sums it per channel. This pass rewrites them into one
+    `cnn.fused_pool_act_backward`, which code generation
+    (`cnn-fused-to-vector`) runs as one loop over the map: the pooled
+    gradient is read once, the map once, and the gradient at the
+    convolution's output written once, with the bias gradient summed on the
+    way. The convolution's weight and input gradients keep reading that
+    gradient.
+
+    Matched: `cnn.activation_backward` of a fused op's activation map (with
+    the fused op's activation), whose incoming gradient is, when it has no
+    other use, an `avg_pool2d_backward` or a `max_pool2d_backward` over that
+    map; its `cnn.bias_backward` users take the fused op's second result.
+    `cnnc --no-fuse` leaves this pass out.
+
+    Before:
+    ```mlir
+    %y = cnn.fused_conv_act_pool %x, %w, %b act tanh : ...
+    ...
+    %g = cnn.avg_pool2d_backward %gy kernel [2, 2] stride [2, 2]
+           input_size [28, 28] : tensor<?x6x14x14xf32> -> tensor<?x6x28x28xf32>
+    %gz = cnn.activation_backward %g, %y act tanh : tensor<?x6x28x28xf32>
+    %gb = cnn.bias_backward %gz : tensor<?x6x28x28xf32> -> tensor<6xf32>
+    ```
+    After:
+    ```mlir
+    %gz, %gb = cnn.fused_pool_act_backward %gy, %y act tanh
+                 pool avg kernel [2, 2] stride [2, 2]
+                 : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>)
+                 -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+    ```
+  }];
 }
 
 #endif // CNNC_COMPILER_TRANSFORMS_PASSES_TD

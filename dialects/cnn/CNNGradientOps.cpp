@@ -307,3 +307,50 @@ Expected<Shape> MSEBackwardOp::inferShape(Adaptor adaptor) {
     return loss.takeError();
   return Shape(prediction);
 }
+
+namespace {
+
+/// fused_pool_act_backward's rules: `output` is an NCHW activation map with
+/// static channels, and `grad_output` has the shape of its pool (or of the
+/// map itself without one). Returns the map's shape.
+Expected<Shape> fusedPoolActBackwardShape(FusedPoolActBackwardOp::Adaptor a) {
+  if (a.getAct() == Activation::None)
+    return gradError("act must be an activation, not none");
+  auto shapes =
+      shapesOf(a.getGradOutput(), "grad_output", a.getOutput(), "output");
+  if (!shapes)
+    return shapes.takeError();
+  auto [gy, output] = *shapes;
+  if (output.size() != 4 || ShapedType::isDynamic(output[1]))
+    return gradError("output must be [N, C, H, W] with static C, got {0}",
+                     formatShape(output));
+  if (!a.getPool()) {
+    bool hasWindow =
+        a.getPoolKernel() || a.getPoolStride() ||
+        llvm::any_of(a.getPoolPadding(), [](int64_t p) { return p != 0; });
+    if (hasWindow)
+      return gradError("pool_kernel, pool_stride and pool_padding are only "
+                       "meaningful with pool");
+    return sameShapeAs(a.getGradOutput(), a.getOutput(), "output");
+  }
+  if (!a.getPoolKernel() || !a.getPoolStride())
+    return gradError("pool needs kernel and stride");
+  Pool2DParams params{*a.getPoolKernel(), *a.getPoolStride(),
+                      a.getPoolPadding()};
+  return checkForward(inferPool2DShape(output, params), gy, Shape(output));
+}
+
+} // namespace
+
+LogicalResult FusedPoolActBackwardOp::inferReturnTypes(
+    MLIRContext *context, std::optional<Location> location, Adaptor adaptor,
+    SmallVectorImpl<Type> &types) {
+  Expected<Shape> shape = fusedPoolActBackwardShape(adaptor);
+  if (!shape)
+    return emitOptionalError(location, "'", getOperationName(), "' op ",
+                             llvm::toString(shape.takeError()));
+  auto f32 = Float32Type::get(context);
+  types.push_back(RankedTensorType::get(*shape, f32));
+  types.push_back(RankedTensorType::get({(*shape)[1]}, f32));
+  return success();
+}

@@ -465,4 +465,47 @@ def CNN_AdamUpdateOp
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Fused backward ops (produced by the fusion passes)
+//===----------------------------------------------------------------------===//
+
+def CNN_FusedPoolActBackwardOp
+    : CNN_Op<"fused_pool_act_backward", [Pure, InferTypeOpAdaptor]> {
+  let summary = "the backward of a fused group's pool, activation and bias";
+  let description = [{
+    The element-wise half of the backward of a `fused_conv_act_pool` group,
+    in one op so it can run as one pass over the activation map:
+    `grad_input` is the gradient at the activation's input (the
+    convolution's output), `pool`'s backward of `grad_output` (when a pool
+    is given, as `avg_pool2d_backward` / `max_pool2d_backward` with the
+    activation map `output` as the max pool's input) times act'(`output`),
+    as `activation_backward` computes it; `grad_bias` is its sum over every
+    dimension but 1, as `bias_backward` computes it. The convolution's
+    weight and input gradients stay separate ops reading `grad_input`.
+
+    ```mlir
+    %gz, %gb = cnn.fused_pool_act_backward %gy, %y act tanh
+                 pool avg kernel [2, 2] stride [2, 2]
+                 : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>)
+                 -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+    ```
+  }];
+  let arguments = (ins
+    CNN_F32Tensor:$grad_output,
+    CNN_F32Tensor:$output,
+    CNN_ActivationEnum:$act,
+    OptionalAttr<CNN_PoolKindEnum>:$pool,
+    OptionalAttr<DenseI64ArrayAttr>:$pool_kernel,
+    OptionalAttr<DenseI64ArrayAttr>:$pool_stride,
+    DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$pool_padding
+  );
+  let results = (outs CNN_F32Tensor:$grad_input, CNN_F32Tensor:$grad_bias);
+  let assemblyFormat = [{
+    $grad_output `,` $output `act` $act
+    (`pool` $pool^ `kernel` $pool_kernel `stride` $pool_stride)?
+    (`pool_padding` $pool_padding^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+}
+
 #endif // CNN_GRADIENT_OPS_TD
