@@ -177,32 +177,39 @@ Value activate(OpBuilder &b, Location loc, Activation act, Value x) {
 
 Value activationGradient(OpBuilder &b, Location loc, Activation act, Value gy,
                          Value y) {
-  auto square = [&] { return b.create<arith::MulFOp>(loc, y, y); };
+  // Each operand is built in its own statement: ops are created in the
+  // order written, not in C++'s unspecified argument order.
   Value slope;
   switch (act) {
   case Activation::None:
     return gy;
-  case Activation::Tanh:
-    slope =
-        b.create<arith::SubFOp>(loc, constantLike(b, loc, y, 1.0), square());
+  case Activation::Tanh: {
+    Value one = constantLike(b, loc, y, 1.0);
+    Value square = b.create<arith::MulFOp>(loc, y, y);
+    slope = b.create<arith::SubFOp>(loc, one, square);
     break;
-  case Activation::ScaledTanh:
-    // (2/3)(1.7159 - y²/1.7159) with both constants folded in double.
-    slope = b.create<arith::SubFOp>(
-        loc, constantLike(b, loc, y, 2.0 / 3.0 * 1.7159),
-        b.create<arith::MulFOp>(
-            loc, constantLike(b, loc, y, 2.0 / 3.0 / 1.7159), square()));
-    break;
-  case Activation::Relu: {
-    Value positive = b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y,
-                                             constantLike(b, loc, y, 0.0));
-    return b.create<arith::SelectOp>(loc, positive, gy,
-                                     constantLike(b, loc, y, 0.0));
   }
-  case Activation::Sigmoid:
-    slope = b.create<arith::MulFOp>(
-        loc, y, b.create<arith::SubFOp>(loc, constantLike(b, loc, y, 1.0), y));
+  case Activation::ScaledTanh: {
+    // (2/3)(1.7159 - y²/1.7159) with both constants folded in double.
+    Value a = constantLike(b, loc, y, 2.0 / 3.0 * 1.7159);
+    Value c = constantLike(b, loc, y, 2.0 / 3.0 / 1.7159);
+    Value square = b.create<arith::MulFOp>(loc, y, y);
+    slope = b.create<arith::SubFOp>(
+        loc, a, b.create<arith::MulFOp>(loc, c, square).getResult());
     break;
+  }
+  case Activation::Relu: {
+    Value zero = constantLike(b, loc, y, 0.0);
+    Value positive =
+        b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, y, zero);
+    return b.create<arith::SelectOp>(loc, positive, gy, zero);
+  }
+  case Activation::Sigmoid: {
+    Value one = constantLike(b, loc, y, 1.0);
+    Value oneMinusY = b.create<arith::SubFOp>(loc, one, y);
+    slope = b.create<arith::MulFOp>(loc, y, oneMinusY);
+    break;
+  }
   }
   return b.create<arith::MulFOp>(loc, gy, slope);
 }

@@ -342,6 +342,27 @@ Expected<Shape> fusedPoolActBackwardShape(FusedPoolActBackwardOp::Adaptor a) {
 
 } // namespace
 
+/// The result types of a fused_pool_act_backward whose activation map has
+/// `shape`: the map's type and the bias's [C].
+static SmallVector<Type, 2> fusedPoolActBackwardTypes(MLIRContext *context,
+                                                      ArrayRef<int64_t> shape) {
+  auto f32 = Float32Type::get(context);
+  return {RankedTensorType::get(shape, f32),
+          RankedTensorType::get({shape[1]}, f32)};
+}
+
+LogicalResult FusedPoolActBackwardOp::verifyShapeRules() {
+  Expected<Shape> shape = fusedPoolActBackwardShape(Adaptor(*this));
+  if (!shape)
+    return emitOpError(llvm::toString(shape.takeError()));
+  for (auto [written, inferred] : llvm::zip_equal(
+           getResultTypes(), fusedPoolActBackwardTypes(getContext(), *shape)))
+    if (written != inferred)
+      return emitOpError("result type ")
+             << written << " does not match the inferred " << inferred;
+  return success();
+}
+
 LogicalResult FusedPoolActBackwardOp::inferReturnTypes(
     MLIRContext *context, std::optional<Location> location, Adaptor adaptor,
     SmallVectorImpl<Type> &types) {
@@ -349,8 +370,6 @@ LogicalResult FusedPoolActBackwardOp::inferReturnTypes(
   if (!shape)
     return emitOptionalError(location, "'", getOperationName(), "' op ",
                              llvm::toString(shape.takeError()));
-  auto f32 = Float32Type::get(context);
-  types.push_back(RankedTensorType::get(*shape, f32));
-  types.push_back(RankedTensorType::get({(*shape)[1]}, f32));
+  llvm::append_range(types, fusedPoolActBackwardTypes(context, *shape));
   return success();
 }

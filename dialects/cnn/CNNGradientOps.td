@@ -470,7 +470,8 @@ def CNN_AdamUpdateOp
 //===----------------------------------------------------------------------===//
 
 def CNN_FusedPoolActBackwardOp
-    : CNN_Op<"fused_pool_act_backward", [Pure, InferTypeOpAdaptor]> {
+    : CNN_Op<"fused_pool_act_backward",
+             [Pure, CNN_ShapeRulesFirst, InferTypeOpAdaptor]> {
   let summary = "the backward of a fused group's pool, activation and bias";
   let description = [{
     The element-wise half of the backward of a `fused_conv_act_pool` group,
@@ -500,6 +501,11 @@ def CNN_FusedPoolActBackwardOp
     DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$pool_padding
   );
   let results = (outs CNN_F32Tensor:$grad_input, CNN_F32Tensor:$grad_bias);
+  let extraClassDeclaration = [{
+    /// Called by the ShapeRulesFirst trait: the rule that failed, or the
+    /// written result type that differs from the inferred one.
+    ::llvm::LogicalResult verifyShapeRules();
+  }];
   let assemblyFormat = [{
     $grad_output `,` $output `act` $act
     (`pool` $pool^ `kernel` $pool_kernel `stride` $pool_stride)?

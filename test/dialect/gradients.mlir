@@ -88,3 +88,17 @@ func.func @optimizers(%p: tensor<64xf32>, %g: tensor<64xf32>, %b: tensor<64xf32>
   %2:3 = cnn.adam_update %p, %g, %m, %v, %lr, %step beta1 0.9 beta2 0.999 eps 1.0e-8 : tensor<64xf32>
   return %0, %1#0, %1#1, %2#0, %2#1, %2#2 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @fused_pool_act_backward
+// CHECK:         cnn.fused_pool_act_backward %arg0, %arg1 act tanh pool avg kernel [2, 2] stride [2, 2] : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+// CHECK:         cnn.fused_pool_act_backward %arg2, %arg3 act relu pool max kernel [3, 3] stride [2, 2] pool_padding [1, 1] : (tensor<2x4x4x4xf32>, tensor<2x4x8x8xf32>) -> (tensor<2x4x8x8xf32>, tensor<4xf32>)
+// CHECK:         cnn.fused_pool_act_backward %arg3, %arg3 act sigmoid : (tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> (tensor<2x4x8x8xf32>, tensor<4xf32>)
+func.func @fused_pool_act_backward(%gy: tensor<?x6x14x14xf32>, %y: tensor<?x6x28x28xf32>, %gm: tensor<2x4x4x4xf32>, %m: tensor<2x4x8x8xf32>)
+    -> (tensor<?x6x28x28xf32>, tensor<6xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) {
+  %0:2 = cnn.fused_pool_act_backward %gy, %y act tanh pool avg kernel [2, 2] stride [2, 2] : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+  %1:2 = cnn.fused_pool_act_backward %gm, %m act relu pool max kernel [3, 3] stride [2, 2] pool_padding [1, 1] : (tensor<2x4x4x4xf32>, tensor<2x4x8x8xf32>) -> (tensor<2x4x8x8xf32>, tensor<4xf32>)
+  %2:2 = cnn.fused_pool_act_backward %m, %m act sigmoid : (tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> (tensor<2x4x8x8xf32>, tensor<4xf32>)
+  return %0#0, %0#1, %1#0, %2#0 : tensor<?x6x28x28xf32>, tensor<6xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>
+}

@@ -37,3 +37,43 @@ func.func @adam_types(%p: tensor<64xf32>, %g: tensor<32xf32>, %lr: f32, %step: i
   %0:3 = "cnn.adam_update"(%p, %g, %p, %p, %lr, %step) {beta1 = 0.9 : f32, beta2 = 0.999 : f32, eps = 1.0e-8 : f32} : (tensor<64xf32>, tensor<32xf32>, tensor<64xf32>, tensor<64xf32>, f32, i64) -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
   return %0#0 : tensor<64xf32>
 }
+
+// -----
+
+func.func @fused_backward_pool_mismatch(%gy: tensor<?x6x13x13xf32>, %y: tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32> {
+  // expected-error @+1 {{grad_output has shape [?, 6, 13, 13] but the forward layer's result has shape [?, 6, 14, 14]}}
+  %0:2 = cnn.fused_pool_act_backward %gy, %y act tanh pool avg kernel [2, 2] stride [2, 2] : (tensor<?x6x13x13xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+  return %0#0 : tensor<?x6x28x28xf32>
+}
+
+// -----
+
+func.func @fused_backward_window_without_pool(%g: tensor<?x6x28x28xf32>, %y: tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32> {
+  // expected-error @+1 {{pool_kernel, pool_stride and pool_padding are only meaningful with pool}}
+  %0:2 = cnn.fused_pool_act_backward %g, %y act tanh pool_padding [1, 1] : (tensor<?x6x28x28xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+  return %0#0 : tensor<?x6x28x28xf32>
+}
+
+// -----
+
+func.func @fused_backward_no_activation(%g: tensor<?x6x28x28xf32>, %y: tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32> {
+  // expected-error @+1 {{act must be an activation, not none}}
+  %0:2 = cnn.fused_pool_act_backward %g, %y act none : (tensor<?x6x28x28xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+  return %0#0 : tensor<?x6x28x28xf32>
+}
+
+// -----
+
+func.func @fused_backward_bias_type(%g: tensor<?x6x28x28xf32>, %y: tensor<?x6x28x28xf32>) -> tensor<?x6x28x28xf32> {
+  // expected-error @+1 {{result type 'tensor<16xf32>' does not match the inferred 'tensor<6xf32>'}}
+  %0:2 = cnn.fused_pool_act_backward %g, %y act tanh : (tensor<?x6x28x28xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<16xf32>)
+  return %0#0 : tensor<?x6x28x28xf32>
+}
+
+// -----
+
+func.func @fused_backward_rank(%g: tensor<?x6xf32>, %y: tensor<?x6xf32>) -> tensor<?x6xf32> {
+  // expected-error @+1 {{output must be [N, C, H, W] with static C, got [?, 6]}}
+  %0:2 = cnn.fused_pool_act_backward %g, %y act tanh : (tensor<?x6xf32>, tensor<?x6xf32>) -> (tensor<?x6xf32>, tensor<6xf32>)
+  return %0#0 : tensor<?x6xf32>
+}

@@ -102,3 +102,62 @@ func.func @kept_activation_odd_rows(%x: tensor<?x2x9x10xf32>, %w: tensor<4x2x3x3
   %1 = cnn.avg_pool2d %0 kernel [2, 2] stride [2, 2] : tensor<?x4x7x8xf32> -> tensor<?x4x3x4xf32>
   return %1, %0 : tensor<?x4x3x4xf32>, tensor<?x4x7x8xf32>
 }
+
+// -----
+
+// Tests LeNet-5's c1 backward (cnn.fused_pool_act_backward) as one pass per
+// channel over the map: per image and pooled row, each 8-lane chunk of the
+// pooled gradient is read once, its lanes doubled and quartered, multiplied
+// by tanh' of the two map rows under it (1 - y²), written to both rows and
+// added into the channel's accumulator, reduced once per channel. 28
+// columns are a chunk of 16 and a masked one (no in_bounds).
+// CHECK-LABEL: func @backward_avg_tanh
+// CHECK:         scf.for %[[C:.*]] = %c0 to %c6 step %c1 iter_args({{.*}}) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+// CHECK:           scf.for {{.*}} -> (tensor<?x6x28x28xf32>, vector<16xf32>)
+// CHECK:             scf.for %{{.*}} = %c0 to %c14 step %c1 {{.*}} -> (tensor<?x6x28x28xf32>, vector<16xf32>)
+// CHECK:               vector.transfer_read %arg0{{.*}} {in_bounds = [true]} : tensor<?x6x14x14xf32>, vector<8xf32>
+// CHECK:               vector.shuffle {{.*}} [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7]
+// CHECK:               arith.mulf {{.*}}, %[[QUARTER:.*]] : vector<16xf32>
+// CHECK:               vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x6x28x28xf32>
+// CHECK:               vector.transfer_write {{.*}} {in_bounds = [true]} : vector<16xf32>, tensor<?x6x28x28xf32>
+// CHECK:               vector.transfer_read %arg0{{.*}} : tensor<?x6x14x14xf32>, vector<8xf32>
+// CHECK:               vector.transfer_write {{.*}}[{{.*}}] : vector<16xf32>, tensor<?x6x28x28xf32>
+// CHECK:               vector.transfer_write {{.*}}[{{.*}}] : vector<16xf32>, tensor<?x6x28x28xf32>
+// CHECK:           vector.reduction <add>, {{.*}} : vector<16xf32> into f32
+// CHECK:           tensor.insert {{.*}}[%[[C]]] : tensor<6xf32>
+// CHECK-NOT:     cnn.fused_pool_act_backward
+func.func @backward_avg_tanh(%gy: tensor<?x6x14x14xf32>, %y: tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>) {
+  %0:2 = cnn.fused_pool_act_backward %gy, %y act tanh pool avg kernel [2, 2] stride [2, 2] : (tensor<?x6x14x14xf32>, tensor<?x6x28x28xf32>) -> (tensor<?x6x28x28xf32>, tensor<6xf32>)
+  return %0#0, %0#1 : tensor<?x6x28x28xf32>, tensor<6xf32>
+}
+
+// -----
+
+// Tests a max pool's backward: the even and odd lanes of both map rows are
+// the windows' four corners; each takes what is left of the pooled gradient
+// where it equals the window's maximum, in row-major order, and the
+// corners are interleaved back into rows; ReLU' is a select.
+// CHECK-LABEL: func @backward_max_relu
+// CHECK-COUNT-2: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14]
+// CHECK:         arith.maximumf
+// CHECK:         arith.maximumf
+// CHECK:         %[[BEST:.*]] = arith.maximumf
+// CHECK-COUNT-4: arith.cmpf oeq, %{{.*}}, %[[BEST]] : vector<8xf32>
+// CHECK-COUNT-2: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<8xf32>, vector<8xf32>
+// CHECK:         arith.cmpf ogt, {{.*}} : vector<16xf32>
+// CHECK-NOT:     cnn.fused_pool_act_backward
+func.func @backward_max_relu(%gy: tensor<?x16x5x5xf32>, %y: tensor<?x16x10x10xf32>) -> (tensor<?x16x10x10xf32>, tensor<16xf32>) {
+  %0:2 = cnn.fused_pool_act_backward %gy, %y act relu pool max kernel [2, 2] stride [2, 2] : (tensor<?x16x5x5xf32>, tensor<?x16x10x10xf32>) -> (tensor<?x16x10x10xf32>, tensor<16xf32>)
+  return %0#0, %0#1 : tensor<?x16x10x10xf32>, tensor<16xf32>
+}
+
+// -----
+
+// Tests that AlexNet's overlapping 3x3/2 pool's backward is left to
+// cnn-to-linalg, which lowers it as the chain of ops it fuses.
+// CHECK-LABEL: func @backward_overlapping_pool
+// CHECK:         cnn.fused_pool_act_backward
+func.func @backward_overlapping_pool(%gy: tensor<?x4x6x6xf32>, %y: tensor<?x4x13x13xf32>) -> (tensor<?x4x13x13xf32>, tensor<4xf32>) {
+  %0:2 = cnn.fused_pool_act_backward %gy, %y act relu pool max kernel [3, 3] stride [2, 2] : (tensor<?x4x6x6xf32>, tensor<?x4x13x13xf32>) -> (tensor<?x4x13x13xf32>, tensor<4xf32>)
+  return %0#0, %0#1 : tensor<?x4x13x13xf32>, tensor<4xf32>
+}

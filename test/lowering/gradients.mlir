@@ -48,6 +48,25 @@ func.func @bias_backward(%gy: tensor<?x6x28x28xf32>) -> tensor<6xf32> {
 
 // -----
 
+// Tests a fused_pool_act_backward the vector code leaves (an overlapping
+// pool) lowered as the chain it fuses: max_pool2d_backward's argmax and
+// scatter, then the ReLU' generic over the map, whose result is returned
+// and summed per channel.
+// CHECK-LABEL: func @fused_pool_act_backward_as_chain
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%arg1,
+// CHECK:         %[[SCATTERED:[0-9]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+// CHECK:         %[[GZ:[0-9]+]] = linalg.generic {{.*}} ins(%[[SCATTERED]], %arg1 : tensor<?x4x13x13xf32>, tensor<?x4x13x13xf32>)
+// CHECK:           arith.cmpf ogt
+// CHECK:         %[[GB:[0-9]+]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%[[GZ]] : tensor<?x4x13x13xf32>) outs(%{{.*}} : tensor<4xf32>)
+// CHECK:         return %[[GZ]], %[[GB]]
+// LLVM-LABEL:  llvm.func @fused_pool_act_backward_as_chain
+func.func @fused_pool_act_backward_as_chain(%gy: tensor<?x4x6x6xf32>, %y: tensor<?x4x13x13xf32>) -> (tensor<?x4x13x13xf32>, tensor<4xf32>) {
+  %0:2 = cnn.fused_pool_act_backward %gy, %y act relu pool max kernel [3, 3] stride [2, 2] : (tensor<?x4x6x6xf32>, tensor<?x4x13x13xf32>) -> (tensor<?x4x13x13xf32>, tensor<4xf32>)
+  return %0#0, %0#1 : tensor<?x4x13x13xf32>, tensor<4xf32>
+}
+
+// -----
+
 // Tests dense backward: grad_output · weight is a plain matmul, and
 // grad_outputᵀ · input a matmul_transpose_a summing over the dynamic batch.
 // CHECK-LABEL: func @dense_backward

@@ -324,6 +324,122 @@ func.func @f(%gy: tensor<2x3x3x3xf32>, %c: tensor<3xf32>, %x: tensor<2x3x8x8xf32
 }
 
 //===----------------------------------------------------------------------===//
+// The fused backward of a pool, an activation and a bias
+//===----------------------------------------------------------------------===//
+
+/// fused_pool_act_backward against the chain of reference gradients it
+/// fuses: the pool's backward (none when `pool` is empty), act' and the bias
+/// sum. The map is act of random numbers, so it lies in the activation's
+/// range (ReLU's zeros tie in max windows).
+class FusedPoolActBackward : public GradientNumerics {
+protected:
+  struct Pool {
+    const char *kind; // "avg" or "max"
+    ref::Pool2DParams params;
+  };
+
+  void check(const HostTensor &preActivation, const char *actName,
+             ref::Activation act, std::optional<Pool> pool,
+             bool dynBatch = false) {
+    HostTensor map = ref::activate(preActivation, act);
+    std::vector<int64_t> gyShape = map.shape;
+    if (pool)
+      for (int i = 0; i < 2; ++i)
+        gyShape[2 + i] = ref::windowOutputSize(
+            map.shape[2 + i], pool->params.kernel[i], pool->params.stride[i],
+            pool->params.padding[i]);
+    HostTensor gy = randomTensor(rng, gyShape);
+    std::string tgy = tensorType(gyShape, dynBatch),
+                tmap = tensorType(map.shape, dynBatch),
+                tbias = tensorType({map.shape[1]});
+    std::ostringstream os;
+    os << "func.func @f(%gy: " << tgy << ", %y: " << tmap << ") -> (" << tmap
+       << ", " << tbias << ") {\n  %0:2 = cnn.fused_pool_act_backward %gy, "
+       << "%y act " << actName;
+    if (pool) {
+      const ref::Pool2DParams &p = pool->params;
+      os << " pool " << pool->kind << " kernel [" << p.kernel[0] << ", "
+         << p.kernel[1] << "] stride [" << p.stride[0] << ", " << p.stride[1]
+         << "] pool_padding [" << p.padding[0] << ", " << p.padding[1] << "]";
+    }
+    os << " : (" << tgy << ", " << tmap << ") -> (" << tmap << ", " << tbias
+       << ")\n  return %0#0, %0#1 : " << tmap << ", " << tbias << "\n}\n";
+    std::vector<HostTensor> got = runN(os.str(), {gy, map}, 2);
+
+    HostTensor spread = gy;
+    if (pool && std::string(pool->kind) == "avg")
+      spread = ref::avgPool2dBackward(gy, {map.shape[2], map.shape[3]},
+                                      pool->params);
+    else if (pool)
+      spread = ref::maxPool2dBackward(gy, map, pool->params);
+    HostTensor gradInput = ref::activationBackward(spread, map, act);
+    expectClose(got[0], gradInput);
+    expectClose(got[1], ref::biasBackward(gradInput));
+  }
+
+  static Pool pool2x2(const char *kind) {
+    return {kind, {{2, 2}, {2, 2}, {0, 0}}};
+  }
+};
+
+TEST_F(FusedPoolActBackward, LeNetC1AvgTanh) {
+  // 28 columns: a full 16-lane chunk and a masked one of 12.
+  check(randomTensor(rng, {2, 6, 28, 28}, -2.0f, 2.0f), "tanh",
+        ref::Activation::Tanh, pool2x2("avg"), /*dynBatch=*/true);
+}
+
+TEST_F(FusedPoolActBackward, LeNetC3EveryActivationBothPools) {
+  const std::pair<const char *, ref::Activation> acts[] = {
+      {"tanh", ref::Activation::Tanh},
+      {"scaled_tanh", ref::Activation::ScaledTanh},
+      {"relu", ref::Activation::Relu},
+      {"sigmoid", ref::Activation::Sigmoid}};
+  for (auto [name, act] : acts)
+    for (const char *kind : {"avg", "max"}) {
+      SCOPED_TRACE(std::string(name) + " " + kind);
+      check(randomTensor(rng, {3, 16, 10, 10}, -3.0f, 3.0f), name, act,
+            pool2x2(kind));
+    }
+}
+
+TEST_F(FusedPoolActBackward, MaxReluMostlyZeros) {
+  // Mostly negative before ReLU: many windows are all zeros (ties whose
+  // gradient ReLU's zero slope hides; MaxConstantMapTies checks ties).
+  check(randomTensor(rng, {2, 6, 28, 28}, -2.0f, 0.5f), "relu",
+        ref::Activation::Relu, pool2x2("max"), /*dynBatch=*/true);
+}
+
+TEST_F(FusedPoolActBackward, MaxConstantMapTies) {
+  // Every window a tie, won by its first element in row-major order.
+  HostTensor x = zeros({1, 3, 6, 34});
+  std::fill(x.data.begin(), x.data.end(), 0.25f);
+  check(x, "sigmoid", ref::Activation::Sigmoid, pool2x2("max"));
+}
+
+TEST_F(FusedPoolActBackward, AvgThreeChunksPerRow) {
+  // 34 columns: two full chunks and one of 2 lanes.
+  check(randomTensor(rng, {2, 2, 6, 34}), "scaled_tanh",
+        ref::Activation::ScaledTanh, pool2x2("avg"));
+}
+
+TEST_F(FusedPoolActBackward, NoPoolOddWidth) {
+  check(randomTensor(rng, {2, 4, 13, 13}, -1.0f, 1.0f), "relu",
+        ref::Activation::Relu, std::nullopt, /*dynBatch=*/true);
+}
+
+TEST_F(FusedPoolActBackward, OverlappingPaddedMaxAsTheChain) {
+  // AlexNet's 3x3/2 windows (with padding here): lowered as the chain.
+  check(randomTensor(rng, {2, 3, 13, 13}, -1.0f, 1.0f), "relu",
+        ref::Activation::Relu, Pool{"max", {{3, 3}, {2, 2}, {1, 1}}});
+}
+
+TEST_F(FusedPoolActBackward, Pool2x2OverOddMapAsTheChain) {
+  // The last row and column are in no window: their gradient is zero.
+  check(randomTensor(rng, {2, 3, 9, 9}), "tanh", ref::Activation::Tanh,
+        pool2x2("avg"));
+}
+
+//===----------------------------------------------------------------------===//
 // Element-wise, dense, reshaping
 //===----------------------------------------------------------------------===//
 
