@@ -361,8 +361,6 @@ float *sliceGradient(SplitCall &c, int32_t i, double &share) {
 void runSliceTask(void *context, int32_t t) {
   SplitCall &c = *static_cast<SplitCall *>(context);
   const cnnc_model_record &r = record();
-  ResultFreer freer;
-  keepOwned(freer, c.model, c.inputs, c.numInputs, c.targets, c.numTargets);
   float *sum = nullptr;
   for (int32_t i = t; i < c.slices; i += c.tasks) {
     runSlice(c, i);
@@ -379,6 +377,10 @@ void runSliceTask(void *context, int32_t t) {
     }
     for (int64_t k = 0; k < r.param_elements; ++k)
       sum[k] += weight * g[k];
+    // A freer per slice: one remembers what it freed, and the next slice
+    // may be handed the same block again, which must then be freed again.
+    ResultFreer freer;
+    keepOwned(freer, c.model, c.inputs, c.numInputs, c.targets, c.numTargets);
     ResultCursor cursor{c.results[i]};
     cursor.next(0);
     cursor.next(r.prediction.rank);
