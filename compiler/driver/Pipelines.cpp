@@ -20,7 +20,7 @@
 namespace {
 
 constexpr const char *kCnnToLinalg =
-    "func.func(cnn-remove-dropout,cnn-fuse-conv-act-pool,"
+    "func.func(cnn-remove-dropout,cnn-fuse-conv-act-pool,cnn-fuse-dense-act,"
     "cnn-fuse-pool-act-backward,cnn-fused-to-vector,cnn-to-linalg)";
 constexpr const char *kCnnToLinalgUnfused =
     "func.func(cnn-remove-dropout,cnn-to-linalg)";

@@ -32,10 +32,11 @@ struct CudaOptions {
 void buildModelEntryPipeline(mlir::OpPassManager &pm);
 
 /// cnn ops → linalg/tensor/arith/math on tensors (`--emit=linalg`). With
-/// `fuse`, conv + activation (+ pool) become fused ops first, and in the
-/// training step the backward of their pool, activation and bias too; those
-/// the CPU code handles become vector loops (cnn-fuse-conv-act-pool,
-/// cnn-fuse-pool-act-backward, cnn-fused-to-vector).
+/// `fuse`, conv + activation (+ pool) and dense + activation become fused
+/// ops first, and in the training step the backward of their pool,
+/// activation and bias too; those the CPU code handles become vector loops
+/// (cnn-fuse-conv-act-pool, cnn-fuse-dense-act, cnn-fuse-pool-act-backward,
+/// cnn-fused-to-vector).
 void buildCnnToLinalgPipeline(mlir::OpPassManager &pm, bool fuse = true);
 
 /// Linalg on tensors → the llvm dialect: one-shot bufferization, loops,

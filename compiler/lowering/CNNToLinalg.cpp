@@ -155,26 +155,43 @@ struct ConcatLowering : OpRewritePattern<ConcatOp> {
   }
 };
 
+/// x · weightᵀ (+ bias) as a named matmul into the broadcast bias.
+Value lowerDense(OpBuilder &b, Location loc, RankedTensorType type, Value input,
+                 Value weight, Value bias) {
+  Value init = bias ? broadcastAlong(b, loc, bias, type, 1, input)
+                    : fill(b, loc, f32Const(b, loc, 0.0),
+                           emptyLike(b, loc, type, input));
+  // The weight is PyTorch's [out, in], so x · weightᵀ is matmul_transpose_b
+  // with no transpose materialised.
+  return b
+      .create<linalg::MatmulTransposeBOp>(
+          loc, TypeRange{type}, ValueRange{input, weight}, ValueRange{init})
+      .getResult(0);
+}
+
 struct DenseLowering : OpRewritePattern<DenseOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DenseOp op,
                                 PatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op,
+                       lowerDense(rewriter, op.getLoc(),
+                                  cast<RankedTensorType>(op.getType()),
+                                  op.getInput(), op.getWeight(), op.getBias()));
+    return success();
+  }
+};
+
+/// A fused dense the vector code did not take (cnn-fused-to-vector): the
+/// dense product, then the activation over its result.
+struct FusedDenseActLowering : OpRewritePattern<FusedDenseActOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FusedDenseActOp op,
+                                PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto type = cast<RankedTensorType>(op.getType());
-    Value init = op.getBias()
-                     ? broadcastAlong(rewriter, loc, op.getBias(), type, 1,
-                                      op.getInput())
-                     : fill(rewriter, loc, f32Const(rewriter, loc, 0.0),
-                            emptyLike(rewriter, loc, type, op.getInput()));
-    // The weight is PyTorch's [out, in], so x · weightᵀ is matmul_transpose_b
-    // with no transpose materialised.
-    Value result =
-        rewriter
-            .create<linalg::MatmulTransposeBOp>(
-                loc, TypeRange{type}, ValueRange{op.getInput(), op.getWeight()},
-                ValueRange{init})
-            .getResult(0);
-    rewriter.replaceOp(op, result);
+    Value dense =
+        lowerDense(rewriter, loc, cast<RankedTensorType>(op.getType()),
+                   op.getInput(), op.getWeight(), op.getBias());
+    rewriter.replaceOp(op, applyActivation(rewriter, loc, op.getAct(), dense));
     return success();
   }
 };
@@ -350,14 +367,14 @@ struct ConvertCNNToLinalg final
     populateGradientsToLinalgPatterns(patterns);
     populateDropoutToLinalgPatterns(patterns);
     populateOptimizersToLinalgPatterns(patterns);
-    patterns.add<ActivationLowering<TanhOp, Activation::Tanh>,
-                 ActivationLowering<ScaledTanhOp, Activation::ScaledTanh>,
-                 ActivationLowering<ReluOp, Activation::Relu>,
-                 ActivationLowering<SigmoidOp, Activation::Sigmoid>,
-                 AddLowering, ConcatLowering, DenseLowering, FlattenLowering,
-                 SoftmaxLowering<SoftmaxOp, false>,
-                 SoftmaxLowering<LogSoftmaxOp, true>, LocalResponseNormLowering,
-                 CrossEntropyLowering, MSELowering>(ctx);
+    patterns.add<
+        ActivationLowering<TanhOp, Activation::Tanh>,
+        ActivationLowering<ScaledTanhOp, Activation::ScaledTanh>,
+        ActivationLowering<ReluOp, Activation::Relu>,
+        ActivationLowering<SigmoidOp, Activation::Sigmoid>, AddLowering,
+        ConcatLowering, DenseLowering, FusedDenseActLowering, FlattenLowering,
+        SoftmaxLowering<SoftmaxOp, false>, SoftmaxLowering<LogSoftmaxOp, true>,
+        LocalResponseNormLowering, CrossEntropyLowering, MSELowering>(ctx);
 
     // Every cnn op has a pattern; an op left over (a future op) is an error
     // that names it.

@@ -229,6 +229,7 @@ struct FusedToVectorPass : cnn::impl::FusedToVectorBase<FusedToVectorPass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<FusedConvActPoolToVector>(&getContext());
     populateFusedBackwardToVectorPatterns(patterns);
+    populateFusedDenseToVectorPatterns(patterns);
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

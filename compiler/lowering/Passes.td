@@ -84,7 +84,10 @@ def FusedToVector : Pass<"cnn-fused-to-vector", "func::FuncOp"> {
     group's backward, `cnn.fused_pool_act_backward` with a 2x2/2 pool or
     none, becomes one loop over the map (FusedBackwardToVector.cpp): the
     pooled gradient spread in registers, multiplied by act', written once
-    and summed into the bias gradient on the way.
+    and summed into the bias gradient on the way. `cnn.fused_dense_act`
+    becomes the dense product's vector loops (MatmulToVector.cpp) storing
+    each dot product plus its bias, each row activated in 16-lane chunks as
+    soon as it is complete.
 
     Before:
     ```mlir

@@ -31,8 +31,10 @@ void populateConvToVectorPatterns(RewritePatternSet &patterns);
 void populateMatmulToVectorPatterns(RewritePatternSet &patterns);
 void populatePoolToVectorPatterns(RewritePatternSet &patterns);
 void populateChannelSumToVectorPatterns(RewritePatternSet &patterns);
-/// cnn.fused_pool_act_backward (cnn-fused-to-vector runs these).
+/// cnn.fused_pool_act_backward and cnn.fused_dense_act (cnn-fused-to-vector
+/// runs these).
 void populateFusedBackwardToVectorPatterns(RewritePatternSet &patterns);
+void populateFusedDenseToVectorPatterns(RewritePatternSet &patterns);
 /// Tiles every element-wise generic of `func` to rows and vectorizes them.
 void vectorizeElementwiseRows(func::FuncOp func);
 

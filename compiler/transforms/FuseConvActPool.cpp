@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/transforms/ActivationOps.h"
 #include "compiler/transforms/Passes.h"
 
 #include "dialects/cnn/CNNOps.h"
@@ -33,20 +34,6 @@ using namespace mlir;
 using namespace mlir::cnn;
 
 namespace {
-
-/// The activation `op` computes, or nothing when it is not one a fused op
-/// can apply.
-std::optional<Activation> activationOf(Operation *op) {
-  if (isa<TanhOp>(op))
-    return Activation::Tanh;
-  if (isa<ScaledTanhOp>(op))
-    return Activation::ScaledTanh;
-  if (isa<ReluOp>(op))
-    return Activation::Relu;
-  if (isa<SigmoidOp>(op))
-    return Activation::Sigmoid;
-  return std::nullopt;
-}
 
 /// The conv2d `v` is the only result of, used once and worth fusing, if so.
 /// A convolution whose kernel covers its whole input is not: it lowers as a

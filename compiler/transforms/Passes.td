@@ -196,4 +196,27 @@ def FusePoolActBackward : Pass<"cnn-fuse-pool-act-backward",
   }];
 }
 
+def FuseDenseAct : Pass<"cnn-fuse-dense-act", "mlir::func::FuncOp"> {
+  let summary = "Fuse dense + bias + activation into one op";
+  let description = [{
+    Rewrites an activation (`tanh`, `scaled_tanh`, `relu`, `sigmoid`) of a
+    `cnn.dense` used only by it into one `cnn.fused_dense_act`. The CPU code
+    (`cnn-fused-to-vector`) then applies the activation to each dot product
+    in registers and stores the activated value: the dense layer's output
+    is not written and read back for the activation. In the training step
+    the fused op's result is the activation's, which the backward pass reads
+    as before. `cnnc --no-fuse` leaves this pass out.
+
+    Before:
+    ```mlir
+    %d = cnn.dense %x, %w, %b : ... -> tensor<?x84xf32>
+    %y = cnn.tanh %d : tensor<?x84xf32>
+    ```
+    After:
+    ```mlir
+    %y = cnn.fused_dense_act %x, %w, %b act tanh : ... -> tensor<?x84xf32>
+    ```
+  }];
+}
+
 #endif // CNNC_COMPILER_TRANSFORMS_PASSES_TD

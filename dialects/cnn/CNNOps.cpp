@@ -203,6 +203,17 @@ Expected<Shape> DenseOp::inferShape(Adaptor adaptor) {
       });
 }
 
+Expected<Shape> FusedDenseActOp::inferShape(Adaptor adaptor) {
+  if (adaptor.getAct() == Activation::None)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "act must be an activation, not none");
+  return inferFromPair(
+      adaptor.getInput(), "input", adaptor.getWeight(), "weight",
+      [&](ArrayRef<int64_t> input, ArrayRef<int64_t> weight) {
+        return inferDenseShape(input, weight, optionalShape(adaptor.getBias()));
+      });
+}
+
 Expected<Shape> AddOp::inferShape(Adaptor adaptor) {
   return inferFromPair(adaptor.getLhs(), "lhs", adaptor.getRhs(), "rhs",
                        inferAddShape);

@@ -424,6 +424,27 @@ def CNN_FusedConvActPoolOp : CNN_ShapedOp<"fused_conv_act_pool"> {
   }];
 }
 
+def CNN_FusedDenseActOp : CNN_ShapedOp<"fused_dense_act"> {
+  let summary = "dense + bias + activation as one op";
+  let description = [{
+    `act(input · weightᵀ + bias)`, operands as on `cnn.dense`: code
+    generation applies the activation to each dot product before it is
+    stored, so the dense layer's own output never reaches memory.
+
+    ```mlir
+    %y = cnn.fused_dense_act %x, %w, %b act tanh
+           : (tensor<?x120xf32>, tensor<84x120xf32>, tensor<84xf32>)
+           -> tensor<?x84xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$input, CNN_F32Tensor:$weight,
+                       Optional<CNN_F32Tensor>:$bias, CNN_ActivationEnum:$act);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? `act` $act attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
 include "dialects/cnn/CNNGradientOps.td"
 
 #endif // CNN_OPS_TD

@@ -39,3 +39,14 @@ func.func @dynamic_features(%x: tensor<?x?xf32>, %w: tensor<10x84xf32>, %b: tens
   %0 = cnn.dense %x, %w, %b : (tensor<?x?xf32>, tensor<10x84xf32>, tensor<?xf32>) -> tensor<?x10xf32>
   return %0 : tensor<?x10xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @fused_dense_act
+// CHECK:         cnn.fused_dense_act %{{[^ ]*}}, %{{[^ ]*}}, %{{[^ ]*}} act tanh : (tensor<?x120xf32>, tensor<84x120xf32>, tensor<84xf32>) -> tensor<?x84xf32>
+// CHECK:         cnn.fused_dense_act %{{[^ ]*}}, %{{[^ ]*}} act relu : (tensor<?x84xf32>, tensor<10x84xf32>) -> tensor<?x10xf32>
+func.func @fused_dense_act(%x: tensor<?x120xf32>, %w: tensor<84x120xf32>, %b: tensor<84xf32>, %v: tensor<10x84xf32>) -> tensor<?x10xf32> {
+  %0 = cnn.fused_dense_act %x, %w, %b act tanh : (tensor<?x120xf32>, tensor<84x120xf32>, tensor<84xf32>) -> tensor<?x84xf32>
+  %1 = cnn.fused_dense_act %0, %v act relu : (tensor<?x84xf32>, tensor<10x84xf32>) -> tensor<?x10xf32>
+  return %1 : tensor<?x10xf32>
+}

@@ -1712,3 +1712,20 @@ func.func @fused_act_value(%x: tensor<?x1x32x32xf32>, %w: tensor<6x1x5x5xf32>) {
   %0 = "cnn.fused_conv_act_pool"(%x, %w) <{act = 9 : i32}> : (tensor<?x1x32x32xf32>, tensor<6x1x5x5xf32>) -> tensor<?x6x28x28xf32>
   return
 }
+
+// -----
+
+// The fused dense op applies the dense layer's shape rules.
+func.func @fused_dense_features(%x: tensor<?x120xf32>, %w: tensor<84x100xf32>) -> tensor<?x84xf32> {
+  // expected-error @+1 {{input has 120 features but weight expects 100}}
+  %0 = cnn.fused_dense_act %x, %w act tanh : (tensor<?x120xf32>, tensor<84x100xf32>) -> tensor<?x84xf32>
+  return %0 : tensor<?x84xf32>
+}
+
+// -----
+
+func.func @fused_dense_no_activation(%x: tensor<?x120xf32>, %w: tensor<84x120xf32>) -> tensor<?x84xf32> {
+  // expected-error @+1 {{act must be an activation, not none}}
+  %0 = cnn.fused_dense_act %x, %w act none : (tensor<?x120xf32>, tensor<84x120xf32>) -> tensor<?x84xf32>
+  return %0 : tensor<?x84xf32>
+}

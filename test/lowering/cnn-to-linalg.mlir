@@ -407,6 +407,22 @@ func.func @fused_conv_act_pool(%x: tensor<?x1x32x32xf32>, %w: tensor<6x1x5x5xf32
 
 // -----
 
+// Tests fused_dense_act as cnn-to-linalg lowers it where the vector code
+// did not (cnn-fused-to-vector runs first in cnnc): the dense lowering (a
+// matmul into the broadcast bias), then the activation.
+// CHECK-LABEL: func @fused_dense_act
+// CHECK:         %[[BIAS:.*]] = linalg.generic {{.*}} ins(%arg2 : tensor<84xf32>)
+// CHECK:         %[[MM:.*]] = linalg.matmul_transpose_b ins(%arg0, %arg1 : tensor<?x120xf32>, tensor<84x120xf32>) outs(%[[BIAS]] : tensor<?x84xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[MM]] : tensor<?x84xf32>)
+// CHECK:           math.tanh
+// CHECK-NOT:     cnn.
+func.func @fused_dense_act(%x: tensor<?x120xf32>, %w: tensor<84x120xf32>, %b: tensor<84xf32>) -> tensor<?x84xf32> {
+  %0 = cnn.fused_dense_act %x, %w, %b act tanh : (tensor<?x120xf32>, tensor<84x120xf32>, tensor<84xf32>) -> tensor<?x84xf32>
+  return %0 : tensor<?x84xf32>
+}
+
+// -----
+
 // Tests cross_entropy: row max and sum of exp, a reduction over the batch to a 0-d tensor that gathers the label's logit, then a scale by -1/N.
 // CHECK-LABEL: func @cross_entropy
 // CHECK:         %[[MAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction"]

@@ -161,3 +161,28 @@ func.func @backward_overlapping_pool(%gy: tensor<?x4x6x6xf32>, %y: tensor<?x4x13
   %0:2 = cnn.fused_pool_act_backward %gy, %y act relu pool max kernel [3, 3] stride [2, 2] : (tensor<?x4x6x6xf32>, tensor<?x4x13x13xf32>) -> (tensor<?x4x13x13xf32>, tensor<4xf32>)
   return %0#0, %0#1 : tensor<?x4x13x13xf32>, tensor<4xf32>
 }
+
+// -----
+
+// Tests LeNet-5's f6 (cnn.fused_dense_act): per image, 4 columns share each
+// 16-lane load of the image's row of 120 (7 chunks, then a tail of 8); each
+// dot product plus its bias is stored, and once the image's 84 outputs are
+// complete they are activated in 16-lane chunks (the last masked) while in
+// the L1 cache. No bias broadcast and no separate activation pass remain.
+// CHECK-LABEL: func @dense_tanh
+// CHECK:         %[[OUT:.*]] = tensor.empty(%{{.*}}) : tensor<?x84xf32>
+// CHECK:         scf.for %[[M:.*]] = %c0 to %{{.*}} step %c1 iter_args(%{{.*}} = %[[OUT]])
+// CHECK:           scf.for %{{.*}} = %c0 to %c84 step %c4
+// CHECK:             scf.for %{{.*}} = %c0 to %c112 step %c16 {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4:       vector.fma {{.*}} : vector<16xf32>
+// CHECK:             tensor.extract %arg2
+// CHECK:             tensor.insert
+// CHECK:           math.tanh {{.*}} : vector<16xf32>
+// CHECK-COUNT-5:   math.tanh {{.*}} : vector<16xf32>
+// CHECK:           vector.transfer_write {{.*}}[%[[M]], %c80] : vector<16xf32>, tensor<?x84xf32>
+// CHECK-NOT:     linalg.
+// CHECK-NOT:     cnn.fused_dense_act
+func.func @dense_tanh(%x: tensor<?x120xf32>, %w: tensor<84x120xf32>, %b: tensor<84xf32>) -> tensor<?x84xf32> {
+  %0 = cnn.fused_dense_act %x, %w, %b act tanh : (tensor<?x120xf32>, tensor<84x120xf32>, tensor<84xf32>) -> tensor<?x84xf32>
+  return %0 : tensor<?x84xf32>
+}

@@ -196,6 +196,40 @@ func.func @f(%x: tensor<2x5xf32>, %w: tensor<3x5xf32>, %b: tensor<3xf32>) -> ten
   expectClose(got, ref::dense(x, w, &b));
 }
 
+/// fused_dense_act against the reference dense then activation, for every
+/// activation: LeNet-5's f6 (120 inputs: 7 full 16-lane dot products and a
+/// tail of 8; 84 outputs: 5 full chunks and a masked one) with a dynamic
+/// batch, and a layer without bias whose 5 outputs do not divide the
+/// column tile.
+TEST_F(CNNToLinalgNumerics, FusedDenseActEveryActivation) {
+  const std::pair<const char *, ref::Activation> acts[] = {
+      {"tanh", ref::Activation::Tanh},
+      {"scaled_tanh", ref::Activation::ScaledTanh},
+      {"relu", ref::Activation::Relu},
+      {"sigmoid", ref::Activation::Sigmoid}};
+  HostTensor x = randomTensor(rng, {3, 120});
+  HostTensor w = randomTensor(rng, {84, 120}, -0.3f, 0.3f);
+  HostTensor b = randomTensor(rng, {84});
+  HostTensor small = randomTensor(rng, {2, 7});
+  HostTensor v = randomTensor(rng, {5, 7});
+  for (auto [name, act] : acts) {
+    SCOPED_TRACE(name);
+    std::string source =
+        std::string(R"mlir(
+func.func @f(%x: tensor<?x120xf32>, %w: tensor<84x120xf32>, %b: tensor<84xf32>, %s: tensor<2x7xf32>, %v: tensor<5x7xf32>) -> (tensor<?x84xf32>, tensor<2x5xf32>) {
+  %0 = cnn.fused_dense_act %x, %w, %b act )mlir") +
+        name +
+        R"mlir( : (tensor<?x120xf32>, tensor<84x120xf32>, tensor<84xf32>) -> tensor<?x84xf32>
+  %1 = cnn.fused_dense_act %s, %v act )mlir" +
+        name + R"mlir( : (tensor<2x7xf32>, tensor<5x7xf32>) -> tensor<2x5xf32>
+  return %0, %1 : tensor<?x84xf32>, tensor<2x5xf32>
+})mlir";
+    std::vector<HostTensor> got = runN(source, {x, w, b, small, v}, 2);
+    expectClose(got[0], ref::activate(ref::dense(x, w, &b), act));
+    expectClose(got[1], ref::activate(ref::dense(small, v, nullptr), act));
+  }
+}
+
 std::string unary(const char *op) {
   return std::string("func.func @f(%x: tensor<2x3x4x4xf32>) -> "
                      "tensor<2x3x4x4xf32> {\n  %0 = cnn.") +

@@ -60,9 +60,9 @@ static cl::opt<bool>
 
 static cl::opt<bool>
     noFuse("no-fuse",
-           cl::desc("Do not fuse conv + activation (+ pool), nor their "
-                    "backward in training (to compare fused and unfused "
-                    "code)"),
+           cl::desc("Do not fuse conv + activation (+ pool) or dense + "
+                    "activation, nor their backward in training (to compare "
+                    "fused and unfused code)"),
            cl::cat(category));
 
 static cl::opt<bool>
