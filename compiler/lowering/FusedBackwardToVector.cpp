@@ -26,19 +26,14 @@ using namespace mlir::cnn::lowering;
 
 namespace {
 
-bool isPair(std::optional<ArrayRef<int64_t>> v, int64_t a) {
-  return v && v->size() == 2 && (*v)[0] == a && (*v)[1] == a;
-}
-
 struct FusedPoolActBackwardToVector : OpRewritePattern<FusedPoolActBackwardOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(FusedPoolActBackwardOp op,
                                 PatternRewriter &rewriter) const override {
     std::optional<PoolKind> pool = op.getPool();
-    if (pool &&
-        (!isPair(op.getPoolKernel(), 2) || !isPair(op.getPoolStride(), 2) ||
-         !isPair(op.getPoolPadding(), 0)))
+    if (pool && !isPool2x2Stride2(op.getPoolKernel(), op.getPoolStride(),
+                                  op.getPoolPadding()))
       return rewriter.notifyMatchFailure(op, "pool other than 2x2/2");
     Value gy = op.getGradOutput(), map = op.getOutput();
     if (!staticF32ButBatch({gy, map}))

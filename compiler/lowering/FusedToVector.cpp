@@ -40,10 +40,6 @@ using namespace mlir::cnn::lowering;
 
 namespace {
 
-bool isPair(std::optional<ArrayRef<int64_t>> v, int64_t a) {
-  return v && v->size() == 2 && (*v)[0] == a && (*v)[1] == a;
-}
-
 struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -52,9 +48,8 @@ struct FusedConvActPoolToVector : OpRewritePattern<FusedConvActPoolOp> {
     std::optional<PoolKind> pool = op.getPool();
     if (op.getGroups() != 1 || op.getConnections() || op.getStride()[1] != 1)
       return rewriter.notifyMatchFailure(op, "grouped, tabled or strided");
-    if (pool &&
-        (!isPair(op.getPoolKernel(), 2) || !isPair(op.getPoolStride(), 2) ||
-         !isPair(op.getPoolPadding(), 0)))
+    if (pool && !isPool2x2Stride2(op.getPoolKernel(), op.getPoolStride(),
+                                  op.getPoolPadding()))
       return rewriter.notifyMatchFailure(op, "pool other than 2x2/2");
     Value w = op.getWeight();
     if (!staticF32ButBatch({op.getInput(), op.getResult()}) ||

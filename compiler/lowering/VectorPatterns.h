@@ -145,6 +145,17 @@ inline bool staticF32ButBatch(ValueRange values) {
          staticButBatch(values);
 }
 
+/// Whether a pooling window is 2x2 with stride 2 and no padding (LeNet-5's):
+/// the one the fused vector loops compute by pairing rows and lanes.
+inline bool isPool2x2Stride2(std::optional<ArrayRef<int64_t>> kernel,
+                             std::optional<ArrayRef<int64_t>> stride,
+                             ArrayRef<int64_t> padding) {
+  auto isPair = [](std::optional<ArrayRef<int64_t>> v, int64_t a) {
+    return v && v->size() == 2 && (*v)[0] == a && (*v)[1] == a;
+  };
+  return isPair(kernel, 2) && isPair(stride, 2) && isPair(padding, 0);
+}
+
 /// How many filters of `filters` share one input row load when each holds
 /// `chunks` accumulators and `budget` of them may be live: the largest
 /// divisor up to budget / chunks, and at most 8. More filters also mean
