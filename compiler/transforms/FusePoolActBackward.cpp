@@ -27,26 +27,45 @@ using namespace mlir::cnn;
 
 namespace {
 
-/// The pool backward whose result is the activation's incoming gradient.
-struct PoolBackward {
+/// Where the activation's incoming gradient comes from, as the fused op
+/// takes it: a pool backward it replaces (`op`), or, with `op` null, the
+/// gradient itself and no pool.
+struct GradientSource {
+  Operation *op;
   Value gradOutput;
-  PoolKind kind;
-  ArrayRef<int64_t> kernel, stride, padding;
+  PoolKindAttr kind;
+  DenseI64ArrayAttr kernel, stride, padding;
 };
 
 /// The pool backward that computes `grad` over the activation map `map`,
-/// when it has no other use, so the fused op can take its place.
-std::optional<PoolBackward> poolBackwardOf(Value grad, Value map) {
-  if (!grad.hasOneUse())
-    return std::nullopt;
-  if (auto avg = grad.getDefiningOp<AvgPool2DBackwardOp>())
-    return PoolBackward{avg.getGradOutput(), PoolKind::Avg, avg.getKernel(),
-                        avg.getStride(), avg.getPadding()};
-  if (auto max = grad.getDefiningOp<MaxPool2DBackwardOp>();
-      max && max.getInput() == map)
-    return PoolBackward{max.getGradOutput(), PoolKind::Max, max.getKernel(),
-                        max.getStride(), max.getPadding()};
-  return std::nullopt;
+/// when it has no other use, so the fused op can take its place; else
+/// `grad` itself.
+GradientSource gradientSourceOf(PatternRewriter &rewriter, Value grad,
+                                Value map) {
+  MLIRContext *ctx = rewriter.getContext();
+  if (grad.hasOneUse()) {
+    if (auto avg = grad.getDefiningOp<AvgPool2DBackwardOp>())
+      return {avg,
+              avg.getGradOutput(),
+              PoolKindAttr::get(ctx, PoolKind::Avg),
+              avg.getKernelAttr(),
+              avg.getStrideAttr(),
+              avg.getPaddingAttr()};
+    if (auto max = grad.getDefiningOp<MaxPool2DBackwardOp>();
+        max && max.getInput() == map)
+      return {max,
+              max.getGradOutput(),
+              PoolKindAttr::get(ctx, PoolKind::Max),
+              max.getKernelAttr(),
+              max.getStrideAttr(),
+              max.getPaddingAttr()};
+  }
+  return {nullptr,
+          grad,
+          PoolKindAttr(),
+          DenseI64ArrayAttr(),
+          DenseI64ArrayAttr(),
+          rewriter.getDenseI64ArrayAttr({0, 0})};
 }
 
 struct FusePoolActBackwardPattern : OpRewritePattern<ActivationBackwardOp> {
@@ -57,26 +76,17 @@ struct FusePoolActBackwardPattern : OpRewritePattern<ActivationBackwardOp> {
     auto fused = op.getOutput().getDefiningOp<FusedConvActPoolOp>();
     if (!fused || fused.getPool() || fused.getAct() != op.getAct())
       return rewriter.notifyMatchFailure(op, "not a fused group's activation");
-    std::optional<PoolBackward> pool =
-        poolBackwardOf(op.getGradOutput(), op.getOutput());
-    MLIRContext *ctx = rewriter.getContext();
+    GradientSource source =
+        gradientSourceOf(rewriter, op.getGradOutput(), op.getOutput());
     auto backward = rewriter.create<FusedPoolActBackwardOp>(
-        op.getLoc(), pool ? pool->gradOutput : op.getGradOutput(),
-        op.getOutput(), op.getActAttr(),
-        pool ? PoolKindAttr::get(ctx, pool->kind) : PoolKindAttr(),
-        pool ? rewriter.getDenseI64ArrayAttr(pool->kernel)
-             : DenseI64ArrayAttr(),
-        pool ? rewriter.getDenseI64ArrayAttr(pool->stride)
-             : DenseI64ArrayAttr(),
-        rewriter.getDenseI64ArrayAttr(pool ? pool->padding
-                                           : ArrayRef<int64_t>{0, 0}));
+        op.getLoc(), source.gradOutput, op.getOutput(), op.getActAttr(),
+        source.kind, source.kernel, source.stride, source.padding);
     for (Operation *user : llvm::to_vector(op->getUsers()))
       if (auto bias = dyn_cast<BiasBackwardOp>(user))
         rewriter.replaceOp(bias, backward.getGradBias());
-    Operation *poolOp = op.getGradOutput().getDefiningOp();
     rewriter.replaceOp(op, backward.getGradInput());
-    if (pool)
-      rewriter.eraseOp(poolOp);
+    if (source.op)
+      rewriter.eraseOp(source.op);
     return success();
   }
 };
