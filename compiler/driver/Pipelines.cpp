@@ -43,10 +43,14 @@ constexpr const char *kCPUVectorize =
 constexpr const char *kCPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-loops)";
 
-/// GPU: sums split and loops ordered on tensors, then every linalg op a
-/// loop nest in the shape of one kernel (compiler/gpu/Passes.td).
+/// GPU: sums split and loops ordered on tensors; each reduction then sums
+/// in registers, and element-wise work fuses into the kernels around it;
+/// then every linalg op is a loop nest in the shape of one kernel
+/// (compiler/gpu/Passes.td).
 constexpr const char *kGPUPrepare =
-    "func.func(cnn-split-reductions,cnn-prepare-for-gpu,canonicalize,cse)";
+    "func.func(cnn-split-reductions,cnn-prepare-for-gpu,canonicalize,cse,"
+    "linalg-generalize-named-ops,cnn-accumulate-in-registers,"
+    "cnn-fuse-kernels,canonicalize,cse)";
 constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
     "canonicalize,cnn-map-loops-to-gpu)";

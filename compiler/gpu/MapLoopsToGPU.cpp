@@ -177,7 +177,10 @@ private:
 
 /// Collapses `loop` to one dimension and tiles it into blocks of
 /// `blockSize` iterations, guarded for the last partial block. A loop of
-/// fewer iterations (a known count) is one block of that many threads.
+/// fewer iterations (a known count) is left whole: gpu-map-parallel-loops
+/// makes each of its iterations a block of one thread, so the long sums
+/// such loops hold (a bias gradient's second stage) spread over several
+/// multiprocessors.
 void collapseAndTile(RewriterBase &rewriter, scf::ParallelOp loop,
                      int64_t blockSize) {
   if (loop.getNumLoops() > 1) {

@@ -81,6 +81,83 @@ def SplitReductions : Pass<"cnn-split-reductions", "func::FuncOp"> {
                            "arith::ArithDialect"];
 }
 
+def AccumulateInRegisters : Pass<"cnn-accumulate-in-registers",
+                                  "func::FuncOp"> {
+  let summary = "Make each reduction an all-parallel generic that sums in a loop";
+  let description = [{
+    Runs on linalg on tensors, after named ops are generalized and
+    cnn-prepare-for-gpu has put parallel iterators first.
+
+    A kernel has one thread per output element and runs a reduction's
+    iterations in a loop inside the thread. Lowered as it stands, a
+    reduction reads and writes its output element in memory at every
+    iteration, and its initial value (the zeros of a `linalg.fill`, a bias
+    broadcast over a convolution's output) is one more kernel. This pass
+    rewrites a `linalg.generic` with reduction and parallel iterators into
+    one whose iterators are its parallel ones only: the reduction dimensions
+    become `scf.for` loops in the body that carry the sums as iteration
+    arguments and read the operands with `tensor.extract`; the old output
+    tensors become inputs that give the loops their initial values, and the
+    outputs are new `tensor.empty`s. The iterations run in the same order,
+    so the results are the same to the bit. An all-parallel generic that
+    produces an initial value, and one that consumes a sum element-wise,
+    can then be fused into it (cnn-fuse-kernels).
+
+    Before (a matrix product into a bias broadcast `%b`):
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%x, %w : ...) outs(%b : tensor<?x84xf32>)
+    ```
+    After:
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", "parallel"]}
+        ins(%b : tensor<?x84xf32>) outs(%empty : tensor<?x84xf32>) {
+    ^bb0(%init: f32, %out: f32):
+      %i = linalg.index 0 : index
+      %j = linalg.index 1 : index
+      %sum = scf.for %k = %c0 to %c120 step %c1 iter_args(%acc = %init) {
+        %a = tensor.extract %x[%i, %k] : tensor<?x120xf32>
+        ...
+      }
+      linalg.yield %sum : f32
+    }
+    ```
+    A reduction to a scalar (no parallel iterator: the batch's mean loss)
+    is left as it is.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "scf::SCFDialect", "affine::AffineDialect"];
+}
+
+def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
+  let summary = "Fuse element-wise producers into their consumers";
+  let description = [{
+    Runs on linalg on tensors after cnn-accumulate-in-registers, when every
+    generic that is not a scalar reduction is all-parallel, so each is one
+    kernel. Upstream's element-wise fusion puts a producer's body into its
+    consumer's, so the producer's result never reaches memory and its kernel
+    is gone: a bias broadcast into the convolution that starts from it, the
+    activation into the convolution's or matrix product's output, chains of
+    element-wise gradients and optimizer updates into one kernel each.
+
+    A producer is fused only into its one user, and one whose body loops (a
+    reduction after cnn-accumulate-in-registers) only where the consumer
+    reads each of its elements once (the operand's indexing map is a
+    permutation), so no sum is computed twice. Fills read as inputs become
+    scalars.
+
+    A kernel that reads a padded tensor (the data inserted into a fill, a
+    convolution's zero padding) with `tensor.extract` reads the data where
+    the index falls inside it and the fill's value elsewhere, so neither the
+    fill nor the copy into it is a kernel. Likewise, the gradients inserted
+    one by one into a 1-D fill (packed into the parameters' layout) become
+    one generic that reads each element from the gradient holding it, and
+    that generic fuses into the optimizer update reading it.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "scf::SCFDialect", "affine::AffineDialect"];
+}
+
 def MapLoopsToGPU : Pass<"cnn-map-loops-to-gpu", "func::FuncOp"> {
   let summary = "Turn every loop nest into one 1-D grid of thread blocks";
   let description = [{

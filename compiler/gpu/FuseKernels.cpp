@@ -1,0 +1,227 @@
+//===- FuseKernels.cpp - element-wise fusion of kernels -------------------===//
+//
+// Upstream's element-wise fusion, with a control that keeps it from
+// computing anything twice (Passes.td): a producer is fused only into its one
+// user, and a producer that loops (a sum) only where its user reads each of
+// its elements once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/gpu/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::cnn {
+#define GEN_PASS_DEF_FUSEKERNELS
+#include "compiler/gpu/Passes.h.inc"
+} // namespace mlir::cnn
+
+using namespace mlir;
+
+namespace {
+
+/// Whether the body of `op` holds a loop, whose work fusion must not repeat.
+bool bodyLoops(linalg::LinalgOp op) {
+  return op.getBlock()
+      ->walk([](LoopLikeOpInterface) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+bool fusesOnce(OpOperand *operand) {
+  Operation *producer = operand->get().getDefiningOp();
+  if (!producer || !producer->hasOneUse())
+    return false;
+  auto producerOp = dyn_cast<linalg::LinalgOp>(producer);
+  auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+  if (!producerOp || !consumer)
+    return false;
+  if (!bodyLoops(producerOp))
+    return true;
+  return consumer.getMatchingIndexingMap(operand).isPermutation() &&
+         consumer.getNumReductionLoops() == 0;
+}
+
+/// The pad value of a tensor that is a fill: the scalar of a linalg.fill, or
+/// of a generic without inputs that yields a value from outside its body
+/// (a fill after linalg-generalize-named-ops).
+Value fillValue(Value tensor) {
+  if (auto fill = tensor.getDefiningOp<linalg::FillOp>())
+    return fill.value();
+  auto generic = tensor.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 0 ||
+      generic.getNumResults() != 1)
+    return {};
+  Value yielded = generic.getBlock()->getTerminator()->getOperand(0);
+  bool fromOutside = !generic.getRegion().isAncestor(yielded.getParentRegion());
+  return fromOutside ? yielded : Value();
+}
+
+/// Whether `size` is the extent of `tensor` along `dim`: equal constants, or
+/// the dynamic size the tensor.empty under the fill was made with.
+bool coversDim(OpFoldResult size, Value tensor, int64_t dim) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!type.isDynamicDim(dim))
+    return getConstantIntValue(size) == type.getDimSize(dim);
+  while (auto dps = tensor.getDefiningOp<DestinationStyleOpInterface>()) {
+    if (dps.getNumDpsInits() != 1)
+      return false;
+    tensor = dps.getDpsInits()[0];
+  }
+  auto empty = tensor.getDefiningOp<tensor::EmptyOp>();
+  return empty && isEqualConstantIntOrValue(size, empty.getDynamicSize(dim));
+}
+
+/// tensor.extract from a padded tensor (tensor.insert_slice of the data
+/// into a fill) reads the data where the index falls inside it and the pad
+/// value elsewhere, so the padded copy (two kernels) is never made.
+struct ExtractFromPadding : OpRewritePattern<tensor::ExtractOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractOp op,
+                                PatternRewriter &rewriter) const override {
+    auto insert = op.getTensor().getDefiningOp<tensor::InsertSliceOp>();
+    if (!insert || !insert.hasUnitStride())
+      return rewriter.notifyMatchFailure(op, "not from a unit-stride slice");
+    Value pad = fillValue(insert.getDest());
+    if (!pad)
+      return rewriter.notifyMatchFailure(op, "not inserted into a fill");
+    if (insert.getSourceType().getRank() != insert.getType().getRank())
+      return rewriter.notifyMatchFailure(op, "a rank-reducing slice");
+
+    Location loc = op.getLoc();
+    Value inside;
+    SmallVector<Value> indices;
+    for (auto [dim, index] : llvm::enumerate(op.getIndices())) {
+      OpFoldResult offset = insert.getMixedOffsets()[dim];
+      OpFoldResult size = insert.getMixedSizes()[dim];
+      std::optional<int64_t> staticOffset = getConstantIntValue(offset);
+      bool whole = staticOffset == 0 && coversDim(size, insert.getDest(), dim);
+      if (whole) {
+        indices.push_back(index);
+        continue;
+      }
+      Value first = getValueOrCreateConstantIndexOp(rewriter, loc, offset);
+      Value count = getValueOrCreateConstantIndexOp(rewriter, loc, size);
+      Value at = rewriter.create<arith::SubIOp>(loc, index, first);
+      Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+      Value above = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::sge, at, zero);
+      Value below = rewriter.create<arith::CmpIOp>(
+          loc, arith::CmpIPredicate::slt, at, count);
+      Value in = rewriter.create<arith::AndIOp>(loc, above, below);
+      inside = inside ? rewriter.create<arith::AndIOp>(loc, inside, in) : in;
+      // Outside, any index in the data will do: its value is not used.
+      indices.push_back(rewriter.create<arith::SelectOp>(loc, in, at, zero));
+    }
+    Value value =
+        rewriter.create<tensor::ExtractOp>(loc, insert.getSource(), indices);
+    if (inside)
+      value = rewriter.create<arith::SelectOp>(loc, inside, value, pad);
+    rewriter.replaceOp(op, value);
+    return success();
+  }
+};
+
+/// A chain of tensor.insert_slice of 1-D slices into a 1-D fill (the
+/// gradients packed into the parameters' layout) becomes one generic whose
+/// threads each read their element from the slice that holds it, or take
+/// the fill's value in the gaps: one kernel, which fuses into the optimizer
+/// update that reads it, instead of a fill and a copy per slice.
+struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp last,
+                                PatternRewriter &rewriter) const override {
+    for (Operation *user : last->getUsers())
+      if (auto next = dyn_cast<tensor::InsertSliceOp>(user))
+        if (next.getDest() == last.getResult())
+          return rewriter.notifyMatchFailure(last, "not the chain's end");
+    auto type = last.getType();
+    if (type.getRank() != 1 || !type.hasStaticShape())
+      return rewriter.notifyMatchFailure(last, "not a static 1-D tensor");
+
+    // The chain, last insert first: later inserts win where slices overlap.
+    SmallVector<tensor::InsertSliceOp> chain;
+    for (auto insert = last; insert;) {
+      std::optional<int64_t> offset =
+          getConstantIntValue(insert.getMixedOffsets()[0]);
+      std::optional<int64_t> size =
+          getConstantIntValue(insert.getMixedSizes()[0]);
+      if (!insert.hasUnitStride() || !offset || !size ||
+          insert.getSourceType().getRank() != 1)
+        return rewriter.notifyMatchFailure(insert, "not a static 1-D slice");
+      chain.push_back(insert);
+      auto previous = insert.getDest().getDefiningOp<tensor::InsertSliceOp>();
+      insert = previous && previous->hasOneUse() ? previous : nullptr;
+    }
+    Value pad = fillValue(chain.back().getDest());
+    if (!pad)
+      return rewriter.notifyMatchFailure(last, "not inserted into a fill");
+
+    Location loc = last.getLoc();
+    Type element = type.getElementType();
+    Value empty =
+        rewriter.create<tensor::EmptyOp>(loc, type.getShape(), element);
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange{}, empty,
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(1)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Value index = b.create<linalg::IndexOp>(l, 0);
+          b.create<linalg::YieldOp>(l, readSlice(b, l, chain, index, pad));
+        });
+    rewriter.replaceOp(last, generic.getResult(0));
+    return success();
+  }
+
+  /// The element at `index` of the chain from `chain.front()` down: the
+  /// slice of the first insert that holds it, else `pad`, as nested scf.if
+  /// so each thread loads from one slice only.
+  static Value readSlice(OpBuilder &b, Location loc,
+                         ArrayRef<tensor::InsertSliceOp> chain, Value index,
+                         Value pad) {
+    if (chain.empty())
+      return pad;
+    tensor::InsertSliceOp insert = chain.front();
+    Value offset = b.create<arith::ConstantIndexOp>(
+        loc, *getConstantIntValue(insert.getMixedOffsets()[0]));
+    Value size = b.create<arith::ConstantIndexOp>(
+        loc, *getConstantIntValue(insert.getMixedSizes()[0]));
+    Value at = b.create<arith::SubIOp>(loc, index, offset);
+    // One unsigned comparison: an index below the offset wraps around.
+    Value inside =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, at, size);
+    auto branch = b.create<scf::IfOp>(
+        loc, inside,
+        [&](OpBuilder &tb, Location tl) {
+          tb.create<scf::YieldOp>(
+              tl, tb.create<tensor::ExtractOp>(tl, insert.getSource(), at)
+                      .getResult());
+        },
+        [&](OpBuilder &eb, Location el) {
+          eb.create<scf::YieldOp>(
+              el, readSlice(eb, el, chain.drop_front(), index, pad));
+        });
+    return branch.getResult(0);
+  }
+};
+
+struct FuseKernelsPass : cnn::impl::FuseKernelsBase<FuseKernelsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(patterns, fusesOnce);
+    // A size read off a producer's result (tensor.dim) is a use that would
+    // keep it from fusing; it is read off the producer's init instead.
+    tensor::DimOp::getCanonicalizationPatterns(patterns, &getContext());
+    patterns.add<ExtractFromPadding, InsertChainToGeneric>(&getContext());
+    if (failed(
+            applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
