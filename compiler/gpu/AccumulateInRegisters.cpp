@@ -55,8 +55,6 @@ struct ReductionToLoops : OpRewritePattern<linalg::GenericOp> {
           .push_back(i);
     if (reductionDims.empty())
       return rewriter.notifyMatchFailure(op, "no reduction");
-    if (parallelDims.empty())
-      return rewriter.notifyMatchFailure(op, "a scalar reduction");
     for (unsigned i = 0; i < parallelDims.size(); ++i)
       if (parallelDims[i] != i)
         return rewriter.notifyMatchFailure(op, "parallel iterators not first");

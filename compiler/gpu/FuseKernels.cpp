@@ -76,16 +76,22 @@ bool coversDim(OpFoldResult size, Value tensor, int64_t dim) {
 }
 
 /// tensor.extract from a padded tensor (tensor.insert_slice of the data
-/// into a fill) reads the data where the index falls inside it and the pad
-/// value elsewhere, so the padded copy (two kernels) is never made.
+/// into a fill, with static strides: a convolution's zero padding, or a
+/// gradient spread out by a stride) reads the data where the index falls on
+/// an inserted element and the pad value elsewhere, so the padded copy (two
+/// kernels) is never made.
 struct ExtractFromPadding : OpRewritePattern<tensor::ExtractOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(tensor::ExtractOp op,
                                 PatternRewriter &rewriter) const override {
     auto insert = op.getTensor().getDefiningOp<tensor::InsertSliceOp>();
-    if (!insert || !insert.hasUnitStride())
-      return rewriter.notifyMatchFailure(op, "not from a unit-stride slice");
+    if (!insert)
+      return rewriter.notifyMatchFailure(op, "not from an inserted slice");
+    std::optional<SmallVector<int64_t>> strides =
+        getConstantIntValues(insert.getMixedStrides());
+    if (!strides)
+      return rewriter.notifyMatchFailure(op, "dynamic strides");
     Value pad = fillValue(insert.getDest());
     if (!pad)
       return rewriter.notifyMatchFailure(op, "not inserted into a fill");
@@ -94,26 +100,35 @@ struct ExtractFromPadding : OpRewritePattern<tensor::ExtractOp> {
 
     Location loc = op.getLoc();
     Value inside;
+    auto both = [&](Value a, Value b) -> Value {
+      return a ? rewriter.create<arith::AndIOp>(loc, a, b) : b;
+    };
     SmallVector<Value> indices;
     for (auto [dim, index] : llvm::enumerate(op.getIndices())) {
       OpFoldResult offset = insert.getMixedOffsets()[dim];
       OpFoldResult size = insert.getMixedSizes()[dim];
-      std::optional<int64_t> staticOffset = getConstantIntValue(offset);
-      bool whole = staticOffset == 0 && coversDim(size, insert.getDest(), dim);
-      if (whole) {
+      int64_t stride = (*strides)[dim];
+      if (stride == 1 && getConstantIntValue(offset) == 0 &&
+          coversDim(size, insert.getDest(), dim)) {
         indices.push_back(index);
         continue;
       }
-      Value first = getValueOrCreateConstantIndexOp(rewriter, loc, offset);
-      Value count = getValueOrCreateConstantIndexOp(rewriter, loc, size);
-      Value at = rewriter.create<arith::SubIOp>(loc, index, first);
       Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
-      Value above = rewriter.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::sge, at, zero);
-      Value below = rewriter.create<arith::CmpIOp>(
-          loc, arith::CmpIPredicate::slt, at, count);
-      Value in = rewriter.create<arith::AndIOp>(loc, above, below);
-      inside = inside ? rewriter.create<arith::AndIOp>(loc, inside, in) : in;
+      Value at = rewriter.create<arith::SubIOp>(
+          loc, index, getValueOrCreateConstantIndexOp(rewriter, loc, offset));
+      Value in = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
+                                                at, zero);
+      if (stride != 1) {
+        Value step = rewriter.create<arith::ConstantIndexOp>(loc, stride);
+        Value rest = rewriter.create<arith::RemSIOp>(loc, at, step);
+        in = both(in, rewriter.create<arith::CmpIOp>(
+                          loc, arith::CmpIPredicate::eq, rest, zero));
+        at = rewriter.create<arith::DivSIOp>(loc, at, step);
+      }
+      in = both(in, rewriter.create<arith::CmpIOp>(
+                        loc, arith::CmpIPredicate::slt, at,
+                        getValueOrCreateConstantIndexOp(rewriter, loc, size)));
+      inside = both(inside, in);
       // Outside, any index in the data will do: its value is not used.
       indices.push_back(rewriter.create<arith::SelectOp>(loc, in, at, zero));
     }

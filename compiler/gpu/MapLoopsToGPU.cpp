@@ -65,6 +65,13 @@ bool touchesMemory(Operation *op) {
   return touches;
 }
 
+/// Whether `op` allocates or frees memory, which stays on the host.
+bool allocatesOrFrees(Operation *op) {
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  return effects && (effects.hasEffect<MemoryEffects::Allocate>() ||
+                     effects.hasEffect<MemoryEffects::Free>());
+}
+
 class HostCodeMover {
 public:
   HostCodeMover(Block &body, RewriterBase &rewriter)
@@ -86,7 +93,10 @@ public:
       if (!isa<scf::ParallelOp, memref::LoadOp>(op) && touchesMemory(&op))
         toWrap.push_back(&op);
     for (Operation *op : toWrap) {
-      if (op->getNumResults() != 0)
+      if (op->getBlock() != &body)
+        continue; // moved already, with the op whose result it uses
+      Operation *last = lastUser(op);
+      if (!last)
         return op->emitOpError("has results and touches memory outside a "
                                "parallel loop: it cannot become a kernel");
       rewriter.setInsertionPoint(op);
@@ -94,9 +104,37 @@ public:
       Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
       auto wrapper = rewriter.create<scf::ParallelOp>(loc, zero, one, one);
-      rewriter.moveOpBefore(op, wrapper.getBody()->getTerminator());
+      // The op and the ops up to its results' last user (a scalar sum and
+      // the store of it) move together, in their order.
+      SmallVector<Operation *> range;
+      for (Operation *it = op; it != last->getNextNode();
+           it = it->getNextNode())
+        range.push_back(it);
+      for (Operation *moved : range)
+        rewriter.moveOpBefore(moved, wrapper.getBody()->getTerminator());
     }
     return success();
+  }
+
+  /// The last op of the smallest range from `op` whose results are used
+  /// only inside it (a scalar sum, the arithmetic on it and its store), or
+  /// null when such a range would take in a parallel loop or a use outside
+  /// this block.
+  Operation *lastUser(Operation *op) {
+    Operation *last = op;
+    for (Operation *it = op; it != last->getNextNode();
+         it = it->getNextNode()) {
+      if (it != op && (isa<scf::ParallelOp>(it) || allocatesOrFrees(it)))
+        return nullptr;
+      for (Operation *user : it->getUsers()) {
+        Operation *top = body.findAncestorOpInBlock(*user);
+        if (!top)
+          return nullptr;
+        if (last->isBeforeInBlock(top))
+          last = top;
+      }
+    }
+    return last;
   }
 
   /// Clones into every top-level scf.parallel the scalar loads (and the

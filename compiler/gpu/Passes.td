@@ -123,7 +123,8 @@ def AccumulateInRegisters : Pass<"cnn-accumulate-in-registers",
     }
     ```
     A reduction to a scalar (no parallel iterator: the batch's mean loss)
-    is left as it is.
+    becomes a generic without iterators, its body the same loops; it runs
+    as a one-thread kernel (cnn-map-loops-to-gpu).
   }];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "scf::SCFDialect", "affine::AffineDialect"];
@@ -173,7 +174,9 @@ def MapLoopsToGPU : Pass<"cnn-map-loops-to-gpu", "func::FuncOp"> {
       such as the batch's mean loss, written as an `scf.for` with scalar
       loads and stores) would run on the host, on device pointers. It is
       wrapped into a one-iteration `scf.parallel`, so it becomes a kernel of
-      one thread; scalar loads whose values the wrapped code or a parallel
+      one thread; a loop whose result is used is wrapped together with the
+      code up to its last use (the sum, its scaling and its store); scalar
+      loads whose values the wrapped code or a parallel
       loop uses are cloned into it.
 
     Host code that is left only computes sizes and scalars from function

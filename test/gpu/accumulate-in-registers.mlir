@@ -64,10 +64,16 @@ func.func @window(%in: tensor<?x8xf32>, %win: tensor<2xf32>, %init: tensor<3xf32
 
 // -----
 
-// A sum to a scalar (the batch's mean loss) has no parallel iterator to
-// become threads: it is left as it is, and so is an element-wise generic.
+// A sum to a scalar (the batch's mean loss) has no parallel iterator: it
+// becomes a generic without loops whose body sums in an scf.for, so the fill
+// it starts from and the scaling after it can fuse into its one-thread
+// kernel. An element-wise generic is left as it is.
 // CHECK-LABEL: func @total
-// CHECK:         iterator_types = ["reduction"]
+// CHECK-SAME:    (%[[IN:.*]]: tensor<?xf32>, %[[INIT:.*]]: tensor<f32>)
+// CHECK:         linalg.generic {{.*}} iterator_types = []}
+// CHECK-SAME:        ins(%[[INIT]] : tensor<f32>)
+// CHECK:           scf.for
+// CHECK:             tensor.extract %[[IN]]
 // CHECK-LABEL: func @elementwise
 // CHECK:         iterator_types = ["parallel"]
 // CHECK-NOT:     scf.for

@@ -235,3 +235,38 @@ func.func @packed_gradients(%p: tensor<10xf32>, %a: tensor<3xf32>, %b: tensor<2x
   } -> tensor<10xf32>
   return %u : tensor<10xf32>
 }
+
+// -----
+
+// A gradient spread out by a stride of 2 into zeros (the input gradient of a
+// strided convolution) is read where the index falls on one of its elements
+// (an even distance from the offset) and is zero elsewhere.
+// CHECK-LABEL: func @strided_read
+// CHECK-SAME:    (%[[G:.*]]: tensor<5xf32>)
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT:     tensor.insert_slice
+// CHECK:         linalg.generic
+// CHECK:           %[[AT:.*]] = arith.subi %{{.*}}, %c1
+// CHECK:           %[[NONNEG:.*]] = arith.cmpi sge, %[[AT]], %c0
+// CHECK:           %[[REST:.*]] = arith.remsi %[[AT]], %c2
+// CHECK:           %[[EVEN:.*]] = arith.cmpi eq, %[[REST]], %c0
+// CHECK:           %[[ON:.*]] = arith.andi %[[NONNEG]], %[[EVEN]]
+// CHECK:           %[[POS:.*]] = arith.divsi %[[AT]], %c2
+// CHECK:           %[[BELOW:.*]] = arith.cmpi slt, %[[POS]], %c5
+// CHECK:           %[[IN:.*]] = arith.andi %[[ON]], %[[BELOW]]
+// CHECK:           %[[SAFE:.*]] = arith.select %[[IN]], %[[POS]], %c0
+// CHECK:           %[[V:.*]] = tensor.extract %[[G]][%[[SAFE]]]
+// CHECK:           arith.select %[[IN]], %[[V]], %[[ZERO]]
+func.func @strided_read(%g: tensor<5xf32>) -> tensor<11xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<11xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<11xf32>) -> tensor<11xf32>
+  %p = tensor.insert_slice %g into %z[1] [5] [2] : tensor<5xf32> into tensor<11xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>], iterator_types = ["parallel"]} outs(%e : tensor<11xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %v = tensor.extract %p[%i] : tensor<11xf32>
+    linalg.yield %v : f32
+  } -> tensor<11xf32>
+  return %y : tensor<11xf32>
+}

@@ -17,6 +17,11 @@
 // LAUNCH-LABEL: func @tanh
 // LAUNCH:         gpu.launch blocks
 // LAUNCH-NOT:     gpu.launch
+// LAUNCH-LABEL: func @sum_in_register
+// LAUNCH:         gpu.launch
+// LAUNCH-NOT:     scf.parallel
+// LAUNCH-NOT:     gpu.launch
+// LAUNCH:         return
 // LAUNCH-LABEL: func @mean_loss
 func.func @tanh(%x: memref<?x6x28x28xf32>, %y: memref<?x6x28x28xf32>) {
   %c0 = arith.constant 0 : index
@@ -31,6 +36,40 @@ func.func @tanh(%x: memref<?x6x28x28xf32>, %y: memref<?x6x28x28xf32>) {
     scf.reduce
   }
   return
+}
+
+// The mean loss as cnn-accumulate-in-registers leaves it: a loop that sums
+// in a register, arithmetic on its result, and the store of that. The three
+// move together into one one-thread loop; the scalar computed on the host
+// from the batch size stays there, and the buffer's allocation before them
+// stays on the host too.
+// CHECK-LABEL: func @sum_in_register
+// CHECK:         memref.alloc
+// CHECK:         %[[SCALE:.*]] = arith.divf
+// CHECK:         scf.parallel
+// CHECK:           %[[S:.*]] = scf.for {{.*}} -> (f32)
+// CHECK:           %[[M:.*]] = arith.mulf %[[S]], %[[SCALE]]
+// CHECK-NOT:       scf.parallel
+// CHECK:           memref.store %[[M]]
+// CHECK:         return
+func.func @sum_in_register(%l: memref<?xf32>) -> memref<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %out = memref.alloc() : memref<f32>
+  %n = memref.dim %l, %c0 : memref<?xf32>
+  %count = arith.index_cast %n : index to i64
+  %countf = arith.uitofp %count : i64 to f32
+  %scale = arith.divf %one, %countf : f32
+  %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %zero) -> (f32) {
+    %v = memref.load %l[%i] : memref<?xf32>
+    %s = arith.addf %acc, %v : f32
+    scf.yield %s : f32
+  }
+  %mean = arith.mulf %sum, %scale : f32
+  memref.store %mean, %out[] : memref<f32>
+  return %out : memref<f32>
 }
 
 // The mean loss: a reduction loop and scalar stores outside any parallel
