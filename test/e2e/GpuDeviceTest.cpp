@@ -379,7 +379,8 @@ INSTANTIATE_TEST_SUITE_P(Models, ModelsInGpuLoops,
                          ::testing::Values(GpuCase{"lenet5.mdl", 16},
                                            GpuCase{"lenet5-1998.mdl", 16},
                                            GpuCase{"lenet5-modern.mdl", 16},
-                                           GpuCase{"cifar10-lenet.mdl", 16}),
+                                           GpuCase{"cifar10-lenet.mdl", 16},
+                                           GpuCase{"alexnet.mdl", 2}),
                          [](const ::testing::TestParamInfo<GpuCase> &info) {
                            return modelTestName(info.param.file);
                          });
