@@ -42,6 +42,10 @@ constexpr size_t kErrorSize = 1024;
 constexpr size_t kGranularity = 256;
 /// Marks a live block of managed (host-shared) memory, which is not cached.
 constexpr uint64_t kManaged = uint64_t(1) << 63;
+/// Uploads of at least this many bytes (a batch of images) go through the
+/// context's pinned staging buffer: the copy engine reads pinned memory at
+/// its full rate, pageable memory only through the driver's own staging.
+constexpr size_t kStagedUploadMin = 64 * 1024;
 constexpr CUresult kCudaErrorNoBinaryForGpu = 209;
 constexpr CUresult kCudaErrorUnsupportedPtxVersion = 222;
 
@@ -231,6 +235,14 @@ struct cnnc::gpu::DeviceContext {
   int32_t freeListsCapacity;
   PtrMap freeListBySize; // rounded bytes -> index in freeLists
   PtrMap live;           // device address -> rounded bytes (| kManaged)
+
+  /// Pinned host memory large uploads are copied through (null before the
+  /// first, or when the driver gave none), its size, and the event after
+  /// the last copy out of it, which the next waits for before refilling it.
+  void *staging;
+  size_t stagingBytes;
+  CUevent stagingDone;
+  bool stagingQueued;
 
   bool hasError;
   char error[kErrorSize];
@@ -678,6 +690,10 @@ void cnnc::gpu::destroyDeviceContext(DeviceContext *c) {
         d.cuMemFree(p);
     for (int32_t i = 0; i < c->numModules; ++i)
       d.cuModuleUnload(c->modules[i].module);
+    if (c->staging)
+      d.cuMemFreeHost(c->staging);
+    if (c->stagingDone)
+      d.cuEventDestroy(c->stagingDone);
     d.cuStreamDestroy(c->stream);
   }
   cu().cuDevicePrimaryCtxRelease(c->device);
@@ -747,13 +763,56 @@ bool transfer(DeviceContext *c, const char *what, const void *dst,
   return true;
 }
 
+/// `bytes` from `src` copied into the context's pinned staging buffer, once
+/// the copy queued from it before has finished; null when the upload is
+/// small or no pinned memory can be had, and it goes from `src` directly.
+/// The context's lock held.
+const void *stage(DeviceContext *c, const void *src, size_t bytes) {
+  if (bytes < kStagedUploadMin)
+    return nullptr;
+  const CudaDriverApi &d = cu();
+  if (!c->stagingDone &&
+      d.cuEventCreate(&c->stagingDone, kCuEventDisableTiming) != kCudaSuccess) {
+    c->stagingDone = nullptr;
+    return nullptr;
+  }
+  if (c->stagingQueued) {
+    if (d.cuEventSynchronize(c->stagingDone) != kCudaSuccess)
+      return nullptr; // the error shows at the next synchronisation
+    c->stagingQueued = false;
+  }
+  if (c->stagingBytes < bytes) {
+    if (c->staging)
+      d.cuMemFreeHost(c->staging);
+    c->staging = nullptr;
+    c->stagingBytes = 0;
+    if (d.cuMemAllocHost(&c->staging, bytes) != kCudaSuccess) {
+      c->staging = nullptr;
+      return nullptr;
+    }
+    c->stagingBytes = bytes;
+  }
+  std::memcpy(c->staging, src, bytes);
+  return c->staging;
+}
+
 } // namespace
 
 bool cnnc::gpu::upload(DeviceContext *c, void *devDst, const void *hostSrc,
                        size_t bytes) {
   return transfer(c, "upload", devDst, hostSrc, bytes, [&] {
-    return cu().cuMemcpyHtoDAsync(devicePointer(devDst), hostSrc, bytes,
-                                  c->stream);
+    Guard guard(c);
+    const CudaDriverApi &d = cu();
+    const void *pinned = stage(c, hostSrc, bytes);
+    CUresult r = d.cuMemcpyHtoDAsync(
+        devicePointer(devDst), pinned ? pinned : hostSrc, bytes, c->stream);
+    if (pinned && r == kCudaSuccess) {
+      r = d.cuEventRecord(c->stagingDone, c->stream);
+      c->stagingQueued = r == kCudaSuccess;
+      if (r != kCudaSuccess) // the buffer is free once the stream is
+        d.cuStreamSynchronize(c->stream);
+    }
+    return r;
   });
 }
 

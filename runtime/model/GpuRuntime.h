@@ -53,7 +53,9 @@ void *deviceAlloc(DeviceContext *context, size_t bytes);
 void deviceFree(DeviceContext *context, void *pointer);
 
 /// Queues a copy of `bytes` from (pageable) host memory to the device;
-/// `hostSrc` may be changed once it returns.
+/// `hostSrc` may be changed once it returns. A large copy (a batch) goes
+/// through the context's pinned staging buffer, which the copy engine reads
+/// faster; if the driver gives no pinned memory it goes from `hostSrc`.
 bool upload(DeviceContext *context, void *devDst, const void *hostSrc,
             size_t bytes);
 /// Copies `bytes` from the device to host memory after the work queued

@@ -12,7 +12,9 @@
  * (at most FAKE_CUDA_MEMORY bytes at once, when set: more fails with
  * CUDA_ERROR_OUT_OF_MEMORY), copies and memsets run at once, kernels only
  * count their launches, and a binary or PTX starting with "bad" fails to
- * load. The fakeCuda* counters tell a test what the runtime did.
+ * load. Pinned host memory is malloc'd too (FAKE_CUDA_NO_PINNED makes it
+ * fail), and an upload from it is counted as pinned. The fakeCuda* counters
+ *tell a test what the runtime did.
  *
  *===---------------------------------------------------------------------===*/
 
@@ -28,6 +30,7 @@ FAKE_EXPORT long fakeCudaModuleLoads, fakeCudaModuleUnloads;
 FAKE_EXPORT long fakeCudaFunctionLookups, fakeCudaLaunches;
 FAKE_EXPORT long fakeCudaAllocs, fakeCudaFrees, fakeCudaCopies;
 FAKE_EXPORT long fakeCudaBytesInUse;
+FAKE_EXPORT long fakeCudaHostAllocs, fakeCudaHostFrees, fakeCudaPinnedUploads;
 
 static int emulated(void) { return getenv("FAKE_CUDA_DEVICES") != NULL; }
 
@@ -253,6 +256,48 @@ FAKE_EXPORT int cuMemFree_v2(CUdeviceptr pointer) {
   return 0;
 }
 
+/* The pinned blocks live now, to tell pinned uploads from pageable ones. */
+enum { kMaxPinned = 16 };
+static char *pinned[kMaxPinned];
+static size_t pinnedBytes[kMaxPinned];
+
+static int isPinned(const void *p, size_t bytes) {
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (pinned[i] && (const char *)p >= pinned[i] &&
+        (const char *)p + bytes <= pinned[i] + pinnedBytes[i])
+      return 1;
+  return 0;
+}
+
+FAKE_EXPORT int cuMemAllocHost_v2(void **pointer, size_t bytes) {
+  FAKE_REQUIRE_DEVICES;
+  if (getenv("FAKE_CUDA_NO_PINNED"))
+    return 2;
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (!pinned[i]) {
+      pinned[i] = malloc(bytes ? bytes : 1);
+      if (!pinned[i])
+        return 2;
+      pinnedBytes[i] = bytes;
+      ++fakeCudaHostAllocs;
+      *pointer = pinned[i];
+      return 0;
+    }
+  return 2;
+}
+
+FAKE_EXPORT int cuMemFreeHost(void *pointer) {
+  FAKE_REQUIRE_DEVICES;
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (pinned[i] == pointer) {
+      free(pinned[i]);
+      pinned[i] = NULL;
+      ++fakeCudaHostFrees;
+      return 0;
+    }
+  return 1; /* CUDA_ERROR_INVALID_VALUE */
+}
+
 static int copy(CUdeviceptr dst, const void *src, size_t bytes) {
   FAKE_REQUIRE_DEVICES;
   memcpy((void *)(uintptr_t)dst, src, bytes);
@@ -269,6 +314,8 @@ FAKE_EXPORT int cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
 FAKE_EXPORT int cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src,
                                      size_t bytes, void *stream) {
   (void)stream;
+  if (emulated() && isPinned(src, bytes))
+    ++fakeCudaPinnedUploads;
   return copy(dst, src, bytes);
 }
 

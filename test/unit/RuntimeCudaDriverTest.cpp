@@ -15,9 +15,11 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 using namespace cnnc::gpu;
 
@@ -217,6 +219,71 @@ void allocateAndCopy() {
 
 TEST_F(CudaDriverTest, AllocatesAndCopiesOnTheFakeDevice) {
   EXPECT_IN_CHILD(allocateAndCopy, "done");
+}
+
+/// Uploads `count` floats 0, 1, ... from a host buffer that is overwritten
+/// as soon as upload returns, and checks what reached the device.
+bool uploadSurvivesReuse(DeviceContext *c, void *device, size_t count) {
+  std::vector<float> host(count), back(count, -1.0f);
+  for (size_t i = 0; i < count; ++i)
+    host[i] = static_cast<float>(i);
+  if (!upload(c, device, host.data(), count * sizeof(float)))
+    return false;
+  std::fill(host.begin(), host.end(), 7.0f); // the caller's next batch
+  if (!download(c, back.data(), device, count * sizeof(float)))
+    return false;
+  for (size_t i = 0; i < count; ++i)
+    if (back[i] != static_cast<float>(i))
+      return false;
+  return true;
+}
+
+void stageLargeUploads() {
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  void *device = deviceAlloc(c, 1 << 22);
+  // A batch goes through one pinned buffer, reused while it is big enough.
+  CHILD_EXPECT(uploadSurvivesReuse(c, device, 1 << 18));
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedUploads") == 1);
+  CHILD_EXPECT(uploadSurvivesReuse(c, device, 1 << 17));
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedUploads") == 2);
+  CHILD_EXPECT(fakeCounter("fakeCudaHostAllocs") == 1);
+  // A few labels go directly.
+  CHILD_EXPECT(uploadSurvivesReuse(c, device, 64));
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedUploads") == 2);
+  // A larger batch replaces the buffer.
+  CHILD_EXPECT(uploadSurvivesReuse(c, device, 1 << 20));
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedUploads") == 3);
+  CHILD_EXPECT(fakeCounter("fakeCudaHostAllocs") == 2);
+  CHILD_EXPECT(fakeCounter("fakeCudaHostFrees") == 1);
+  CHILD_EXPECT(takeError(c) == nullptr);
+  deviceFree(c, device);
+  destroyDeviceContext(c);
+  CHILD_EXPECT(fakeCounter("fakeCudaHostFrees") == 2);
+  std::fprintf(stderr, "done\n");
+}
+
+void uploadWithoutPinnedMemory() {
+  setenv("FAKE_CUDA_NO_PINNED", "1", 1);
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  void *device = deviceAlloc(c, 1 << 20);
+  CHILD_EXPECT(uploadSurvivesReuse(c, device, 1 << 18));
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedUploads") == 0);
+  CHILD_EXPECT(takeError(c) == nullptr);
+  deviceFree(c, device);
+  destroyDeviceContext(c);
+  std::fprintf(stderr, "done\n");
+}
+
+TEST_F(CudaDriverTest, LargeUploadsGoThroughPinnedMemory) {
+  EXPECT_IN_CHILD(stageLargeUploads, "done");
+}
+
+TEST_F(CudaDriverTest, UploadsWithoutPinnedMemoryGoDirectly) {
+  EXPECT_IN_CHILD(uploadWithoutPinnedMemory, "done");
 }
 
 const char kBinary[] = "a fake cubin";
@@ -426,6 +493,15 @@ TEST(CudaRuntimeTest, RealDeviceRoundTrip) {
   }
   EXPECT_EQ(back[0], 1.0f);
   EXPECT_EQ(back[kCount - 1], 1.0f);
+  {
+    // A batch-sized upload goes through pinned staging; the source is
+    // overwritten as soon as upload returns, as a training loop does.
+    void *big = deviceAlloc(c, sizeof(float) << 20);
+    ASSERT_NE(big, nullptr) << takeError(c);
+    EXPECT_TRUE(uploadSurvivesReuse(c, big, size_t(1) << 20));
+    EXPECT_TRUE(uploadSurvivesReuse(c, big, size_t(1) << 18));
+    deviceFree(c, big);
+  }
   deviceFree(c, a);
   EXPECT_EQ(deviceAlloc(c, sizeof host), a); // cached
   const char *pending = takeError(c);
