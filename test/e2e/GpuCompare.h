@@ -1,0 +1,87 @@
+//===- GpuCompare.h - a GPU-side instance against the CPU's ---*- C++ -*-===//
+//
+// What the GPU tests check, with issue 8's tolerances: the same parameters
+// give the same inference and the same training step on the CPU and on a
+// GPU (or on the GPU pipeline's loops run on the CPU).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_TEST_E2E_GPUCOMPARE_H
+#define CNNC_TEST_E2E_GPUCOMPARE_H
+
+#include "E2ETestUtil.h"
+
+#include "runtime/loader/ModelLibrary.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace cnnc::test {
+
+/// The largest |a - b| over the largest |b|, at least 1e-6.
+inline double relativeError(const std::vector<float> &a,
+                            const std::vector<float> &b) {
+  double diff = 0, scale = 1e-6;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff = std::max(diff, std::fabs(double(a[i]) - double(b[i])));
+    scale = std::max(scale, std::fabs(double(b[i])));
+  }
+  return diff / scale;
+}
+
+/// Checks that `other` computes what `cpu` computes from the same
+/// parameters: inference within 1e-4 and one training step's parameters
+/// within 1e-3, relative to the largest value (issue 8's tolerances).
+inline void expectSameAsCpu(const rt::ModelLibrary &lib, rt::ModelInstance &cpu,
+                            rt::ModelInstance &other, int64_t batch) {
+  ASSERT_TRUE(cpu.initParams(11));
+  ASSERT_TRUE(other.initParams(11));
+  std::vector<int64_t> shape = lib.inputs()[0].shape;
+  shape[0] = batch;
+  rt::Tensor images = rt::Tensor::zerosF32(shape);
+  std::mt19937 rng(11);
+  for (float &v : images.f32)
+    v = static_cast<float>(rng() % 256) / 255.0f;
+  auto want = cpu.infer({&images});
+  auto got = other.infer({&images});
+  ASSERT_TRUE(want && got) << (got ? want.error() : got.error()).message;
+  EXPECT_LE(relativeError((*got)[0].f32, (*want)[0].f32), 1e-4);
+
+  rt::Tensor labels = rt::Tensor::zerosI32({batch});
+  for (int32_t &label : labels.i32)
+    label = static_cast<int32_t>(rng() % lib.numClasses());
+  float lr = static_cast<float>(lib.trainConfig().lr);
+  auto cpuStep = cpu.trainStep({&images}, {&labels}, lr);
+  auto otherStep = other.trainStep({&images}, {&labels}, lr);
+  ASSERT_TRUE(cpuStep && otherStep)
+      << (otherStep ? cpuStep.error() : otherStep.error()).message;
+  EXPECT_NEAR(otherStep->loss, cpuStep->loss,
+              1e-4 * std::max(1.0f, std::fabs(cpuStep->loss)));
+  EXPECT_EQ(otherStep->correct, cpuStep->correct);
+  for (size_t p = 0; p < lib.params().size(); ++p) {
+    auto a = other.getParam(static_cast<int>(p));
+    auto b = cpu.getParam(static_cast<int>(p));
+    ASSERT_TRUE(a && b);
+    EXPECT_LE(relativeError(a->f32, b->f32), 1e-3) << lib.params()[p].name;
+  }
+}
+
+/// Why there can be no GPU here, before anything is compiled for one: the
+/// driver library's loader error; empty when it loads (setDevice then
+/// tells whether there is a device).
+inline std::string missingDriver() {
+  void *driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!driver)
+    return dlerror();
+  dlclose(driver);
+  return "";
+}
+
+} // namespace cnnc::test
+
+#endif // CNNC_TEST_E2E_GPUCOMPARE_H
