@@ -82,6 +82,40 @@ inline std::string missingDriver() {
   return "";
 }
 
+/// The model in `source` through the GPU pipeline's kernel-shaped loops run
+/// on the CPU (cnnc --gpu-loops-on-cpu) against its CPU code, compiled with
+/// `cpuArgs`.
+inline void expectGpuLoopsSameAsCpu(const std::string &source, int64_t batch,
+                                    const std::string &cpuArgs) {
+  std::string so = compileModel(source, cpuArgs);
+  std::string loops = compileModel(source, "--gpu-loops-on-cpu --no-cuda");
+  ASSERT_FALSE(so.empty() || loops.empty());
+  auto lib = rt::ModelLibrary::open(so);
+  auto loopsLib = rt::ModelLibrary::open(loops);
+  ASSERT_TRUE(lib && loopsLib);
+  auto cpu = (*lib)->createInstance();
+  auto other = (*loopsLib)->createInstance();
+  ASSERT_TRUE(cpu && other);
+  expectSameAsCpu(**lib, **cpu, **other, batch);
+}
+
+/// The model in `source` on the first CUDA device against its CPU code;
+/// skipped, before compiling when it can, where there is no GPU.
+inline void expectCudaSameAsCpu(const std::string &source, int64_t batch) {
+  if (std::string why = missingDriver(); !why.empty())
+    GTEST_SKIP() << "no GPU to compare with: no CUDA driver (" << why << ")";
+  std::string so = compileModel(source);
+  ASSERT_FALSE(so.empty());
+  auto lib = rt::ModelLibrary::open(so);
+  ASSERT_TRUE(lib) << lib.error().message;
+  auto cpu = (*lib)->createInstance();
+  auto gpu = (*lib)->createInstance();
+  ASSERT_TRUE(cpu && gpu);
+  if (rt::Status s = (*gpu)->setDevice("cuda"); !s)
+    GTEST_SKIP() << "no GPU to compare with: " << s.error().message;
+  expectSameAsCpu(**lib, **cpu, **gpu, batch);
+}
+
 } // namespace cnnc::test
 
 #endif // CNNC_TEST_E2E_GPUCOMPARE_H

@@ -297,18 +297,7 @@ std::string modelPath(const char *file) {
 class ModelsOnCuda : public ::testing::TestWithParam<GpuCase> {};
 
 TEST_P(ModelsOnCuda, MatchTheCpu) {
-  if (std::string why = missingDriver(); !why.empty())
-    GTEST_SKIP() << "no GPU to compare with: no CUDA driver (" << why << ")";
-  std::string so = compileModel(modelPath(GetParam().file));
-  ASSERT_FALSE(so.empty());
-  auto lib = ModelLibrary::open(so);
-  ASSERT_TRUE(lib) << lib.error().message;
-  auto cpu = (*lib)->createInstance();
-  auto gpu = (*lib)->createInstance();
-  ASSERT_TRUE(cpu && gpu);
-  if (Status s = (*gpu)->setDevice("cuda"); !s)
-    GTEST_SKIP() << "no GPU to compare with: " << s.error().message;
-  expectSameAsCpu(**lib, **cpu, **gpu, GetParam().batch);
+  expectCudaSameAsCpu(modelPath(GetParam().file), GetParam().batch);
 }
 
 // The whole model through the GPU pipeline's kernel-shaped loops, run on
@@ -318,17 +307,7 @@ TEST_P(ModelsOnCuda, MatchTheCpu) {
 class ModelsInGpuLoops : public ::testing::TestWithParam<GpuCase> {};
 
 TEST_P(ModelsInGpuLoops, MatchTheCpu) {
-  std::string so = compileModel(modelPath(GetParam().file));
-  std::string loops =
-      compileModel(modelPath(GetParam().file), "--gpu-loops-on-cpu --no-cuda");
-  ASSERT_FALSE(so.empty() || loops.empty());
-  auto lib = ModelLibrary::open(so);
-  auto loopsLib = ModelLibrary::open(loops);
-  ASSERT_TRUE(lib && loopsLib);
-  auto cpu = (*lib)->createInstance();
-  auto other = (*loopsLib)->createInstance();
-  ASSERT_TRUE(cpu && other);
-  expectSameAsCpu(**lib, **cpu, **other, GetParam().batch);
+  expectGpuLoopsSameAsCpu(modelPath(GetParam().file), GetParam().batch, "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelsInGpuLoops,

@@ -19,12 +19,9 @@
 #include "E2ETestUtil.h"
 #include "GpuCompare.h"
 
-#include "runtime/loader/ModelLibrary.h"
-
 #include <string>
 
 using namespace cnnc::test;
-using namespace cnnc::rt;
 
 namespace {
 
@@ -54,34 +51,13 @@ std::string writeOpModel(const OpCase &op) {
 class OpsInGpuLoops : public ::testing::TestWithParam<OpCase> {};
 
 TEST_P(OpsInGpuLoops, MatchTheCpu) {
-  std::string source = writeOpModel(GetParam());
-  std::string so = compileModel(source, "--no-cuda");
-  std::string loops = compileModel(source, "--gpu-loops-on-cpu --no-cuda");
-  ASSERT_FALSE(so.empty() || loops.empty());
-  auto lib = ModelLibrary::open(so);
-  auto loopsLib = ModelLibrary::open(loops);
-  ASSERT_TRUE(lib && loopsLib);
-  auto cpu = (*lib)->createInstance();
-  auto other = (*loopsLib)->createInstance();
-  ASSERT_TRUE(cpu && other);
-  expectSameAsCpu(**lib, **cpu, **other, kBatch);
+  expectGpuLoopsSameAsCpu(writeOpModel(GetParam()), kBatch, "--no-cuda");
 }
 
 class OpsOnCuda : public ::testing::TestWithParam<OpCase> {};
 
 TEST_P(OpsOnCuda, MatchTheCpu) {
-  if (std::string why = missingDriver(); !why.empty())
-    GTEST_SKIP() << "no GPU to compare with: no CUDA driver (" << why << ")";
-  std::string so = compileModel(writeOpModel(GetParam()));
-  ASSERT_FALSE(so.empty());
-  auto lib = ModelLibrary::open(so);
-  ASSERT_TRUE(lib) << lib.error().message;
-  auto cpu = (*lib)->createInstance();
-  auto gpu = (*lib)->createInstance();
-  ASSERT_TRUE(cpu && gpu);
-  if (Status s = (*gpu)->setDevice("cuda"); !s)
-    GTEST_SKIP() << "no GPU to compare with: " << s.error().message;
-  expectSameAsCpu(**lib, **cpu, **gpu, kBatch);
+  expectCudaSameAsCpu(writeOpModel(GetParam()), kBatch);
 }
 
 const OpCase kOps[] = {
