@@ -75,6 +75,33 @@ bool coversDim(OpFoldResult size, Value tensor, int64_t dim) {
   return empty && isEqualConstantIntOrValue(size, empty.getDynamicSize(dim));
 }
 
+/// Where `index` falls along one dimension of a slice inserted at `offset`
+/// with `size` elements `stride` apart: whether it is on one of them, and
+/// the position in the slice (meaningless when it is not). One unsigned
+/// comparison bounds the position on both sides: an index before the
+/// offset gives a negative one, which wraps around.
+std::pair<Value, Value> positionInSlice(OpBuilder &b, Location loc, Value index,
+                                        OpFoldResult offset, OpFoldResult size,
+                                        int64_t stride) {
+  Value at = b.create<arith::SubIOp>(
+      loc, index, getValueOrCreateConstantIndexOp(b, loc, offset));
+  Value onStride;
+  if (stride != 1) {
+    Value step = b.create<arith::ConstantIndexOp>(loc, stride);
+    Value rest = b.create<arith::RemSIOp>(loc, at, step);
+    onStride =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rest,
+                                b.create<arith::ConstantIndexOp>(loc, 0));
+    at = b.create<arith::DivSIOp>(loc, at, step);
+  }
+  Value inside =
+      b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, at,
+                              getValueOrCreateConstantIndexOp(b, loc, size));
+  if (onStride)
+    inside = b.create<arith::AndIOp>(loc, onStride, inside);
+  return {inside, at};
+}
+
 /// tensor.extract from a padded tensor (tensor.insert_slice of the data
 /// into a fill, with static strides: a convolution's zero padding, or a
 /// gradient spread out by a stride) reads the data where the index falls on
@@ -100,9 +127,6 @@ struct ExtractFromPadding : OpRewritePattern<tensor::ExtractOp> {
 
     Location loc = op.getLoc();
     Value inside;
-    auto both = [&](Value a, Value b) -> Value {
-      return a ? rewriter.create<arith::AndIOp>(loc, a, b) : b;
-    };
     SmallVector<Value> indices;
     for (auto [dim, index] : llvm::enumerate(op.getIndices())) {
       OpFoldResult offset = insert.getMixedOffsets()[dim];
@@ -113,23 +137,11 @@ struct ExtractFromPadding : OpRewritePattern<tensor::ExtractOp> {
         indices.push_back(index);
         continue;
       }
-      Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
-      Value at = rewriter.create<arith::SubIOp>(
-          loc, index, getValueOrCreateConstantIndexOp(rewriter, loc, offset));
-      Value in = rewriter.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sge,
-                                                at, zero);
-      if (stride != 1) {
-        Value step = rewriter.create<arith::ConstantIndexOp>(loc, stride);
-        Value rest = rewriter.create<arith::RemSIOp>(loc, at, step);
-        in = both(in, rewriter.create<arith::CmpIOp>(
-                          loc, arith::CmpIPredicate::eq, rest, zero));
-        at = rewriter.create<arith::DivSIOp>(loc, at, step);
-      }
-      in = both(in, rewriter.create<arith::CmpIOp>(
-                        loc, arith::CmpIPredicate::slt, at,
-                        getValueOrCreateConstantIndexOp(rewriter, loc, size)));
-      inside = both(inside, in);
+      auto [in, at] =
+          positionInSlice(rewriter, loc, index, offset, size, stride);
+      inside = inside ? rewriter.create<arith::AndIOp>(loc, inside, in) : in;
       // Outside, any index in the data will do: its value is not used.
+      Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
       indices.push_back(rewriter.create<arith::SelectOp>(loc, in, at, zero));
     }
     Value value =
@@ -202,14 +214,9 @@ struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
     if (chain.empty())
       return pad;
     tensor::InsertSliceOp insert = chain.front();
-    Value offset = b.create<arith::ConstantIndexOp>(
-        loc, *getConstantIntValue(insert.getMixedOffsets()[0]));
-    Value size = b.create<arith::ConstantIndexOp>(
-        loc, *getConstantIntValue(insert.getMixedSizes()[0]));
-    Value at = b.create<arith::SubIOp>(loc, index, offset);
-    // One unsigned comparison: an index below the offset wraps around.
-    Value inside =
-        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, at, size);
+    auto [inside, at] =
+        positionInSlice(b, loc, index, insert.getMixedOffsets()[0],
+                        insert.getMixedSizes()[0], /*stride=*/1);
     auto branch = b.create<scf::IfOp>(
         loc, inside,
         [&](OpBuilder &tb, Location tl) {
