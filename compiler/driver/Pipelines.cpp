@@ -53,7 +53,8 @@ constexpr const char *kGPUPrepare =
     "cnn-fuse-kernels,canonicalize,cse)";
 constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
-    "canonicalize,cnn-map-loops-to-gpu)";
+    "canonicalize,cnn-tile-contractions,canonicalize,cse,"
+    "cnn-map-loops-to-gpu)";
 
 /// Loops (and vector code) on the host to the llvm dialect. The GPU's
 /// kernel-shaped loops go this way too when they run on the CPU.
@@ -70,9 +71,11 @@ constexpr const char *kLoopsToLLVM =
 /// except that gpu-module-to-binary is given the toolkit (MLIR19-NOTES.md:
 /// else libdevice is not linked and ptxas not found).
 constexpr const char *kGPULoopsToKernels =
-    "func.func(gpu-map-parallel-loops,convert-parallel-loops-to-gpu,"
+    "func.func(cnn-launch-tiled-loops,gpu-map-parallel-loops,"
+    "convert-parallel-loops-to-gpu,"
     "cnn-gpu-device-memory,lower-affine,canonicalize,cse),"
-    "gpu-kernel-outlining,cnn-merge-gpu-modules,func.func(gpu-async-region),"
+    "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+    "cnn-merge-gpu-modules,func.func(gpu-async-region),"
     "convert-scf-to-cf,convert-nvvm-to-llvm,expand-strided-metadata,"
     "nvvm-attach-target{{chip={0} features=+ptx80 O=3},lower-affine,"
     "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"

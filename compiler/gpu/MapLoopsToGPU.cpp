@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/gpu/Passes.h"
+#include "compiler/gpu/TiledLoop.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -262,7 +263,8 @@ struct MapLoopsToGPUPass : cnn::impl::MapLoopsToGPUBase<MapLoopsToGPUPass> {
       }
     SmallVector<scf::ParallelOp> loops(body.getOps<scf::ParallelOp>());
     for (scf::ParallelOp loop : loops)
-      collapseAndTile(rewriter, loop, blockSize);
+      if (!cnn::isTiledLoop(loop)) // tiled already
+        collapseAndTile(rewriter, loop, blockSize);
   }
 };
 

@@ -189,6 +189,68 @@ def MapLoopsToGPU : Pass<"cnn-map-loops-to-gpu", "func::FuncOp"> {
   let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect"];
 }
 
+def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
+  let summary = "Sum products through tiles in shared memory, several outputs per thread";
+  let description = [{
+    Runs on loops over buffers (after convert-linalg-to-parallel-loops),
+    before cnn-map-loops-to-gpu.
+
+    With one thread per output, a convolution or matrix product reads both
+    factors of every term from memory: two loads per multiply-add, and
+    neighbouring threads read the same values again. This pass takes each
+    top-level `scf.parallel` whose iterations sum `lhs * rhs` over a perfect
+    `scf.for` nest, starting from a value of their indices, and in which
+    some parallel dimensions only `lhs` depends on (m: a convolution's
+    images and pixels) and others only `rhs` (n: its filters). The loop
+    becomes a loop over tiles of outputs (m tiles, n tiles, the other
+    parallel dimensions; dimensions of one tile are left out) whose body
+    runs loops over the block's threads in turn:
+
+    1. each thread sets the sums of its outputs (up to 4 x 4, or a small
+       side whole: a layer's 6 filters) to the loop's initial values;
+    2. for every 8 terms of the reduction (flattened), the threads copy
+       the 8 x tile slices of both factors into two tile buffers (the
+       factors' code, padding checks included, cloned at each element;
+       zeros beyond the end), then each adds its outputs' terms, reading a
+       factor once for several outputs;
+    3. each thread runs what followed the sum (activation, store) for its
+       outputs.
+
+    The block's buffers are `memref.alloc`s marked `cnn.memory`
+    (`"workgroup"`: the tiles, `"private"`: the sums, indexed first by
+    thread), freed at the end of the block. On the CPU the thread loops run
+    one after another; cnn-launch-tiled-loops makes the tiles shared memory,
+    the sums registers, and puts barriers between the loops. The terms are
+    added in the same order as before, so the sums are the same. Loops too
+    small to fill a block (fewer than 64 threads) or the GPU (fewer than 128
+    tiles, when all sizes are known) are left as they are.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect",
+                           "memref::MemRefDialect"];
+}
+
+def LaunchTiledLoops : Pass<"cnn-launch-tiled-loops", "func::FuncOp"> {
+  let summary = "Make each tiled loop a gpu.launch with shared memory and barriers";
+  let description = [{
+    Runs on the loops of cnn-tile-contractions, after cnn-map-loops-to-gpu
+    and before convert-parallel-loops-to-gpu (which takes one loop of
+    threads per kernel, with no barriers).
+
+    Each top-level `scf.parallel` that allocates block buffers (a loop over
+    tiles) becomes a `gpu.launch` over its grid (up to 3 dimensions) of
+    blocks of T threads, T the extent of the loops over threads inside. Its body is
+    cloned in order: each loop over the block's threads (0 to T) becomes
+    code every thread runs with its thread index, followed by
+    `gpu.barrier`; an `scf.for` around such loops stays a loop, the same
+    for every thread, so all reach each barrier. Allocations marked
+    `cnn.memory = "workgroup"` become workgroup attributions (shared
+    memory), those marked `"private"` private attributions without their
+    leading thread dimension, which LLVM keeps in registers; their frees
+    go.
+  }];
+  let dependentDialects = ["gpu::GPUDialect", "scf::SCFDialect"];
+}
+
 def GPUDeviceMemory : Pass<"cnn-gpu-device-memory", "func::FuncOp"> {
   let summary = "Allocate, copy and free host-side buffers on the device";
   let description = [{

@@ -1,0 +1,694 @@
+//===- TileContractions.cpp - sums of products through shared memory ------===//
+//
+// A kernel-shaped loop whose threads each sum products of two factors (a
+// convolution, a matrix product, a weight gradient) becomes a loop over
+// blocks of output tiles: its factors are staged, a slice of the sum at a
+// time, in buffers every thread of the block reads, and each thread sums
+// several outputs from them (Passes.td has the shape and the why).
+//
+// The rewrite is written in scf on memrefs so that it runs on the CPU as
+// it stands: the thread loops of one block run one after another, which is
+// what the barriers between them give on the GPU (cnn-launch-tiled-loops).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/gpu/Passes.h"
+#include "compiler/gpu/TiledLoop.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace mlir::cnn {
+#define GEN_PASS_DEF_TILECONTRACTIONS
+#include "compiler/gpu/Passes.h.inc"
+} // namespace mlir::cnn
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kBlockThreads = 256;
+/// Below this many threads a block is mostly idle: the loop stays as it is.
+constexpr int64_t kMinBlockThreads = 64;
+/// Fewer tiles than this leave most of a large GPU idle (an H100 has 132
+/// multiprocessors), where one thread per output would not.
+constexpr int64_t kMinBlocks = 128;
+/// The most blocks a grid's y and z dimensions take.
+constexpr int64_t kMaxGridYZ = 65535;
+/// The reduction is staged this many terms at a time.
+constexpr int64_t kTileK = 8;
+/// Outputs one thread sums when both sides are large (4 x 4), and the
+/// budget when one side is small and taken whole.
+constexpr int64_t kPerThreadLarge = 4;
+constexpr int64_t kSmallSide = 8;
+
+/// Whether `op` and everything nested in it at most reads memory, so it
+/// can be cloned anywhere and any number of times.
+bool onlyReads(Operation *op) {
+  WalkResult result = op->walk([](Operation *nested) {
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+        isMemoryEffectFree(nested))
+      return WalkResult::advance();
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (effects && effects.onlyHasEffect<MemoryEffects::Read>())
+      return WalkResult::advance();
+    return WalkResult::interrupt();
+  });
+  return !result.wasInterrupted();
+}
+
+bool isConstant(Value value, int64_t expected) {
+  std::optional<int64_t> constant = getConstantIntValue(value);
+  return constant && *constant == expected;
+}
+
+/// The buffer a view reads from, through subviews, reshapes and casts.
+Value rootBuffer(Value memref) {
+  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
+    memref = view.getViewSource();
+  return memref;
+}
+
+/// One side of the output tile: `threads` threads along it, each summing
+/// `perThread` outputs `threads` apart, so neighbouring threads touch
+/// neighbouring elements.
+struct Side {
+  int64_t threads = 1;
+  int64_t perThread = 1;
+  int64_t block() const { return threads * perThread; }
+};
+
+/// A kernel-shaped loop in which every iteration sums `lhs * rhs` over a
+/// perfect nest of `scf.for` loops, starting from a value computed from its
+/// indices, and then does what it likes with the sum (the activation, the
+/// store).
+class Contraction {
+public:
+  static std::optional<Contraction> match(scf::ParallelOp loop);
+
+  /// Replaces the loop by its tiled form, or leaves it when the tile would
+  /// be too small to pay.
+  void tile(OpBuilder &builder);
+
+private:
+  explicit Contraction(scf::ParallelOp loop) : loop(loop) {}
+
+  /// The loop's parallel (`parallel`) and reduction (`reduction`) indices
+  /// `value` depends on, through the code inside the loop that computes it.
+  struct Dependences {
+    llvm::SmallBitVector parallel, reduction;
+    bool valid = true;
+  };
+  Dependences dependencesOf(Value value);
+  void collectDependences(Value value, Dependences &deps,
+                          DenseSet<Value> &seen);
+  /// The memref.load ops inside the loop that `value` is computed from.
+  void collectLoads(Value value, SmallVectorImpl<memref::LoadOp> &loads,
+                    DenseSet<Value> &seen);
+  /// Whether the operand computed into `factor` reads memory contiguously
+  /// along the reduction: its last index moves with the innermost loop and
+  /// with no output index (an image's column moves with both the output
+  /// column and the window's: neighbouring outputs are the longer run).
+  bool contiguousAlongReduction(Value factor);
+
+  /// `value` at the indices `mapping` gives the loop's: its computation is
+  /// cloned at `builder`'s point, once.
+  Value materialize(Value value, IRMapping &mapping, OpBuilder &builder);
+  void cloneWithOperands(Operation *op, IRMapping &mapping, OpBuilder &builder);
+
+  scf::ParallelOp loop;
+  SmallVector<scf::ForOp> nest; // outermost first
+  arith::MulFOp mul;
+  arith::AddFOp add;
+  /// The parallel dimensions only the left factor depends on (m), only the
+  /// right one (n), and the others (a batch of independent products).
+  SmallVector<unsigned> mDims, nDims, batchDims;
+};
+
+std::optional<Contraction> Contraction::match(scf::ParallelOp loop) {
+  if (loop.getNumResults() != 0 || cnn::isTiledLoop(loop))
+    return std::nullopt;
+  for (auto [lower, step] : llvm::zip(loop.getLowerBound(), loop.getStep()))
+    if (!isConstant(lower, 0) || !isConstant(step, 1))
+      return std::nullopt;
+  Contraction c(loop);
+  Block *body = loop.getBody();
+  auto fors = body->getOps<scf::ForOp>();
+  if (!llvm::hasSingleElement(fors))
+    return std::nullopt;
+  scf::ForOp outer = *fors.begin();
+  if (outer.getNumResults() != 1 ||
+      !llvm::all_of(llvm::make_range(body->begin(), outer->getIterator()),
+                    [](Operation &op) { return onlyReads(&op); }))
+    return std::nullopt;
+
+  // The perfect nest: each loop's body computes indices, runs the next loop
+  // from its own sum and yields that loop's sum.
+  scf::ForOp current = outer;
+  while (true) {
+    if (!isConstant(current.getLowerBound(), 0) ||
+        !isConstant(current.getStep(), 1) ||
+        current.getNumRegionIterArgs() != 1)
+      return std::nullopt;
+    Operation *upper = current.getUpperBound().getDefiningOp();
+    if (upper && loop->isProperAncestor(upper) &&
+        !isa<arith::ConstantOp>(upper))
+      return std::nullopt;
+    c.nest.push_back(current);
+    Block *loopBody = current.getBody();
+    auto yield = cast<scf::YieldOp>(loopBody->getTerminator());
+    auto inner = yield.getOperand(0).getDefiningOp<scf::ForOp>();
+    if (inner && inner->getBlock() == loopBody) {
+      if (inner.getNumResults() != 1 ||
+          inner.getInitArgs()[0] != current.getRegionIterArgs()[0] ||
+          !current.getRegionIterArgs()[0].hasOneUse())
+        return std::nullopt;
+      for (Operation &op : loopBody->without_terminator())
+        if (&op != inner && !onlyReads(&op))
+          return std::nullopt;
+      current = inner;
+      continue;
+    }
+    c.add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+    if (!c.add || c.add->getBlock() != loopBody || !c.add->hasOneUse())
+      return std::nullopt;
+    Value sum = current.getRegionIterArgs()[0];
+    Value term = c.add.getLhs() == sum ? c.add.getRhs() : c.add.getLhs();
+    if ((c.add.getLhs() != sum && c.add.getRhs() != sum) || !sum.hasOneUse())
+      return std::nullopt;
+    c.mul = term.getDefiningOp<arith::MulFOp>();
+    if (!c.mul || c.mul->getBlock() != loopBody || !c.mul->hasOneUse())
+      return std::nullopt;
+    for (Operation &op : loopBody->without_terminator())
+      if (&op != c.add && &op != c.mul && !onlyReads(&op))
+        return std::nullopt;
+    break;
+  }
+
+  Dependences lhs = c.dependencesOf(c.mul.getLhs());
+  Dependences rhs = c.dependencesOf(c.mul.getRhs());
+  Dependences init = c.dependencesOf(outer.getInitArgs()[0]);
+  if (!lhs.valid || !rhs.valid || !init.valid || init.reduction.any())
+    return std::nullopt;
+  for (unsigned d = 0, e = loop.getNumLoops(); d < e; ++d) {
+    if (lhs.parallel.test(d) && !rhs.parallel.test(d))
+      c.mDims.push_back(d);
+    else if (rhs.parallel.test(d) && !lhs.parallel.test(d))
+      c.nDims.push_back(d);
+    else
+      c.batchDims.push_back(d);
+  }
+  if (c.mDims.empty() || c.nDims.empty())
+    return std::nullopt;
+
+  // The factors are read before any output is written, all of them at
+  // once: a buffer both read as a factor and written would change meaning.
+  SmallVector<memref::LoadOp> loads;
+  DenseSet<Value> seen;
+  c.collectLoads(c.mul.getLhs(), loads, seen);
+  c.collectLoads(c.mul.getRhs(), loads, seen);
+  bool aliased = false;
+  loop.getBody()->walk([&](memref::StoreOp store) {
+    for (memref::LoadOp load : loads)
+      if (rootBuffer(load.getMemRef()) == rootBuffer(store.getMemRef()))
+        aliased = true;
+  });
+  if (aliased)
+    return std::nullopt;
+  return c;
+}
+
+void Contraction::collectDependences(Value value, Dependences &deps,
+                                     DenseSet<Value> &seen) {
+  if (!deps.valid || !seen.insert(value).second)
+    return;
+  if (auto arg = dyn_cast<BlockArgument>(value)) {
+    if (arg.getOwner() == loop.getBody()) {
+      deps.parallel.set(arg.getArgNumber());
+      return;
+    }
+    for (auto [level, loopOp] : llvm::enumerate(nest))
+      if (arg.getOwner() == loopOp.getBody()) {
+        if (arg == loopOp.getInductionVar())
+          deps.reduction.set(level);
+        else
+          deps.valid = false; // a partial sum
+        return;
+      }
+    return;
+  }
+  Operation *def = value.getDefiningOp();
+  if (!loop->isProperAncestor(def))
+    return;
+  if (isa<scf::ForOp>(def) || !onlyReads(def)) {
+    deps.valid = false;
+    return;
+  }
+  for (Value operand : def->getOperands())
+    collectDependences(operand, deps, seen);
+  SetVector<Value> above;
+  getUsedValuesDefinedAbove(def->getRegions(), above);
+  for (Value used : above)
+    collectDependences(used, deps, seen);
+}
+
+Contraction::Dependences Contraction::dependencesOf(Value value) {
+  Dependences deps;
+  deps.parallel.resize(loop.getNumLoops());
+  deps.reduction.resize(nest.size());
+  DenseSet<Value> seen;
+  collectDependences(value, deps, seen);
+  return deps;
+}
+
+void Contraction::collectLoads(Value value,
+                               SmallVectorImpl<memref::LoadOp> &loads,
+                               DenseSet<Value> &seen) {
+  if (!seen.insert(value).second)
+    return;
+  Operation *def = value.getDefiningOp();
+  if (!def || !loop->isProperAncestor(def))
+    return;
+  def->walk([&](memref::LoadOp load) { loads.push_back(load); });
+  for (Value operand : def->getOperands())
+    collectLoads(operand, loads, seen);
+  SetVector<Value> above;
+  getUsedValuesDefinedAbove(def->getRegions(), above);
+  for (Value used : above)
+    collectLoads(used, loads, seen);
+}
+
+bool Contraction::contiguousAlongReduction(Value factor) {
+  SmallVector<memref::LoadOp> loads;
+  DenseSet<Value> seen;
+  collectLoads(factor, loads, seen);
+  if (loads.empty() || loads.front().getIndices().empty())
+    return false;
+  Dependences last = dependencesOf(loads.front().getIndices().back());
+  return last.reduction.test(nest.size() - 1) && last.parallel.none();
+}
+
+Value Contraction::materialize(Value value, IRMapping &mapping,
+                               OpBuilder &builder) {
+  if (Value mapped = mapping.lookupOrNull(value))
+    return mapped;
+  Operation *def = value.getDefiningOp();
+  if (!def || !loop->isProperAncestor(def))
+    return value; // defined outside the loop (or an index mapped already)
+  cloneWithOperands(def, mapping, builder);
+  return mapping.lookup(value);
+}
+
+void Contraction::cloneWithOperands(Operation *op, IRMapping &mapping,
+                                    OpBuilder &builder) {
+  for (Value operand : op->getOperands())
+    materialize(operand, mapping, builder);
+  SetVector<Value> above;
+  getUsedValuesDefinedAbove(op->getRegions(), above);
+  for (Value used : above)
+    materialize(used, mapping, builder);
+  builder.clone(*op, mapping);
+}
+
+/// Threads and outputs per thread along the two sides of a tile, for sides
+/// of `m` and `n` outputs (nullopt: known only at run time, taken large).
+/// A small side (a layer's 6 filters) is taken whole by each thread; the
+/// other then gets more threads and fewer outputs per thread, so the tile
+/// stays within a block and its sums within registers.
+std::optional<std::pair<Side, Side>> chooseTile(std::optional<int64_t> m,
+                                                std::optional<int64_t> n) {
+  auto isSmall = [](std::optional<int64_t> extent) {
+    return extent && *extent <= kSmallSide;
+  };
+  if (isSmall(m) && isSmall(n))
+    return std::nullopt;
+  Side sm, sn;
+  sm.perThread = isSmall(m) ? *m : kPerThreadLarge;
+  sn.perThread = isSmall(n) ? *n : kPerThreadLarge;
+  if (isSmall(m))
+    sn.perThread = std::max<int64_t>(1, kSmallSide / sm.perThread);
+  if (isSmall(n))
+    sm.perThread = std::max<int64_t>(1, kSmallSide / sn.perThread);
+  // At most 4 per thread on a large side keeps a tile within 1024 x 8
+  // floats of shared memory (32 KiB, under the 48 KiB a kernel may declare).
+  sm.perThread = std::min(sm.perThread, isSmall(m) ? *m : kPerThreadLarge);
+  sn.perThread = std::min(sn.perThread, isSmall(n) ? *n : kPerThreadLarge);
+  auto canGrow = [](const Side &side, std::optional<int64_t> extent) {
+    return !extent || side.block() < *extent;
+  };
+  while (sm.threads * sn.threads < kBlockThreads) {
+    bool growM = canGrow(sm, m), growN = canGrow(sn, n);
+    if (growM && (!growN || sm.block() <= sn.block()))
+      sm.threads *= 2;
+    else if (growN)
+      sn.threads *= 2;
+    else
+      break;
+  }
+  if (sm.threads * sn.threads < kMinBlockThreads)
+    return std::nullopt;
+  return std::make_pair(sm, sn);
+}
+
+/// The product of `values` (1 for none).
+Value product(OpBuilder &b, Location loc, ArrayRef<Value> values) {
+  Value result = b.create<arith::ConstantIndexOp>(loc, 1);
+  for (Value value : values)
+    result = b.create<arith::MulIOp>(loc, result, value);
+  return result;
+}
+
+/// The indices of `flat` in a row-major space of `extents`.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc, Value flat,
+                               ArrayRef<Value> extents) {
+  SmallVector<Value> indices(extents.size());
+  for (int i = static_cast<int>(extents.size()) - 1; i >= 0; --i) {
+    if (i == 0) {
+      indices[i] = flat;
+      break;
+    }
+    indices[i] = b.create<arith::RemUIOp>(loc, flat, extents[i]);
+    flat = b.create<arith::DivUIOp>(loc, flat, extents[i]);
+  }
+  return indices;
+}
+
+Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
+  return b.create<arith::ConstantIndexOp>(loc, value);
+}
+
+/// An scf.parallel of `threads` iterations at `b`'s point, one block's
+/// threads; `body` fills it given the thread's index.
+void threadLoop(OpBuilder &b, Location loc, int64_t threads,
+                function_ref<void(OpBuilder &, Value)> body) {
+  auto parallel = b.create<scf::ParallelOp>(loc, constantIndex(b, loc, 0),
+                                            constantIndex(b, loc, threads),
+                                            constantIndex(b, loc, 1));
+  OpBuilder inner = OpBuilder::atBlockTerminator(parallel.getBody());
+  body(inner, parallel.getInductionVars()[0]);
+}
+
+/// `scf.if %condition` yielding `then()`'s value, else `otherwise`.
+Value ifElse(OpBuilder &b, Location loc, Value condition, Value otherwise,
+             function_ref<Value(OpBuilder &)> then) {
+  auto ifOp = b.create<scf::IfOp>(loc, TypeRange{otherwise.getType()},
+                                  condition, /*withElseRegion=*/true);
+  OpBuilder thenBuilder = OpBuilder::atBlockEnd(ifOp.thenBlock());
+  thenBuilder.create<scf::YieldOp>(loc, then(thenBuilder));
+  OpBuilder::atBlockEnd(ifOp.elseBlock()).create<scf::YieldOp>(loc, otherwise);
+  return ifOp.getResult(0);
+}
+
+Value both(OpBuilder &b, Location loc, Value first, Value second) {
+  return b.create<arith::AndIOp>(loc, first, second);
+}
+
+Value less(OpBuilder &b, Location loc, Value lhs, Value rhs) {
+  return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, lhs, rhs);
+}
+
+void Contraction::tile(OpBuilder &builder) {
+  Location loc = loop.getLoc();
+  auto extentsOf = [&](ArrayRef<unsigned> dims) {
+    SmallVector<Value> extents;
+    for (unsigned d : dims)
+      extents.push_back(loop.getUpperBound()[d]);
+    return extents;
+  };
+  auto staticProduct = [](ArrayRef<Value> extents) -> std::optional<int64_t> {
+    int64_t result = 1;
+    for (Value extent : extents) {
+      std::optional<int64_t> constant = getConstantIntValue(extent);
+      if (!constant)
+        return std::nullopt;
+      result *= *constant;
+    }
+    return result;
+  };
+  SmallVector<Value> mExtents = extentsOf(mDims), nExtents = extentsOf(nDims),
+                     batchExtents = extentsOf(batchDims), kExtents;
+  for (scf::ForOp level : nest)
+    kExtents.push_back(level.getUpperBound());
+  std::optional<int64_t> mStatic = staticProduct(mExtents),
+                         nStatic = staticProduct(nExtents),
+                         batchStatic = staticProduct(batchExtents),
+                         kStatic = staticProduct(kExtents);
+  std::optional<std::pair<Side, Side>> tile = chooseTile(mStatic, nStatic);
+  if (!tile)
+    return;
+  auto [sm, sn] = *tile;
+  // The grid's second and third dimensions (n tiles, the batch) hold at
+  // most 65535 blocks, so they must be known; the first holds 2^31 - 1.
+  if (!nStatic || !batchStatic ||
+      llvm::divideCeil(*nStatic, sn.block()) > kMaxGridYZ ||
+      *batchStatic > kMaxGridYZ)
+    return;
+  if (mStatic && nStatic && batchStatic &&
+      llvm::divideCeil(*mStatic, sm.block()) *
+              llvm::divideCeil(*nStatic, sn.block()) * *batchStatic <
+          kMinBlocks)
+    return;
+  int64_t tileK = kStatic ? std::min(kTileK, *kStatic) : kTileK;
+  int64_t threads = sm.threads * sn.threads;
+  Type f32 = mul.getType();
+
+  builder.setInsertionPoint(loop);
+  Value mTotal = product(builder, loc, mExtents);
+  Value nTotal = product(builder, loc, nExtents);
+  Value kTotal = product(builder, loc, kExtents);
+  Value zero = constantIndex(builder, loc, 0);
+  Value one = constantIndex(builder, loc, 1);
+  // (total + block - 1) / block: arith.ceildivui has no LLVM lowering.
+  auto blocksAlong = [&](Value total, int64_t block) {
+    Value rounded = builder.create<arith::AddIOp>(
+        loc, total, constantIndex(builder, loc, block - 1));
+    return builder.create<arith::DivUIOp>(loc, rounded,
+                                          constantIndex(builder, loc, block));
+  };
+  auto blocks = builder.create<scf::ParallelOp>(
+      loc, ValueRange{zero, zero, zero},
+      ValueRange{blocksAlong(mTotal, sm.block()),
+                 blocksAlong(nTotal, sn.block()),
+                 product(builder, loc, batchExtents)},
+      ValueRange{one, one, one});
+
+  // The block's buffers live for one block. On the CPU they are heap
+  // buffers (the workspace cache serves them), as an alloca in the loop
+  // would grow the stack at every block; cnn-launch-tiled-loops makes them
+  // shared memory and registers.
+  OpBuilder b = OpBuilder::atBlockTerminator(blocks.getBody());
+  Value mBase = b.create<arith::MulIOp>(loc, blocks.getInductionVars()[0],
+                                        constantIndex(b, loc, sm.block()));
+  Value nBase = b.create<arith::MulIOp>(loc, blocks.getInductionVars()[1],
+                                        constantIndex(b, loc, sn.block()));
+  SmallVector<Value> batchIndices =
+      delinearize(b, loc, blocks.getInductionVars()[2], batchExtents);
+  auto allocate = [&](ArrayRef<int64_t> shape, StringRef memory) {
+    auto alloc = b.create<memref::AllocOp>(loc, MemRefType::get(shape, f32));
+    alloc->setAttr(cnn::kBlockMemoryAttr, b.getStringAttr(memory));
+    return alloc.getResult();
+  };
+  Value lhsTile = allocate({tileK, sm.block()}, "workgroup");
+  Value rhsTile = allocate({tileK, sn.block()}, "workgroup");
+  Value sums = allocate({threads, sm.perThread, sn.perThread}, "private");
+
+  // The thread's place in the tile: neighbouring threads along the side
+  // the output is contiguous in, so their stores coalesce.
+  bool mFast = true;
+  loop.getBody()->walk([&](memref::StoreOp store) {
+    if (store.getIndices().empty())
+      return;
+    auto last = dyn_cast<BlockArgument>(store.getIndices().back());
+    if (last && last.getOwner() == loop.getBody())
+      mFast = llvm::is_contained(mDims, last.getArgNumber());
+  });
+  auto threadPlace = [&](OpBuilder &tb, Value t) -> std::pair<Value, Value> {
+    Value fastThreads = constantIndex(tb, loc, mFast ? sm.threads : sn.threads);
+    Value fast = tb.create<arith::RemUIOp>(loc, t, fastThreads);
+    Value slow = tb.create<arith::DivUIOp>(loc, t, fastThreads);
+    return mFast ? std::make_pair(fast, slow) : std::make_pair(slow, fast);
+  };
+  // The loop's indices for output (i, j) of thread (tm, tn), and whether it
+  // lies inside the output.
+  auto outputAt = [&](OpBuilder &tb, Value tm, Value tn, int64_t i, int64_t j,
+                      Value &m, Value &n) {
+    m = tb.create<arith::AddIOp>(
+        loc, mBase,
+        tb.create<arith::AddIOp>(loc, tm,
+                                 constantIndex(tb, loc, i * sm.threads)));
+    n = tb.create<arith::AddIOp>(
+        loc, nBase,
+        tb.create<arith::AddIOp>(loc, tn,
+                                 constantIndex(tb, loc, j * sn.threads)));
+    return both(tb, loc, less(tb, loc, m, mTotal), less(tb, loc, n, nTotal));
+  };
+  auto mapParallel = [&](OpBuilder &tb, IRMapping &mapping, Value m, Value n) {
+    SmallVector<Value> ivs = loop.getInductionVars();
+    if (m)
+      for (auto [d, index] :
+           llvm::zip(mDims, delinearize(tb, loc, m, mExtents)))
+        mapping.map(ivs[d], index);
+    if (n)
+      for (auto [d, index] :
+           llvm::zip(nDims, delinearize(tb, loc, n, nExtents)))
+        mapping.map(ivs[d], index);
+    for (auto [d, index] : llvm::zip(batchDims, batchIndices))
+      mapping.map(ivs[d], index);
+  };
+  Value fzero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
+  auto indexList = [&](OpBuilder &tb, Value t, int64_t i, int64_t j) {
+    return SmallVector<Value>{t, constantIndex(tb, loc, i),
+                              constantIndex(tb, loc, j)};
+  };
+
+  // Each output's sum starts where the loop's did.
+  Value init = nest.front().getInitArgs()[0];
+  threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
+    auto [tm, tn] = threadPlace(tb, t);
+    for (int64_t i = 0; i < sm.perThread; ++i)
+      for (int64_t j = 0; j < sn.perThread; ++j) {
+        Value m, n;
+        Value inside = outputAt(tb, tm, tn, i, j, m, n);
+        Value start = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
+          IRMapping mapping;
+          mapParallel(ib, mapping, m, n);
+          return materialize(init, mapping, ib);
+        });
+        tb.create<memref::StoreOp>(loc, start, sums, indexList(tb, t, i, j));
+      }
+  });
+
+  // The reduction, `tileK` terms at a time: the block's threads copy the
+  // factors' slices into the tiles, then each adds its outputs' terms.
+  auto kLoop =
+      b.create<scf::ForOp>(loc, zero, kTotal, constantIndex(b, loc, tileK));
+  OpBuilder kb = OpBuilder::atBlockTerminator(kLoop.getBody());
+  Value k0 = kLoop.getInductionVar();
+  auto stage = [&](OpBuilder &tb, Value t, Value factor, Value tileBuffer,
+                   const Side &side, Value base, Value total, bool isLhs) {
+    int64_t elements = tileK * side.block();
+    bool kFast = contiguousAlongReduction(factor);
+    for (int64_t first = 0; first < elements; first += threads) {
+      Value e = tb.create<arith::AddIOp>(loc, t, constantIndex(tb, loc, first));
+      Value fastExtent = constantIndex(tb, loc, kFast ? tileK : side.block());
+      Value fast = tb.create<arith::RemUIOp>(loc, e, fastExtent);
+      Value slow = tb.create<arith::DivUIOp>(loc, e, fastExtent);
+      Value kk = kFast ? fast : slow, along = kFast ? slow : fast;
+      Value outer = tb.create<arith::AddIOp>(loc, base, along);
+      Value k = tb.create<arith::AddIOp>(loc, k0, kk);
+      Value inside =
+          both(tb, loc, less(tb, loc, outer, total), less(tb, loc, k, kTotal));
+      auto write = [&](OpBuilder &wb) {
+        Value value = ifElse(wb, loc, inside, fzero, [&](OpBuilder &ib) {
+          IRMapping mapping;
+          mapParallel(ib, mapping, isLhs ? outer : Value(),
+                      isLhs ? Value() : outer);
+          for (auto [level, index] :
+               llvm::zip(nest, delinearize(ib, loc, k, kExtents)))
+            mapping.map(level.getInductionVar(), index);
+          return materialize(factor, mapping, ib);
+        });
+        wb.create<memref::StoreOp>(loc, value, tileBuffer,
+                                   ValueRange{kk, along});
+      };
+      if (first + threads <= elements) {
+        write(tb);
+        continue;
+      }
+      auto last = tb.create<scf::IfOp>(
+          loc, less(tb, loc, e, constantIndex(tb, loc, elements)), false);
+      OpBuilder lb = last.getThenBodyBuilder();
+      write(lb);
+    }
+  };
+  threadLoop(kb, loc, threads, [&](OpBuilder &tb, Value t) {
+    stage(tb, t, mul.getLhs(), lhsTile, sm, mBase, mTotal, /*isLhs=*/true);
+    stage(tb, t, mul.getRhs(), rhsTile, sn, nBase, nTotal, /*isLhs=*/false);
+  });
+  bool sumFirst = add.getLhs() != mul.getResult();
+  threadLoop(kb, loc, threads, [&](OpBuilder &tb, Value t) {
+    auto [tm, tn] = threadPlace(tb, t);
+    SmallVector<Value> partial;
+    for (int64_t i = 0; i < sm.perThread; ++i)
+      for (int64_t j = 0; j < sn.perThread; ++j)
+        partial.push_back(
+            tb.create<memref::LoadOp>(loc, sums, indexList(tb, t, i, j)));
+    // The tile's last slice may be short; its missing terms are zeros.
+    auto terms = tb.create<scf::ForOp>(
+        loc, constantIndex(tb, loc, 0), constantIndex(tb, loc, tileK),
+        constantIndex(tb, loc, 1), partial,
+        [&](OpBuilder &lb, Location l, Value kk, ValueRange acc) {
+          SmallVector<Value> lhs, rhs, next;
+          for (int64_t i = 0; i < sm.perThread; ++i)
+            lhs.push_back(lb.create<memref::LoadOp>(
+                l, lhsTile,
+                ValueRange{kk,
+                           lb.create<arith::AddIOp>(
+                               l, tm, constantIndex(lb, l, i * sm.threads))}));
+          for (int64_t j = 0; j < sn.perThread; ++j)
+            rhs.push_back(lb.create<memref::LoadOp>(
+                l, rhsTile,
+                ValueRange{kk,
+                           lb.create<arith::AddIOp>(
+                               l, tn, constantIndex(lb, l, j * sn.threads))}));
+          for (int64_t i = 0; i < sm.perThread; ++i)
+            for (int64_t j = 0; j < sn.perThread; ++j) {
+              Value sum = acc[i * sn.perThread + j];
+              Value term = lb.create<arith::MulFOp>(l, lhs[i], rhs[j]);
+              next.push_back(sumFirst ? lb.create<arith::AddFOp>(l, sum, term)
+                                      : lb.create<arith::AddFOp>(l, term, sum));
+            }
+          lb.create<scf::YieldOp>(l, next);
+        });
+    for (int64_t i = 0; i < sm.perThread; ++i)
+      for (int64_t j = 0; j < sn.perThread; ++j)
+        tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
+                                   sums, indexList(tb, t, i, j));
+  });
+
+  // Each output then goes through what followed the sum in the loop.
+  b.setInsertionPoint(blocks.getBody()->getTerminator());
+  threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
+    auto [tm, tn] = threadPlace(tb, t);
+    for (int64_t i = 0; i < sm.perThread; ++i)
+      for (int64_t j = 0; j < sn.perThread; ++j) {
+        Value m, n;
+        Value inside = outputAt(tb, tm, tn, i, j, m, n);
+        auto ifOp = tb.create<scf::IfOp>(loc, inside, false);
+        OpBuilder ib = ifOp.getThenBodyBuilder();
+        IRMapping mapping;
+        mapParallel(ib, mapping, m, n);
+        mapping.map(
+            nest.front().getResult(0),
+            ib.create<memref::LoadOp>(loc, sums, indexList(ib, t, i, j)));
+        for (Operation &op :
+             llvm::make_range(std::next(nest.front()->getIterator()),
+                              loop.getBody()->without_terminator().end()))
+          cloneWithOperands(&op, mapping, ib);
+      }
+  });
+  for (Value buffer : {lhsTile, rhsTile, sums})
+    b.create<memref::DeallocOp>(loc, buffer);
+  loop->erase();
+}
+
+struct TileContractionsPass
+    : cnn::impl::TileContractionsBase<TileContractionsPass> {
+  void runOnOperation() override {
+    std::vector<Contraction> contractions;
+    getOperation().walk([&](scf::ParallelOp loop) {
+      if (loop->getParentOfType<scf::ParallelOp>())
+        return;
+      if (std::optional<Contraction> c = Contraction::match(loop))
+        contractions.push_back(*c);
+    });
+    OpBuilder builder(&getContext());
+    for (Contraction &c : contractions)
+      c.tile(builder);
+  }
+};
+
+} // namespace

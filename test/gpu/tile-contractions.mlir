@@ -1,0 +1,216 @@
+// RUN: cnnc-opt %s -split-input-file -cnn-tile-contractions | FileCheck %s
+
+// cnn-tile-contractions (TileContractions.cpp): a matrix product whose rows
+// (the batch) only the left factor reads and whose columns (120 units) only
+// the right one does becomes a loop over 64 x 64 tiles of 256 threads, each
+// summing 4 x 4 outputs. The sums start at the bias, go through the two
+// 8 x 64 tiles 8 terms at a time, and end in the store, for outputs inside
+// the result only.
+// CHECK-LABEL: func @dense
+// CHECK-SAME:    (%[[X:.*]]: memref<?x400xf32>, %[[W:.*]]: memref<120x400xf32>, %[[B:.*]]: memref<120xf32>, %[[OUT:.*]]: memref<?x120xf32>)
+// CHECK:         scf.parallel (%[[MB:.*]], %[[NB:.*]], %{{.*}}) =
+// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x64xf32>
+// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x64xf32>
+// CHECK-DAG:       %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x4x4xf32>
+// The sums start at the bias.
+// CHECK:           scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%[[C256:.*]]) step
+// CHECK:             scf.if
+// CHECK:               memref.load %[[B]]
+// CHECK:             memref.store %{{.*}}, %[[SUMS]][%[[T]],
+// CHECK:           scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[C8:.*]] {
+// The factors' slices: the rows of x and of w are contiguous along k.
+// CHECK:             scf.parallel
+// CHECK:               arith.cmpi ult, %{{.*}}, %{{.*}} : index
+// CHECK:               scf.if
+// CHECK:                 memref.load %[[X]]
+// CHECK:               memref.store %{{.*}}, %[[LHS]]
+// CHECK:               memref.load %[[W]]
+// CHECK:               memref.store %{{.*}}, %[[RHS]]
+// Each thread adds its 16 outputs' terms, reading each factor once per term.
+// CHECK:             scf.parallel
+// CHECK-COUNT-16:      memref.load %[[SUMS]]
+// CHECK:               scf.for %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-4:         memref.load %[[LHS]]
+// CHECK-COUNT-4:         memref.load %[[RHS]]
+// CHECK-COUNT-16:        arith.mulf
+// CHECK:               }
+// CHECK-COUNT-16:      memref.store %{{.*}}, %[[SUMS]]
+// CHECK:           }
+// Then the store, for each output inside the result.
+// CHECK:           scf.parallel
+// CHECK:             scf.if
+// CHECK:               %[[SUM:.*]] = memref.load %[[SUMS]]
+// CHECK:               memref.store %[[SUM]], %[[OUT]]
+// CHECK:           memref.dealloc %[[LHS]]
+// CHECK:           memref.dealloc %[[RHS]]
+// CHECK:           memref.dealloc %[[SUMS]]
+// CHECK-NOT:     scf.for %{{.*}} = %{{.*}} to %c400
+func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120xf32>, %out: memref<?x120xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c120 = arith.constant 120 : index
+  %c400 = arith.constant 400 : index
+  %n = memref.dim %x, %c0 : memref<?x400xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %c120) step (%c1, %c1) {
+    %0 = memref.load %b[%j] : memref<120xf32>
+    %1 = scf.for %k = %c0 to %c400 step %c1 iter_args(%acc = %0) -> (f32) {
+      %2 = memref.load %x[%i, %k] : memref<?x400xf32>
+      %3 = memref.load %w[%j, %k] : memref<120x400xf32>
+      %4 = arith.mulf %2, %3 : f32
+      %5 = arith.addf %acc, %4 : f32
+      scf.yield %5 : f32
+    }
+    memref.store %1, %out[%i, %j] : memref<?x120xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A convolution with 6 filters: each thread takes all 6 for one pixel, so
+// the tile is 256 pixels (image, row, column: the left factor's) by the 6
+// filters. The image tile is filled along the pixels (the image's columns
+// move with them), the filters' along the window (their rows are
+// contiguous), and the activation runs in the last loop.
+// CHECK-LABEL: func @conv_six_filters
+// CHECK-SAME:    (%[[X:.*]]: memref<?x1x32x32xf32>, %[[W:.*]]: memref<6x1x5x5xf32>
+// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x256xf32>
+// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x6xf32>
+// CHECK-DAG:     %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x1x6xf32>
+// CHECK:         scf.for
+// CHECK:           scf.parallel (%[[T:.*]]) =
+// CHECK:             %[[E:.*]] = arith.addi %[[T]], %{{.*}} : index
+// CHECK:             %[[PIXEL:.*]] = arith.remui %[[E]], %{{.*}} : index
+// CHECK:             %[[KK:.*]] = arith.divui %[[E]], %{{.*}} : index
+// CHECK:             memref.load %[[X]]
+// CHECK:             memref.store %{{.*}}, %[[LHS]][%[[KK]], %[[PIXEL]]]
+// CHECK:             memref.load %[[W]]
+// CHECK:             memref.store %{{.*}}, %[[RHS]]
+// CHECK:           scf.parallel
+// CHECK:             scf.for %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-1:       memref.load %[[LHS]]
+// CHECK-COUNT-6:       memref.load %[[RHS]]
+// CHECK:         scf.parallel
+// CHECK-COUNT-6:   math.tanh
+func.func @conv_six_filters(%x: memref<?x1x32x32xf32>, %w: memref<6x1x5x5xf32>, %b: memref<6xf32>, %out: memref<?x6x28x28xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %c28 = arith.constant 28 : index
+  %n = memref.dim %x, %c0 : memref<?x1x32x32xf32>
+  scf.parallel (%i, %f, %h, %v) = (%c0, %c0, %c0, %c0) to (%n, %c6, %c28, %c28) step (%c1, %c1, %c1, %c1) {
+    %0 = memref.load %b[%f] : memref<6xf32>
+    %1 = scf.for %kh = %c0 to %c5 step %c1 iter_args(%a0 = %0) -> (f32) {
+      %2 = scf.for %kw = %c0 to %c5 step %c1 iter_args(%a1 = %a0) -> (f32) {
+        %3 = arith.addi %h, %kh : index
+        %4 = arith.addi %v, %kw : index
+        %5 = memref.load %x[%i, %c0, %3, %4] : memref<?x1x32x32xf32>
+        %6 = memref.load %w[%f, %c0, %kh, %kw] : memref<6x1x5x5xf32>
+        %7 = arith.mulf %5, %6 : f32
+        %8 = arith.addf %a1, %7 : f32
+        scf.yield %8 : f32
+      }
+      scf.yield %2 : f32
+    }
+    %9 = math.tanh %1 : f32
+    memref.store %9, %out[%i, %f, %h, %v] : memref<?x6x28x28xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A weight gradient split over the output's rows (cnn-split-reductions):
+// the row is read by both factors, so each row is a tile of its own along
+// the grid's third dimension (4 x 2 x 16 tiles).
+// CHECK-LABEL: func @weight_gradient_rows
+// CHECK:         scf.parallel (%{{.*}}, %{{.*}}, %[[ROW:[a-z0-9]+]]) =
+// CHECK:           memref.alloc() {cnn.memory = "workgroup"}
+// CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}, %[[ROW]]]
+func.func @weight_gradient_rows(%dy: memref<?x256x16xf32>, %x: memref<?x96x16xf32>, %out: memref<256x96x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c256 = arith.constant 256 : index
+  %c96 = arith.constant 96 : index
+  %cst = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x96x16xf32>
+  scf.parallel (%f, %c, %r) = (%c0, %c0, %c0) to (%c256, %c96, %c16) step (%c1, %c1, %c1) {
+    %1 = scf.for %k = %c0 to %n step %c1 iter_args(%acc = %cst) -> (f32) {
+      %2 = memref.load %dy[%k, %f, %r] : memref<?x256x16xf32>
+      %3 = memref.load %x[%k, %c, %r] : memref<?x96x16xf32>
+      %4 = arith.mulf %2, %3 : f32
+      %5 = arith.addf %4, %acc : f32
+      scf.yield %5 : f32
+    }
+    memref.store %1, %out[%f, %c, %r] : memref<256x96x16xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Not tiled: a sum without products (a pool) reuses nothing; a product
+// whose sides are both small fills no block; one of 64 x 64 outputs is a
+// single tile, which would leave the GPU idle; one whose factor is the
+// buffer it writes would read outputs other threads have written.
+// CHECK-LABEL: func @not_tiled
+// CHECK-NOT:     memref.alloc
+// CHECK:         return
+func.func @not_tiled(%x: memref<?x8xf32>, %a: memref<4x8xf32>, %b: memref<4x8xf32>, %big: memref<64x8xf32>, %bigt: memref<64x8xf32>, %small: memref<4x4xf32>, %square: memref<64x64xf32>, %pool: memref<?xf32>, %self: memref<128x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  %c128 = arith.constant 128 : index
+  %cst = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x8xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %s = scf.for %k = %c0 to %c8 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %v = memref.load %x[%i, %k] : memref<?x8xf32>
+      %r = arith.addf %acc, %v : f32
+      scf.yield %r : f32
+    }
+    memref.store %s, %pool[%i] : memref<?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %s = scf.for %k = %c0 to %c8 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %u = memref.load %a[%i, %k] : memref<4x8xf32>
+      %v = memref.load %b[%j, %k] : memref<4x8xf32>
+      %p = arith.mulf %u, %v : f32
+      %r = arith.addf %acc, %p : f32
+      scf.yield %r : f32
+    }
+    memref.store %s, %small[%i, %j] : memref<4x4xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c64, %c64) step (%c1, %c1) {
+    %s = scf.for %k = %c0 to %c8 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %u = memref.load %big[%i, %k] : memref<64x8xf32>
+      %v = memref.load %bigt[%j, %k] : memref<64x8xf32>
+      %p = arith.mulf %u, %v : f32
+      %r = arith.addf %acc, %p : f32
+      scf.yield %r : f32
+    }
+    memref.store %s, %square[%i, %j] : memref<64x64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c128) step (%c1, %c1) {
+    %s = scf.for %k = %c0 to %c128 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %u = memref.load %self[%i, %k] : memref<128x128xf32>
+      %v = memref.load %self[%k, %j] : memref<128x128xf32>
+      %p = arith.mulf %u, %v : f32
+      %r = arith.addf %acc, %p : f32
+      scf.yield %r : f32
+    }
+    memref.store %s, %self[%i, %j] : memref<128x128xf32>
+    scf.reduce
+  }
+  return
+}
