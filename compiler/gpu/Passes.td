@@ -57,6 +57,13 @@ def SplitReductions : Pass<"cnn-split-reductions", "func::FuncOp"> {
     partial sums into a new tensor, a second adds them onto the original
     output.
 
+    The default, 2^19 outputs, is what 128 tiles of 64 x 64 outputs hold:
+    a weight gradient with fewer would leave a large GPU idle whether it is
+    tiled (cnn-tile-contractions needs 128 tiles) or not (one thread per
+    output, each summing over the whole batch). AlexNet's first layer's
+    weight gradient (41,472 outputs, each a sum over N x 55 x 55) becomes
+    55 partial sums per output, which tile 770 ways.
+
     Before (conv1's bias gradient):
     ```mlir
     linalg.generic {iterator_types = ["parallel", "reduction", "reduction",
@@ -74,7 +81,7 @@ def SplitReductions : Pass<"cnn-split-reductions", "func::FuncOp"> {
     Sums are reassociated, so results change in their last bits.
   }];
   let options = [
-    Option<"minThreads", "min-threads", "int64_t", /*default=*/"32768",
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"524288",
            "Parallel iterations below which a sum is split">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",

@@ -27,18 +27,18 @@ func.func @bias_gradient(%g: tensor<?x6x28x28xf32>, %init: tensor<6xf32>) -> ten
   return %0 : tensor<6xf32>
 }
 
-// A sum with enough outputs, one that is not a sum (a maximum) and one with
+// A sum with enough outputs (2^19, the default), one that is not a sum (a maximum) and one with
 // a dynamic number of outputs are left alone.
 // CHECK-LABEL: func @left_alone
 // CHECK-NOT:     tensor.empty
 // CHECK-COUNT-3: linalg.generic
 // CHECK-NOT:     linalg.generic
-func.func @left_alone(%big: tensor<?x256x128x4xf32>, %init: tensor<256x128xf32>, %g: tensor<?x64x32x32xf32>, %m: tensor<6xf32>, %d: tensor<?xf32>) -> (tensor<256x128xf32>, tensor<6xf32>, tensor<?xf32>) {
-  %0 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c, h)>], iterator_types = ["reduction", "parallel", "parallel", "reduction"]} ins(%big : tensor<?x256x128x4xf32>) outs(%init : tensor<256x128xf32>) {
+func.func @left_alone(%big: tensor<?x1024x512x4xf32>, %init: tensor<1024x512xf32>, %g: tensor<?x64x32x32xf32>, %m: tensor<6xf32>, %d: tensor<?xf32>) -> (tensor<1024x512xf32>, tensor<6xf32>, tensor<?xf32>) {
+  %0 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c, h)>], iterator_types = ["reduction", "parallel", "parallel", "reduction"]} ins(%big : tensor<?x1024x512x4xf32>) outs(%init : tensor<1024x512xf32>) {
   ^bb0(%x: f32, %acc: f32):
     %s = arith.addf %acc, %x : f32
     linalg.yield %s : f32
-  } -> tensor<256x128xf32>
+  } -> tensor<1024x512xf32>
   %1 = linalg.generic {indexing_maps = [affine_map<(n, c, h, w) -> (n, c, h, w)>, affine_map<(n, c, h, w) -> (c)>], iterator_types = ["reduction", "parallel", "reduction", "reduction"]} ins(%g : tensor<?x64x32x32xf32>) outs(%m : tensor<6xf32>) {
   ^bb0(%x: f32, %acc: f32):
     %s = arith.maximumf %acc, %x : f32
@@ -49,5 +49,5 @@ func.func @left_alone(%big: tensor<?x256x128x4xf32>, %init: tensor<256x128xf32>,
     %s = arith.addf %acc, %x : f32
     linalg.yield %s : f32
   } -> tensor<?xf32>
-  return %0, %1, %2 : tensor<256x128xf32>, tensor<6xf32>, tensor<?xf32>
+  return %0, %1, %2 : tensor<1024x512xf32>, tensor<6xf32>, tensor<?xf32>
 }
