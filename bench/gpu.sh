@@ -6,14 +6,17 @@
 #   bench/gpu.sh run DIR         (on the GPU machine: needs PyTorch with CUDA)
 #
 # `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
-# DIR with cnnc-bench and these scripts, so DIR alone can be carried to a
+# DIR, each also with --no-gpu-tiles (MODEL-untiled.so: every kernel one
+# thread per output), with cnnc-bench and these scripts, so DIR alone can be
+# carried to a
 # machine without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
 # bench/torch_inference.py --device cuda (eager and torch.compile
 # reduce-overhead, each with the batch already on the GPU and, as cnnc's ABI
 # does, uploaded every call):
 #   LeNet-5 training steps at batch 256 and 1024, inference at 1024;
 #   AlexNet training steps and inference at batch 128.
-# and prints the JSON lines and a table with the ratio cnnc / PyTorch speed.
+# and prints the JSON lines and a table with the ratio cnnc / PyTorch speed
+# and the speed-up of the tiled kernels over the untiled ones.
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
 # bench/cpu.sh. See bench/README.md.
 set -euo pipefail
@@ -35,6 +38,8 @@ prepare)
     /usr/bin/time -f "compiled $model in %e s" \
       "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
       -o "$dir/$model.so"
+    "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
+      --no-gpu-tiles -o "$dir/$model-untiled.so"
   done
   cp "$root/build/bin/cnnc-bench" "$here/gpu.sh" "$here/torch_inference.py" \
     "$here/torch_models.py" "$dir/"
@@ -52,6 +57,10 @@ run)
     [[ $mode == train ]] && train=(--train)
     "$dir/cnnc-bench" "$dir/$model.so" --device cuda --batch "$batch" \
       "${train[@]}" --min-time "$min_time" --min-iterations "$min_iterations" \
+      | tee -a "$results"
+    "$dir/cnnc-bench" "$dir/$model-untiled.so" --device cuda --batch "$batch" \
+      "${train[@]}" --min-time "$min_time" --min-iterations "$min_iterations" \
+      | sed 's/"harness": "cnnc"/"harness": "cnnc", "variant": "untiled"/' \
       | tee -a "$results"
     for variant in "" "--host-data" "--compile"; do
       # shellcheck disable=SC2086 # an empty variant adds nothing
@@ -71,16 +80,24 @@ rows = [json.loads(line) for line in open(sys.argv[1])]
 cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
-print(f"\n{'case':28} {'cnnc':>12} {'torch':>12} {'ratio':>6} "
+print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
+      f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
 for (model, mode, batch), runs in cases.items():
-    cnnc = next(r for r in runs if r["harness"] == "cnnc")
+    cnnc = next(r for r in runs
+                if r["harness"] == "cnnc" and "variant" not in r)
+    untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
     def torch(host, compiled):
         return next((r for r in runs if r["harness"] == "pytorch"
                      and r["host_data"] == host and r["compiled"] == compiled),
                     None)
     line = f"{model + ' ' + mode + ' b' + str(batch):28} " \
            f"{cnnc['images_per_s']:>10,.0f}/s"
+    if untiled is None or "images_per_s" not in untiled:
+        line += f" {'-':>12} {'-':>6}"
+    else:
+        speedup = cnnc["images_per_s"] / untiled["images_per_s"]
+        line += f" {untiled['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
     for t in (torch(False, False), torch(True, False), torch(False, True)):
         if t is None or "images_per_s" not in t:
             line += f" {'-':>12} {'-':>6}"

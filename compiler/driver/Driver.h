@@ -37,6 +37,7 @@ struct DriverOptions {
   bool cudaRequired = false;
   std::string cudaArch = "sm_90";
   std::string cudaPath; // empty: $CUDA_PATH, else /usr/local/cuda
+  bool gpuTiles = true; // CudaOptions::tileContractions
 };
 
 /// Runs the pipeline; returns the process exit code (0 on success, 1 after

@@ -53,8 +53,9 @@ constexpr const char *kGPUPrepare =
     "cnn-fuse-kernels,canonicalize,cse)";
 constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
-    "canonicalize,cnn-tile-contractions,canonicalize,cse,"
-    "cnn-map-loops-to-gpu)";
+    "canonicalize,{0}cnn-map-loops-to-gpu)";
+constexpr const char *kTileContractions =
+    "cnn-tile-contractions,canonicalize,cse,";
 
 /// Loops (and vector code) on the host to the llvm dialect. The GPU's
 /// kernel-shaped loops go this way too when they run on the CPU.
@@ -112,16 +113,19 @@ void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
 }
 
 /// cnn ops to the GPU's kernel-shaped loops, on buffers.
-static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm) {
+static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm,
+                                       bool tileContractions) {
   cnnc::buildCnnToLinalgPipeline(pm, /*fuse=*/false);
   addPipeline(pm, kGPUPrepare);
   addPipeline(pm, kBufferize);
-  addPipeline(pm, kGPULoops);
+  addPipeline(
+      pm, llvm::formatv(kGPULoops, tileContractions ? kTileContractions : "")
+              .str());
 }
 
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
-  buildCnnToGPULoopsPipeline(pm);
+  buildCnnToGPULoopsPipeline(pm, cuda.tileContractions);
   addPipeline(pm,
               llvm::formatv(kGPULoopsToKernels, cuda.arch,
                             cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)
@@ -129,7 +133,7 @@ void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
 }
 
 void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm) {
-  buildCnnToGPULoopsPipeline(pm);
+  buildCnnToGPULoopsPipeline(pm, /*tileContractions=*/true);
   addPipeline(pm, kLoopsToLLVM);
 }
 

@@ -23,6 +23,9 @@ struct CudaOptions {
   std::string arch = "sm_90";
   std::string toolkitPath; // holds bin/ptxas and nvvm/libdevice
   bool ptxOnly = false;
+  /// Convolutions and matrix products as tiled kernels with shared memory
+  /// (cnn-tile-contractions); off, one thread per output, to compare.
+  bool tileContractions = true;
 };
 
 /// The model's ABI entries: the gradient of the loss (cnn-differentiate),

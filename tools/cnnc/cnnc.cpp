@@ -83,6 +83,13 @@ static cl::opt<std::string>
                       "/usr/local/cuda)"),
              cl::value_desc("dir"), cl::cat(category));
 
+static cl::opt<bool> noGpuTiles(
+    "no-gpu-tiles",
+    cl::desc("Run every GPU kernel with one thread per output, without the "
+             "shared-memory tiles of convolutions and matrix products (to "
+             "compare tiled and untiled kernels)"),
+    cl::cat(category));
+
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu",
     cl::desc("For testing: build the CPU code from the GPU pipeline's "
@@ -116,9 +123,15 @@ int main(int argc, char **argv) {
       cudaArch.getNumOccurrences() > 0 || cudaPath.getNumOccurrences() > 0;
   options.cudaArch = cudaArch;
   options.cudaPath = cudaPath;
+  options.gpuTiles = !noGpuTiles;
   if (noCuda && options.cudaRequired) {
     llvm::errs() << "cnnc: error: --no-cuda cannot be combined with "
                     "--cuda-arch or --cuda-path\n";
+    return 1;
+  }
+  if (noCuda && noGpuTiles) {
+    llvm::errs() << "cnnc: error: --no-gpu-tiles has no effect with "
+                    "--no-cuda: there are no GPU kernels\n";
     return 1;
   }
   options.modelRuntimeArchive = cnnc::findModelRuntimeArchive(
