@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
 #include "compiler/gpu/TiledLoop.h"
 
@@ -25,15 +26,11 @@ using namespace mlir;
 
 namespace {
 
-bool isConstant(Value value, int64_t expected) {
-  std::optional<int64_t> constant = getConstantIntValue(value);
-  return constant && *constant == expected;
-}
-
 bool startsAtZeroByOne(scf::ParallelOp loop) {
   return llvm::all_of(loop.getLowerBound(),
-                      [](Value v) { return isConstant(v, 0); }) &&
-         llvm::all_of(loop.getStep(), [](Value v) { return isConstant(v, 1); });
+                      [](Value v) { return cnn::isConstantIndex(v, 0); }) &&
+         llvm::all_of(loop.getStep(),
+                      [](Value v) { return cnn::isConstantIndex(v, 1); });
 }
 
 class KernelBuilder {
@@ -94,7 +91,7 @@ private:
   LogicalResult cloneThreadLoop(scf::ParallelOp loop, OpBuilder &b) {
     if (loop.getNumLoops() != 1 || loop.getNumResults() != 0 ||
         !startsAtZeroByOne(loop) ||
-        !isConstant(loop.getUpperBound()[0], threads))
+        !cnn::isConstantIndex(loop.getUpperBound()[0], threads))
       return loop.emitOpError("is not a loop over the block's ")
              << threads << " threads";
     mapping.map(loop.getInductionVars()[0], launch.getThreadIds().x);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
 #include "compiler/gpu/TiledLoop.h"
 
@@ -30,13 +31,6 @@ namespace mlir::cnn {
 using namespace mlir;
 
 namespace {
-
-/// The buffer a view reads from, through subviews, reshapes and casts.
-Value rootBuffer(Value memref) {
-  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
-    memref = view.getViewSource();
-  return memref;
-}
 
 /// Whether `op`, or code nested in it, may write or free memory. An op
 /// that does not declare its effects is taken to write.
@@ -189,7 +183,7 @@ private:
   /// A load moved into `user` reads its buffer later than it did. That is
   /// the same value only if nothing in between writes that buffer.
   LogicalResult checkNoWriteBetween(memref::LoadOp load, Operation *user) {
-    Value root = rootBuffer(load.getMemRef());
+    Value root = cnn::rootBuffer(load.getMemRef());
     for (Operation *op = load->getNextNode(); op && op != user;
          op = op->getNextNode()) {
       if (!mayWrite(op))
@@ -197,7 +191,8 @@ private:
       bool aliases = false;
       op->walk([&](Operation *nested) {
         for (Value operand : nested->getOperands())
-          if (isa<MemRefType>(operand.getType()) && rootBuffer(operand) == root)
+          if (isa<MemRefType>(operand.getType()) &&
+              cnn::rootBuffer(operand) == root)
             aliases = true;
       });
       if (aliases)

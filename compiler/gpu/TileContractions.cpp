@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
 #include "compiler/gpu/TiledLoop.h"
 
@@ -60,16 +61,15 @@ bool onlyReads(Operation *op) {
   return !result.wasInterrupted();
 }
 
-bool isConstant(Value value, int64_t expected) {
-  std::optional<int64_t> constant = getConstantIntValue(value);
-  return constant && *constant == expected;
-}
-
-/// The buffer a view reads from, through subviews, reshapes and casts.
-Value rootBuffer(Value memref) {
-  while (auto view = memref.getDefiningOp<ViewLikeOpInterface>())
-    memref = view.getViewSource();
-  return memref;
+/// Calls `f` on each value `op` computes from: its operands and the values
+/// its regions use from outside them.
+void forEachInput(Operation *op, function_ref<void(Value)> f) {
+  for (Value operand : op->getOperands())
+    f(operand);
+  SetVector<Value> above;
+  getUsedValuesDefinedAbove(op->getRegions(), above);
+  for (Value used : above)
+    f(used);
 }
 
 /// One side of the output tile: `threads` threads along it, each summing
@@ -132,7 +132,7 @@ std::optional<Contraction> Contraction::match(scf::ParallelOp loop) {
   if (loop.getNumResults() != 0 || cnn::isTiledLoop(loop))
     return std::nullopt;
   for (auto [lower, step] : llvm::zip(loop.getLowerBound(), loop.getStep()))
-    if (!isConstant(lower, 0) || !isConstant(step, 1))
+    if (!cnn::isConstantIndex(lower, 0) || !cnn::isConstantIndex(step, 1))
       return std::nullopt;
   Contraction c(loop);
   Block *body = loop.getBody();
@@ -149,8 +149,8 @@ std::optional<Contraction> Contraction::match(scf::ParallelOp loop) {
   // from its own sum and yields that loop's sum.
   scf::ForOp current = outer;
   while (true) {
-    if (!isConstant(current.getLowerBound(), 0) ||
-        !isConstant(current.getStep(), 1) ||
+    if (!cnn::isConstantIndex(current.getLowerBound(), 0) ||
+        !cnn::isConstantIndex(current.getStep(), 1) ||
         current.getNumRegionIterArgs() != 1)
       return std::nullopt;
     Operation *upper = current.getUpperBound().getDefiningOp();
@@ -213,7 +213,8 @@ std::optional<Contraction> Contraction::match(scf::ParallelOp loop) {
   bool aliased = false;
   loop.getBody()->walk([&](memref::StoreOp store) {
     for (memref::LoadOp load : loads)
-      if (rootBuffer(load.getMemRef()) == rootBuffer(store.getMemRef()))
+      if (cnn::rootBuffer(load.getMemRef()) ==
+          cnn::rootBuffer(store.getMemRef()))
         aliased = true;
   });
   if (aliased)
@@ -247,12 +248,8 @@ void Contraction::collectDependences(Value value, Dependences &deps,
     deps.valid = false;
     return;
   }
-  for (Value operand : def->getOperands())
-    collectDependences(operand, deps, seen);
-  SetVector<Value> above;
-  getUsedValuesDefinedAbove(def->getRegions(), above);
-  for (Value used : above)
-    collectDependences(used, deps, seen);
+  forEachInput(def,
+               [&](Value input) { collectDependences(input, deps, seen); });
 }
 
 Contraction::Dependences Contraction::dependencesOf(Value value) {
@@ -273,12 +270,7 @@ void Contraction::collectLoads(Value value,
   if (!def || !loop->isProperAncestor(def))
     return;
   def->walk([&](memref::LoadOp load) { loads.push_back(load); });
-  for (Value operand : def->getOperands())
-    collectLoads(operand, loads, seen);
-  SetVector<Value> above;
-  getUsedValuesDefinedAbove(def->getRegions(), above);
-  for (Value used : above)
-    collectLoads(used, loads, seen);
+  forEachInput(def, [&](Value input) { collectLoads(input, loads, seen); });
 }
 
 bool Contraction::contiguousAlongReduction(Value factor) {
@@ -304,12 +296,7 @@ Value Contraction::materialize(Value value, IRMapping &mapping,
 
 void Contraction::cloneWithOperands(Operation *op, IRMapping &mapping,
                                     OpBuilder &builder) {
-  for (Value operand : op->getOperands())
-    materialize(operand, mapping, builder);
-  SetVector<Value> above;
-  getUsedValuesDefinedAbove(op->getRegions(), above);
-  for (Value used : above)
-    materialize(used, mapping, builder);
+  forEachInput(op, [&](Value input) { materialize(input, mapping, builder); });
   builder.clone(*op, mapping);
 }
 
@@ -544,21 +531,34 @@ void Contraction::tile(OpBuilder &builder) {
                               constantIndex(tb, loc, j)};
   };
 
+  // A loop over the block's threads that runs `body` for each output
+  // (i, j) of each, given the output's indices and whether it is inside
+  // the result.
+  using OutputBody =
+      function_ref<void(OpBuilder &, Value t, int64_t i, int64_t j,
+                        Value inside, Value m, Value n)>;
+  auto forEachOutput = [&](OpBuilder &at, OutputBody body) {
+    threadLoop(at, loc, threads, [&](OpBuilder &tb, Value t) {
+      auto [tm, tn] = threadPlace(tb, t);
+      for (int64_t i = 0; i < sm.perThread; ++i)
+        for (int64_t j = 0; j < sn.perThread; ++j) {
+          Value m, n;
+          Value inside = outputAt(tb, tm, tn, i, j, m, n);
+          body(tb, t, i, j, inside, m, n);
+        }
+    });
+  };
+
   // Each output's sum starts where the loop's did.
   Value init = nest.front().getInitArgs()[0];
-  threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
-    auto [tm, tn] = threadPlace(tb, t);
-    for (int64_t i = 0; i < sm.perThread; ++i)
-      for (int64_t j = 0; j < sn.perThread; ++j) {
-        Value m, n;
-        Value inside = outputAt(tb, tm, tn, i, j, m, n);
-        Value start = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
-          IRMapping mapping;
-          mapParallel(ib, mapping, m, n);
-          return materialize(init, mapping, ib);
-        });
-        tb.create<memref::StoreOp>(loc, start, sums, indexList(tb, t, i, j));
-      }
+  forEachOutput(b, [&](OpBuilder &tb, Value t, int64_t i, int64_t j,
+                       Value inside, Value m, Value n) {
+    Value start = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
+      IRMapping mapping;
+      mapParallel(ib, mapping, m, n);
+      return materialize(init, mapping, ib);
+    });
+    tb.create<memref::StoreOp>(loc, start, sums, indexList(tb, t, i, j));
   });
 
   // The reduction, `tileK` terms at a time: the block's threads copy the
@@ -621,19 +621,20 @@ void Contraction::tile(OpBuilder &builder) {
         loc, constantIndex(tb, loc, 0), constantIndex(tb, loc, tileK),
         constantIndex(tb, loc, 1), partial,
         [&](OpBuilder &lb, Location l, Value kk, ValueRange acc) {
-          SmallVector<Value> lhs, rhs, next;
-          for (int64_t i = 0; i < sm.perThread; ++i)
-            lhs.push_back(lb.create<memref::LoadOp>(
-                l, lhsTile,
-                ValueRange{kk,
-                           lb.create<arith::AddIOp>(
-                               l, tm, constantIndex(lb, l, i * sm.threads))}));
-          for (int64_t j = 0; j < sn.perThread; ++j)
-            rhs.push_back(lb.create<memref::LoadOp>(
-                l, rhsTile,
-                ValueRange{kk,
-                           lb.create<arith::AddIOp>(
-                               l, tn, constantIndex(lb, l, j * sn.threads))}));
+          // The thread's factors for this term, each read once.
+          auto readTile = [&](Value tileBuffer, Value first, const Side &side) {
+            SmallVector<Value> values;
+            for (int64_t i = 0; i < side.perThread; ++i)
+              values.push_back(lb.create<memref::LoadOp>(
+                  l, tileBuffer,
+                  ValueRange{kk, lb.create<arith::AddIOp>(
+                                     l, first,
+                                     constantIndex(lb, l, i * side.threads))}));
+            return values;
+          };
+          SmallVector<Value> lhs = readTile(lhsTile, tm, sm);
+          SmallVector<Value> rhs = readTile(rhsTile, tn, sn);
+          SmallVector<Value> next;
           for (int64_t i = 0; i < sm.perThread; ++i)
             for (int64_t j = 0; j < sn.perThread; ++j) {
               Value sum = acc[i * sn.perThread + j];
@@ -651,24 +652,18 @@ void Contraction::tile(OpBuilder &builder) {
 
   // Each output then goes through what followed the sum in the loop.
   b.setInsertionPoint(blocks.getBody()->getTerminator());
-  threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
-    auto [tm, tn] = threadPlace(tb, t);
-    for (int64_t i = 0; i < sm.perThread; ++i)
-      for (int64_t j = 0; j < sn.perThread; ++j) {
-        Value m, n;
-        Value inside = outputAt(tb, tm, tn, i, j, m, n);
-        auto ifOp = tb.create<scf::IfOp>(loc, inside, false);
-        OpBuilder ib = ifOp.getThenBodyBuilder();
-        IRMapping mapping;
-        mapParallel(ib, mapping, m, n);
-        mapping.map(
-            nest.front().getResult(0),
-            ib.create<memref::LoadOp>(loc, sums, indexList(ib, t, i, j)));
-        for (Operation &op :
-             llvm::make_range(std::next(nest.front()->getIterator()),
-                              loop.getBody()->without_terminator().end()))
-          cloneWithOperands(&op, mapping, ib);
-      }
+  forEachOutput(b, [&](OpBuilder &tb, Value t, int64_t i, int64_t j,
+                       Value inside, Value m, Value n) {
+    auto ifOp = tb.create<scf::IfOp>(loc, inside, false);
+    OpBuilder ib = ifOp.getThenBodyBuilder();
+    IRMapping mapping;
+    mapParallel(ib, mapping, m, n);
+    mapping.map(nest.front().getResult(0),
+                ib.create<memref::LoadOp>(loc, sums, indexList(ib, t, i, j)));
+    for (Operation &op :
+         llvm::make_range(std::next(nest.front()->getIterator()),
+                          loop.getBody()->without_terminator().end()))
+      cloneWithOperands(&op, mapping, ib);
   });
   for (Value buffer : {lhsTile, rhsTile, sums})
     b.create<memref::DeallocOp>(loc, buffer);
