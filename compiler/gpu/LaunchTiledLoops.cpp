@@ -105,13 +105,17 @@ private:
   int64_t threads;
 };
 
+/// Whether `alloc` is one row per thread (else shared by the block).
+bool isPrivateBuffer(memref::AllocOp alloc) {
+  return alloc->getAttrOfType<StringAttr>(cnn::kBlockMemoryAttr).getValue() ==
+         "private";
+}
+
 /// The type of `alloc`'s buffer in the kernel: shared by the block, or
 /// one thread's (the thread's own row of it).
-MemRefType attributionType(memref::AllocOp alloc, bool &isPrivate) {
+MemRefType attributionType(memref::AllocOp alloc) {
   MemRefType type = alloc.getType();
-  isPrivate =
-      alloc->getAttrOfType<StringAttr>(cnn::kBlockMemoryAttr).getValue() ==
-      "private";
+  bool isPrivate = isPrivateBuffer(alloc);
   auto space = gpu::AddressSpaceAttr::get(
       alloc.getContext(),
       isPrivate ? gpu::AddressSpace::Private : gpu::AddressSpace::Workgroup);
@@ -139,16 +143,13 @@ LogicalResult launchTiledLoop(scf::ParallelOp loop) {
   loop.getBody()->walk([&](memref::AllocOp alloc) {
     if (!alloc->hasAttr(cnn::kBlockMemoryAttr))
       return;
-    bool isPrivate;
-    attributionType(alloc, isPrivate);
-    (isPrivate ? privates : workgroup).push_back(alloc);
+    (isPrivateBuffer(alloc) ? privates : workgroup).push_back(alloc);
   });
   SmallVector<Type> workgroupTypes, privateTypes;
-  bool isPrivate;
   for (memref::AllocOp alloc : workgroup)
-    workgroupTypes.push_back(attributionType(alloc, isPrivate));
+    workgroupTypes.push_back(attributionType(alloc));
   for (memref::AllocOp alloc : privates)
-    privateTypes.push_back(attributionType(alloc, isPrivate));
+    privateTypes.push_back(attributionType(alloc));
 
   OpBuilder b(loop);
   Location loc = loop.getLoc();
