@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -167,6 +168,11 @@ int cnnc::runDriver(const DriverOptions &options) {
 
   if (options.emit == EmitStage::Cnn)
     return writeModule(*module, resolved.outputPath);
+
+  // A pass that rejects the model reports against its source line, as the
+  // front end does, rather than printing MLIR's location raw.
+  mlir::SourceMgrDiagnosticHandler passDiagnostics(sourceMgr, &context);
+  context.printOpOnDiagnostic(false);
 
   mlir::FailureOr<ModelDescription> description = describeModel(*module);
   if (mlir::failed(description))

@@ -152,6 +152,28 @@ struct UnflattenLowering : OpRewritePattern<UnflattenOp> {
   }
 };
 
+/// tensor.extract_slice: the input's gradient is a view of grad_output, as
+/// its forward values were a view of the joined result. (A generic reading
+/// grad_output through a shifted map would take its loop bounds from
+/// grad_output where the offset is 0.)
+struct ConcatBackwardLowering : OpRewritePattern<ConcatBackwardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatBackwardOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getType());
+    Value gy = op.getGradOutput();
+    int64_t rank = type.getRank(), axis = op.getAxis();
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    offsets[axis] = rewriter.getIndexAttr(op.getOffset());
+    SmallVector<OpFoldResult> sizes = getSizes(rewriter, op.getLoc(), gy);
+    sizes[axis] = rewriter.getIndexAttr(op.getSize());
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, type, gy, offsets,
+                                                        sizes, strides);
+    return success();
+  }
+};
+
 /// With s = k + alpha/size · Σ_window a², the op's formula in four steps:
 /// the window sums, then gy·s^-beta and t = gy·a·s^(-beta-1) in one
 /// generic, then Σ t over the channels whose window holds c (the mirrored
@@ -316,7 +338,8 @@ void mlir::cnn::populateGradientsToLinalgPatterns(RewritePatternSet &patterns) {
       BiasBackwardLowering,
       DenseBackwardLowering<DenseBackwardInputOp, linalg::MatmulOp>,
       DenseBackwardLowering<DenseBackwardWeightOp, linalg::MatmulTransposeAOp>,
-      UnflattenLowering, LocalResponseNormBackwardLowering,
+      UnflattenLowering, ConcatBackwardLowering,
+      LocalResponseNormBackwardLowering,
       SoftmaxBackwardLowering<SoftmaxBackwardOp, false>,
       SoftmaxBackwardLowering<LogSoftmaxBackwardOp, true>,
       CrossEntropyBackwardLowering, MSEBackwardLowering>(patterns.getContext());

@@ -45,7 +45,7 @@ void populateMaxPoolGradientToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Adds the patterns for the non-spatial backward ops (activations, bias,
 /// fused_pool_act_backward as the chain it fuses,
-/// dense, unflatten, LRN, softmax, losses).
+/// dense, unflatten, concat, LRN, softmax, losses).
 void populateGradientsToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern lowering cnn.dropout to its training mask.

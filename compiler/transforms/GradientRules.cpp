@@ -75,6 +75,28 @@ void subsampleGradient(OpBuilder &b, Subsample2DOp op, Value gy,
     add(op.getBias(), b.create<BiasBackwardOp>(loc, gy));
 }
 
+/// Each input's gradient is the slice of `gy` its values were copied to.
+LogicalResult concatGradient(OpBuilder &b, ConcatOp op, Value gy,
+                             cnnc::NeedsGradient needs, cnnc::AddGradient add) {
+  int64_t axis = op.getAxis();
+  SmallVector<int64_t> sizes;
+  for (Value input : op.getInputs()) {
+    sizes.push_back(
+        llvm::cast<RankedTensorType>(input.getType()).getDimSize(axis));
+    if (ShapedType::isDynamic(sizes.back()))
+      return op->emitOpError("joins along axis ")
+             << axis << ", whose size is unknown: it has no gradient rule";
+  }
+  int64_t offset = 0;
+  for (auto [input, size] : llvm::zip_equal(op.getInputs(), sizes)) {
+    if (needs(input))
+      add(input,
+          b.create<ConcatBackwardOp>(op.getLoc(), gy, axis, offset, size));
+    offset += size;
+  }
+  return success();
+}
+
 } // namespace
 
 LogicalResult cnnc::emitGradient(OpBuilder &b, Operation *op, Value gy,
@@ -143,6 +165,9 @@ LogicalResult cnnc::emitGradient(OpBuilder &b, Operation *op, Value gy,
         unary(sum.getLhs(), gy);
         unary(sum.getRhs(), gy);
         return success();
+      })
+      .Case([&](ConcatOp concat) {
+        return concatGradient(b, concat, gy, needs, add);
       })
       .Case([&](LocalResponseNormOp lrn) {
         unary(lrn.getInput(),

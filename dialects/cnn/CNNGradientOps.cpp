@@ -266,6 +266,30 @@ Expected<Shape> UnflattenOp::inferShape(Adaptor adaptor) {
   return checkForward(inferFlattenShape(result), *input, result);
 }
 
+Expected<Shape> ConcatBackwardOp::inferShape(Adaptor adaptor) {
+  auto gy = shapeOf(adaptor.getGradOutput(), "grad_output");
+  if (!gy)
+    return gy.takeError();
+  int64_t axis = adaptor.getAxis(), offset = adaptor.getOffset(),
+          size = adaptor.getSize();
+  if (axis < 0 || axis >= static_cast<int64_t>(gy->size()))
+    return gradError("axis {0} is out of range for grad_output of rank {1}",
+                     axis, gy->size());
+  if (offset < 0 || size < 1)
+    return gradError("offset must be at least 0 and size at least 1, got "
+                     "offset {0} and size {1}",
+                     offset, size);
+  int64_t joined = (*gy)[axis];
+  if (!ShapedType::isDynamic(joined) &&
+      (offset > joined || size > joined || offset + size > joined))
+    return gradError("offset {0} and size {1} along axis {2} reach past "
+                     "grad_output {3}",
+                     offset, size, axis, formatShape(*gy));
+  Shape result(*gy);
+  result[axis] = size;
+  return result;
+}
+
 Expected<Shape> LocalResponseNormBackwardOp::inferShape(Adaptor adaptor) {
   auto shape =
       sameShapeAs(adaptor.getGradOutput(), adaptor.getInput(), "input");

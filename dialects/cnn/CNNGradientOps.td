@@ -284,6 +284,26 @@ def CNN_UnflattenOp : CNN_ShapedOp<"unflatten"> {
   }];
 }
 
+def CNN_ConcatBackwardOp : CNN_ShapedOp<"concat_backward"> {
+  let summary = "gradient of concat with respect to one of its inputs";
+  let description = [{
+    The `size` slices of `grad_output` along `axis` starting at `offset`:
+    the part of the joined result that the input produced. The rule emits
+    one per input, each with the sizes of the inputs before it as `offset`.
+
+    ```mlir
+    %ga = cnn.concat_backward %gy axis 1 offset 6 size 10
+            : tensor<?x16x14x14xf32> -> tensor<?x10x14x14xf32>
+    ```
+  }];
+  let arguments = (ins CNN_F32Tensor:$grad_output, I64Attr:$axis,
+                       I64Attr:$offset, I64Attr:$size);
+  let assemblyFormat = [{
+    $grad_output `axis` $axis `offset` $offset `size` $size attr-dict `:`
+    type($grad_output) `->` type($output)
+  }];
+}
+
 def CNN_LocalResponseNormBackwardOp
     : CNN_ShapedOp<"local_response_norm_backward",
                    [AllTypesMatch<["grad_output", "input"]>]> {

@@ -60,19 +60,21 @@ func.func @subsample_backward(%gy: tensor<?x6x14x14xf32>, %c: tensor<6xf32>, %x:
 // CHECK:         cnn.dense_backward_input {{.*}} : (tensor<?x10xf32>, tensor<10x84xf32>) -> tensor<?x84xf32>
 // CHECK:         cnn.dense_backward_weight {{.*}} : (tensor<?x10xf32>, tensor<?x84xf32>) -> tensor<10x84xf32>
 // CHECK:         cnn.unflatten {{.*}} sizes [21, 2, 2] : tensor<?x84xf32> -> tensor<?x21x2x2xf32>
+// CHECK:         cnn.concat_backward {{.*}} axis 1 offset 5 size 16 : tensor<?x21x2x2xf32> -> tensor<?x16x2x2xf32>
 // CHECK:         cnn.mse_backward
 // CHECK:         cnn.softmax_backward {{.*}} : tensor<?x10xf32>
 // CHECK:         cnn.log_softmax_backward {{.*}} : tensor<?x10xf32>
 func.func @dense_loss_backward(%logits: tensor<?x10xf32>, %labels: tensor<?xi32>, %w: tensor<10x84xf32>, %x: tensor<?x84xf32>)
-    -> (tensor<?x21x2x2xf32>, tensor<10x84xf32>, tensor<?x10xf32>) {
+    -> (tensor<?x16x2x2xf32>, tensor<10x84xf32>, tensor<?x10xf32>) {
   %g = cnn.cross_entropy_backward %logits, %labels : (tensor<?x10xf32>, tensor<?xi32>) -> tensor<?x10xf32>
   %gx = cnn.dense_backward_input %g, %w : (tensor<?x10xf32>, tensor<10x84xf32>) -> tensor<?x84xf32>
   %gw = cnn.dense_backward_weight %g, %x : (tensor<?x10xf32>, tensor<?x84xf32>) -> tensor<10x84xf32>
   %u = cnn.unflatten %gx sizes [21, 2, 2] : tensor<?x84xf32> -> tensor<?x21x2x2xf32>
+  %c = cnn.concat_backward %u axis 1 offset 5 size 16 : tensor<?x21x2x2xf32> -> tensor<?x16x2x2xf32>
   %m = cnn.mse_backward %logits, %g : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<?x10xf32>
   %s = cnn.softmax_backward %m, %logits : tensor<?x10xf32>
   %l = cnn.log_softmax_backward %s, %logits : tensor<?x10xf32>
-  return %u, %gw, %l : tensor<?x21x2x2xf32>, tensor<10x84xf32>, tensor<?x10xf32>
+  return %c, %gw, %l : tensor<?x16x2x2xf32>, tensor<10x84xf32>, tensor<?x10xf32>
 }
 
 // -----

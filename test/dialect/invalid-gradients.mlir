@@ -24,6 +24,30 @@ func.func @unflatten_count(%x: tensor<?x84xf32>) -> tensor<?x20x2x2xf32> {
 
 // -----
 
+func.func @concat_backward_past_end(%gy: tensor<?x16x2x2xf32>) -> tensor<?x6x2x2xf32> {
+  // expected-error @+1 {{offset 12 and size 6 along axis 1 reach past grad_output [?, 16, 2, 2]}}
+  %0 = cnn.concat_backward %gy axis 1 offset 12 size 6 : tensor<?x16x2x2xf32> -> tensor<?x6x2x2xf32>
+  return %0 : tensor<?x6x2x2xf32>
+}
+
+// -----
+
+func.func @concat_backward_axis(%gy: tensor<?x16x2x2xf32>) -> tensor<?x16x2x2xf32> {
+  // expected-error @+1 {{axis 4 is out of range for grad_output of rank 4}}
+  %0 = cnn.concat_backward %gy axis 4 offset 0 size 2 : tensor<?x16x2x2xf32> -> tensor<?x16x2x2xf32>
+  return %0 : tensor<?x16x2x2xf32>
+}
+
+// -----
+
+func.func @concat_backward_empty(%gy: tensor<?x16x2x2xf32>) -> tensor<?x0x2x2xf32> {
+  // expected-error @+1 {{offset must be at least 0 and size at least 1, got offset 3 and size 0}}
+  %0 = cnn.concat_backward %gy axis 1 offset 3 size 0 : tensor<?x16x2x2xf32> -> tensor<?x0x2x2xf32>
+  return %0 : tensor<?x0x2x2xf32>
+}
+
+// -----
+
 func.func @pool_grad_mismatch(%gy: tensor<?x6x13x13xf32>) -> tensor<?x6x28x28xf32> {
   // expected-error @+1 {{grad_output has shape [?, 6, 13, 13] but the forward layer's result has shape [?, 6, 14, 14]}}
   %0 = cnn.avg_pool2d_backward %gy kernel [2, 2] stride [2, 2] input_size [28, 28] : tensor<?x6x13x13xf32> -> tensor<?x6x28x28xf32>

@@ -97,6 +97,11 @@ const OpCase kOps[] = {
      "  b = conv2d(image, filters=2, kernel=3, padding=1)\n"
      "  x = tanh(add(a, b))",
      "sgd(lr=0.05)"},
+    {"concat",
+     "a = relu(conv2d(image, filters=3, kernel=3, padding=1))\n"
+     "  b = tanh(conv2d(image, filters=2, kernel=1))\n"
+     "  x = max_pool2d(concat(a, image, b), kernel=2)",
+     "sgd(lr=0.05)"},
     {"sgd_nesterov_decay", "x = tanh(conv2d(image, filters=4, kernel=3))",
      "sgd(lr=0.05, momentum=0.9, nesterov=true, weight_decay=1e-4)"},
     {"adam_decay", "x = tanh(conv2d(image, filters=4, kernel=3))",

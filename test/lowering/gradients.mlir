@@ -95,6 +95,19 @@ func.func @unflatten(%g: tensor<?x120xf32>) -> tensor<?x120x1x1xf32> {
 
 // -----
 
+// Tests concat_backward: a view of the joined gradient, no copy.
+// CHECK-LABEL: func @concat_backward
+// CHECK:         %[[N:.*]] = tensor.dim %arg0, %{{.*}} : tensor<?x16x5x5xf32>
+// CHECK:         %[[S:.*]] = tensor.extract_slice %arg0[0, 6, 0, 0] [%[[N]], 10, 5, 5] [1, 1, 1, 1] : tensor<?x16x5x5xf32> to tensor<?x10x5x5xf32>
+// CHECK:         return %[[S]]
+// LLVM-LABEL:  llvm.func @concat_backward
+func.func @concat_backward(%g: tensor<?x16x5x5xf32>) -> tensor<?x10x5x5xf32> {
+  %0 = cnn.concat_backward %g axis 1 offset 6 size 10 : tensor<?x16x5x5xf32> -> tensor<?x10x5x5xf32>
+  return %0 : tensor<?x10x5x5xf32>
+}
+
+// -----
+
 // Tests AlexNet's LRN backward: the forward window sums of x² (2 channels of
 // zeros before, 2 after), one generic yielding gy·s^-beta and
 // gy·x·s^(-beta-1), their mirrored window sums, and the combination with

@@ -260,6 +260,22 @@ Result evalUnflatten(const ValueTable &values, cnn::UnflattenOp op) {
   return one(ref::unflatten(x, sizes));
 }
 
+Result evalConcatBackward(const ValueTable &values, cnn::ConcatBackwardOp op) {
+  auto t = tensors(values, {{op.getGradOutput(), "grad_output"}});
+  if (!t)
+    return t.takeError();
+  const HostTensor &gy = *(*t)[0];
+  int64_t axis = op.getAxis(), offset = op.getOffset(), size = op.getSize();
+  if (axis < 0 || axis >= static_cast<int64_t>(gy.shape.size()))
+    return fail("axis " + llvm::Twine(axis) + " is out of range for rank " +
+                llvm::Twine(gy.shape.size()));
+  if (offset < 0 || size < 1 || offset > gy.shape[axis] ||
+      size > gy.shape[axis] - offset)
+    return fail("slice of " + llvm::Twine(size) + " at " + llvm::Twine(offset) +
+                " is outside grad_output " + formatShape(gy.shape));
+  return one(ref::concatBackward(gy, axis, offset, size));
+}
+
 Result evalLRN(const ValueTable &values, cnn::LocalResponseNormBackwardOp op) {
   auto t = sameShapes(
       values, {{op.getGradOutput(), "grad_output"}, {op.getInput(), "input"}});
@@ -400,6 +416,7 @@ std::optional<Result> evaluateGradientOp(mlir::Operation *op,
       .Case([&](cnn::DenseBackwardInputOp o) { return evalDenseInput(v, o); })
       .Case([&](cnn::DenseBackwardWeightOp o) { return evalDenseWeight(v, o); })
       .Case([&](cnn::UnflattenOp o) { return evalUnflatten(v, o); })
+      .Case([&](cnn::ConcatBackwardOp o) { return evalConcatBackward(v, o); })
       .Case([&](cnn::LocalResponseNormBackwardOp o) { return evalLRN(v, o); })
       .Case([&](cnn::SoftmaxBackwardOp o) { return evalSoftmax(v, o, false); })
       .Case(

@@ -338,6 +338,25 @@ HostTensor unflatten(const HostTensor &x, const std::vector<int64_t> &sizes) {
   return y;
 }
 
+HostTensor concatBackward(const HostTensor &gy, int64_t axis, int64_t offset,
+                          int64_t size) {
+  std::vector<int64_t> shape = gy.shape;
+  shape[axis] = size;
+  HostTensor g = zeros(shape);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  int64_t joined = gy.shape[axis];
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t a = 0; a < size; ++a)
+      for (int64_t i = 0; i < inner; ++i)
+        g.data[(o * size + a) * inner + i] =
+            gy.data[(o * joined + offset + a) * inner + i];
+  return g;
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation, softmax, losses, dropout
 //===----------------------------------------------------------------------===//

@@ -84,6 +84,11 @@ HostTensor denseBackwardWeight(const HostTensor &gy, const HostTensor &x);
 /// gradient of flatten.
 HostTensor unflatten(const HostTensor &x, const std::vector<int64_t> &sizes);
 
+/// Elements [offset, offset + size) of gy along `axis`: the gradient of the
+/// concat input that filled them.
+HostTensor concatBackward(const HostTensor &gy, int64_t axis, int64_t offset,
+                          int64_t size);
+
 //===----------------------------------------------------------------------===//
 // Normalisation, softmax, losses, dropout
 //===----------------------------------------------------------------------===//

@@ -86,6 +86,45 @@ func.func @alex_loss(%x: tensor<?x4x9x9xf32> {cnn.input = "image"},
 
 // -----
 
+// Tests concat: each input's gradient is its slice of the joined gradient,
+// at the channels it filled; the image's slice is not needed.
+// CHECK-LABEL: func.func @branch_grad(
+// CHECK:         %[[GY:.*]] = cnn.unflatten
+// CHECK-NOT:     offset 0
+// CHECK:         %[[GA:.*]] = cnn.concat_backward %[[GY]] axis 1 offset 1 size 2 : tensor<?x5x3x3xf32> -> tensor<?x2x3x3xf32>
+// CHECK:         %[[GB:.*]] = cnn.concat_backward %[[GY]] axis 1 offset 3 size 2 : tensor<?x5x3x3xf32> -> tensor<?x2x3x3xf32>
+// CHECK:         %[[GT:.*]] = cnn.activation_backward %[[GB]], %{{.*}} act tanh
+// CHECK:         %[[GWB:.*]] = cnn.conv2d_backward_weight %arg0, %[[GT]]
+// CHECK:         %[[GWA:.*]] = cnn.conv2d_backward_weight %arg0, %[[GA]]
+// CHECK:         return {{.*}}, %[[GWA]], %[[GWB]]
+func.func @branch_loss(%x: tensor<?x1x3x3xf32> {cnn.input = "image"},
+                       %wa: tensor<2x1x1x1xf32> {cnn.param = "a.weight"},
+                       %wb: tensor<2x1x1x1xf32> {cnn.param = "b.weight"},
+                       %t: tensor<?x45xf32> {cnn.input = "target"}) -> (tensor<f32> {cnn.loss}) {
+  %a = cnn.conv2d %x, %wa : (tensor<?x1x3x3xf32>, tensor<2x1x1x1xf32>) -> tensor<?x2x3x3xf32>
+  %c = cnn.conv2d %x, %wb : (tensor<?x1x3x3xf32>, tensor<2x1x1x1xf32>) -> tensor<?x2x3x3xf32>
+  %b = cnn.tanh %c : tensor<?x2x3x3xf32>
+  %j = cnn.concat %x, %a, %b : (tensor<?x1x3x3xf32>, tensor<?x2x3x3xf32>, tensor<?x2x3x3xf32>) -> tensor<?x5x3x3xf32>
+  %f = cnn.flatten %j : tensor<?x5x3x3xf32> -> tensor<?x45xf32>
+  %l = cnn.mse %f, %t : (tensor<?x45xf32>, tensor<?x45xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Tests that a concat along a dimension of unknown size has no rule.
+func.func @batch_concat_loss(%x: tensor<?x4xf32> {cnn.input = "x"},
+                             %w: tensor<3x4xf32> {cnn.param = "d.weight"},
+                             %t: tensor<?x3xf32> {cnn.input = "target"}) -> (tensor<f32> {cnn.loss}) {
+  %y = cnn.dense %x, %w : (tensor<?x4xf32>, tensor<3x4xf32>) -> tensor<?x3xf32>
+  // expected-error @+1 {{'cnn.concat' op joins along axis 0, whose size is unknown: it has no gradient rule}}
+  %j = cnn.concat %y, %y axis 0 : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %l = cnn.mse %j, %t : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
 // Tests that an op without a rule is an error naming it.
 func.func @fused_loss(%x: tensor<?x1x4x4xf32> {cnn.input = "image"},
                       %w: tensor<2x1x3x3xf32> {cnn.param = "c.weight"},

@@ -500,6 +500,28 @@ func.func @f(%a: tensor<?x84xf32>, %b: tensor<3x120xf32>) -> (tensor<?x21x2x2xf3
   expectClose(got[1], ref::unflatten(b, {120, 1, 1}));
 }
 
+TEST_F(GradientNumerics, ConcatBackwardSlicesEachInput) {
+  // Slices at the start, in the middle and along the last axis; one feeds an
+  // activation gradient, which reads it as a view of gy.
+  HostTensor gy = randomTensor(rng, {2, 16, 5, 5});
+  HostTensor y =
+      ref::activate(randomTensor(rng, {2, 10, 5, 5}), ref::Activation::Tanh);
+  std::vector<HostTensor> got = runN(R"mlir(
+func.func @f(%gy: tensor<?x16x5x5xf32>, %y: tensor<?x10x5x5xf32>)
+    -> (tensor<?x6x5x5xf32>, tensor<?x10x5x5xf32>, tensor<?x16x5x2xf32>) {
+  %0 = cnn.concat_backward %gy axis 1 offset 0 size 6 : tensor<?x16x5x5xf32> -> tensor<?x6x5x5xf32>
+  %1 = cnn.concat_backward %gy axis 1 offset 6 size 10 : tensor<?x16x5x5xf32> -> tensor<?x10x5x5xf32>
+  %2 = cnn.activation_backward %1, %y act tanh : tensor<?x10x5x5xf32>
+  %3 = cnn.concat_backward %gy axis 3 offset 3 size 2 : tensor<?x16x5x5xf32> -> tensor<?x16x5x2xf32>
+  return %0, %2, %3 : tensor<?x6x5x5xf32>, tensor<?x10x5x5xf32>, tensor<?x16x5x2xf32>
+})mlir",
+                                     {gy, y}, 3);
+  expectClose(got[0], ref::concatBackward(gy, 1, 0, 6));
+  expectClose(got[1], ref::activationBackward(ref::concatBackward(gy, 1, 6, 10),
+                                              y, ref::Activation::Tanh));
+  expectClose(got[2], ref::concatBackward(gy, 3, 3, 2));
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation, softmax, losses
 //===----------------------------------------------------------------------===//

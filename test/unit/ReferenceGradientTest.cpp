@@ -327,6 +327,30 @@ TEST_F(GradientTest, FlattenAndUnflatten) {
   EXPECT_EQ(back.data, x.data);
 }
 
+TEST_F(GradientTest, ConcatEachInput) {
+  HostTensor a = random({2, 3, 2, 2}), b = random({2, 1, 2, 2}),
+             c = random({2, 2, 2, 2});
+  HostTensor r = random({2, 6, 2, 2});
+  expectMatchesFiniteDifferences(
+      a, r,
+      [&](const HostTensor &v) {
+        return concat({&v, &b, &c}, 1);
+      },
+      concatBackward(r, 1, 0, 3), kLinearH, kLinearTol);
+  expectMatchesFiniteDifferences(
+      b, r,
+      [&](const HostTensor &v) {
+        return concat({&a, &v, &c}, 1);
+      },
+      concatBackward(r, 1, 3, 1), kLinearH, kLinearTol);
+  expectMatchesFiniteDifferences(
+      c, r,
+      [&](const HostTensor &v) {
+        return concat({&a, &b, &v}, 1);
+      },
+      concatBackward(r, 1, 4, 2), kLinearH, kLinearTol);
+}
+
 //===----------------------------------------------------------------------===//
 // Normalisation, softmax, losses
 //===----------------------------------------------------------------------===//

@@ -111,7 +111,7 @@ func.func @f(%gy: tensor<?x2x4x4xf32>, %x: tensor<?x2x8x8xf32>, %c: tensor<2xf32
 TEST_F(InterpretGradient, ElementWiseDenseAndReshapes) {
   const char *source = R"mlir(
 func.func @f(%gy: tensor<?x6xf32>, %y: tensor<?x6xf32>, %w: tensor<6x4xf32>, %x: tensor<?x4xf32>)
-    -> (tensor<?x6xf32>, tensor<?x6xf32>, tensor<?x4xf32>, tensor<6x4xf32>, tensor<?x1x2x2xf32>, tensor<?x6xf32>, tensor<?x6xf32>) {
+    -> (tensor<?x6xf32>, tensor<?x6xf32>, tensor<?x4xf32>, tensor<6x4xf32>, tensor<?x1x2x2xf32>, tensor<?x6xf32>, tensor<?x6xf32>, tensor<?x3xf32>) {
   %0 = cnn.activation_backward %gy, %y act scaled_tanh : tensor<?x6xf32>
   %1 = cnn.activation_backward %gy, %y act sigmoid : tensor<?x6xf32>
   %2 = cnn.dense_backward_input %gy, %w : (tensor<?x6xf32>, tensor<6x4xf32>) -> tensor<?x4xf32>
@@ -119,7 +119,8 @@ func.func @f(%gy: tensor<?x6xf32>, %y: tensor<?x6xf32>, %w: tensor<6x4xf32>, %x:
   %4 = cnn.unflatten %x sizes [1, 2, 2] : tensor<?x4xf32> -> tensor<?x1x2x2xf32>
   %5 = cnn.softmax_backward %gy, %y : tensor<?x6xf32>
   %6 = cnn.log_softmax_backward %gy, %y axis 0 : tensor<?x6xf32>
-  return %0, %1, %2, %3, %4, %5, %6 : tensor<?x6xf32>, tensor<?x6xf32>, tensor<?x4xf32>, tensor<6x4xf32>, tensor<?x1x2x2xf32>, tensor<?x6xf32>, tensor<?x6xf32>
+  %7 = cnn.concat_backward %gy axis 1 offset 2 size 3 : tensor<?x6xf32> -> tensor<?x3xf32>
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<?x6xf32>, tensor<?x6xf32>, tensor<?x4xf32>, tensor<6x4xf32>, tensor<?x1x2x2xf32>, tensor<?x6xf32>, tensor<?x6xf32>, tensor<?x3xf32>
 })mlir";
   HostTensor gy = random({3, 6}), y = random({3, 6}), w = random({6, 4}),
              x = random({3, 4});
@@ -129,7 +130,8 @@ func.func @f(%gy: tensor<?x6xf32>, %y: tensor<?x6xf32>, %w: tensor<6x4xf32>, %x:
               ref::activationBackward(gy, y, Activation::Sigmoid),
               ref::denseBackwardInput(gy, w), ref::denseBackwardWeight(gy, x),
               ref::unflatten(x, {1, 2, 2}), ref::softmaxBackward(gy, y, 1),
-              ref::logSoftmaxBackward(gy, y, 0)});
+              ref::logSoftmaxBackward(gy, y, 0),
+              ref::concatBackward(gy, 1, 2, 3)});
 }
 
 TEST_F(InterpretGradient, NormalisationAndLosses) {
