@@ -5,6 +5,7 @@
 #include "compiler/codegen/NativeCode.h"
 #include "compiler/driver/DriverOutput.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -76,9 +77,32 @@ static bool linkGpuModule(llvm::Module &module,
   return true;
 }
 
+/// Drops the front end's marks on entry arguments and results (cnn.input,
+/// cnn.output, cnn.params): the model description has read them, and LLVM
+/// IR has no place for them (translation warns about each).
+static void dropModelMarks(mlir::ModuleOp module) {
+  auto isMark = [](mlir::NamedAttribute attr) {
+    return attr.getName().strref().starts_with("cnn.");
+  };
+  module.walk([&](mlir::LLVM::LLVMFuncOp llvmFunc) {
+    auto func = mlir::cast<mlir::FunctionOpInterface>(llvmFunc.getOperation());
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      for (mlir::NamedAttribute attr : llvm::to_vector(func.getArgAttrs(i)))
+        if (isMark(attr))
+          func.removeArgAttr(i, attr.getName());
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      for (mlir::NamedAttribute attr : llvm::to_vector(func.getResultAttrs(i)))
+        if (isMark(attr))
+          func.removeResultAttr(i, attr.getName());
+  });
+}
+
 int cnnc::emitNativeOutput(mlir::ModuleOp module, mlir::ModuleOp gpuModule,
                            const ModelDescription &model,
                            const DriverOptions &options) {
+  dropModelMarks(module);
+  if (gpuModule)
+    dropModelMarks(gpuModule);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       mlir::translateModuleToLLVMIR(module, llvmContext, model.name);
