@@ -12,8 +12,10 @@
 #   1. runs the CUDA layer's round trip on the real driver
 #      (cnnc-runtime-tests, CudaRuntimeTest.RealDeviceRoundTrip);
 #   2. runs each model with cnnc-run --device cpu and --device cuda on the
-#      same random batch and compares the outputs (relative to the largest,
-#      tolerance 1e-4);
+#      same 16 random images, 4 per call (on the GPU the first call runs as
+#      it comes, the second is recorded as a CUDA graph, the others replay
+#      it), and compares the outputs (relative to the largest, tolerance
+#      1e-4);
 #   3. trains each model 4 steps (cnnc-train --limit 64 --batch 16, a
 #      synthetic IDX data set) on both devices from the same seed and
 #      compares every parameter of the checkpoints (tolerance 1e-3);
@@ -70,14 +72,14 @@ import re, subprocess, sys, numpy as np
 info = subprocess.run([sys.argv[1], sys.argv[2], "--info"], check=True,
                       capture_output=True, text=True).stdout
 shape = re.search(r"input\s+\S+\s+f32 \[-1, ([0-9, ]+)\]", info).group(1)
-shape = [4] + [int(d) for d in shape.split(",")]
+shape = [16] + [int(d) for d in shape.split(",")]
 np.save(sys.argv[3], np.random.default_rng(1).random(shape, np.float32))
 PY
     for device in cpu "${GPU_CHECK_DEVICE:-cuda}"; do
       out=$work/$name.$([[ $device == cpu && -f $work/$name.cpu.npy ]] &&
         echo other || echo "${device%%:*}")
       "$dir/bin/cnnc-run" "$so" --input "$work/$name.input.npy" --seed 3 \
-        --show 0 --device "$device" --output "$out.npy" \
+        --batch 4 --show 0 --device "$device" --output "$out.npy" \
         >/dev/null || failed=1
       "$dir/bin/cnnc-train" "$so" --data "$work/data" --epochs 1 --batch 16 \
         --limit 64 --seed 1 --no-augment --quiet --device "$device" \

@@ -18,6 +18,9 @@
 namespace cnnc::gpu {
 struct DeviceContext;
 } // namespace cnnc::gpu
+namespace cnnc::abi {
+struct RecordedCalls;
+} // namespace cnnc::abi
 
 /// A model instance. Every buffer is 64-byte aligned (generated code may use
 /// aligned vector loads) and zero after cnnc_create.
@@ -40,6 +43,8 @@ struct cnnc_model {
   bool hostStale;
   bool deviceStale;
   char deviceLabel[16]; // "cuda:0"
+  /// The calls on the device recorded as graphs (GpuCalls.h), or null.
+  cnnc::abi::RecordedCalls *recordedCalls;
 };
 
 namespace cnnc::abi {

@@ -68,6 +68,26 @@ const char *bindAll(void *library) {
   return nullptr;
 }
 
+/// Binds the CUDA Graphs functions, all or none.
+void bindGraphs(void *library) {
+  bool all =
+      bind(library, "cuStreamBeginCapture_v2", api.cuStreamBeginCapture) &&
+      bind(library, "cuStreamEndCapture", api.cuStreamEndCapture) &&
+      bind(library, "cuGraphInstantiateWithFlags",
+           api.cuGraphInstantiateWithFlags) &&
+      bind(library, "cuGraphLaunch", api.cuGraphLaunch) &&
+      bind(library, "cuGraphExecDestroy", api.cuGraphExecDestroy) &&
+      bind(library, "cuGraphDestroy", api.cuGraphDestroy);
+  if (!all) {
+    api.cuStreamBeginCapture = nullptr;
+    api.cuStreamEndCapture = nullptr;
+    api.cuGraphInstantiateWithFlags = nullptr;
+    api.cuGraphLaunch = nullptr;
+    api.cuGraphExecDestroy = nullptr;
+    api.cuGraphDestroy = nullptr;
+  }
+}
+
 void load() {
   const char *fromEnvironment = std::getenv("CNNC_CUDA_DRIVER");
   bool overridden = fromEnvironment && *fromEnvironment;
@@ -91,6 +111,7 @@ void load() {
     return;
   }
   bind(library, "cuGetErrorString", api.cuGetErrorString); // optional
+  bindGraphs(library);
   __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
 }
 

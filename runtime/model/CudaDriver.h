@@ -24,6 +24,8 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUevent = struct CUevent_st *;
 using CUjit_option = int;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
 
 // The values of cuda.h's enums that the runtime uses.
 constexpr CUresult kCudaSuccess = 0;
@@ -35,6 +37,7 @@ constexpr unsigned kCuMemAttachGlobal = 0x1;
 constexpr CUjit_option kCuJitErrorLogBuffer = 5;
 constexpr CUjit_option kCuJitErrorLogBufferSizeBytes = 6;
 constexpr CUjit_option kCuJitOptimizationLevel = 7;
+constexpr int kCuStreamCaptureModeRelaxed = 2;
 
 /// The driver's functions, each under its cuda.h name; the table holds the
 /// versioned symbol where cuda.h maps the name to one (cuMemAlloc is
@@ -85,6 +88,15 @@ struct CudaDriverApi {
                                 CUstream stream);
   CUresult (*cuMemsetD32Async)(CUdeviceptr dst, unsigned value, size_t count,
                                CUstream stream);
+  // CUDA Graphs (driver 11.4 and later); all null when any is missing, and
+  // work is then never captured.
+  CUresult (*cuStreamBeginCapture)(CUstream stream, int mode);
+  CUresult (*cuStreamEndCapture)(CUstream stream, CUgraph *graph);
+  CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *exec, CUgraph graph,
+                                          unsigned long long flags);
+  CUresult (*cuGraphLaunch)(CUgraphExec exec, CUstream stream);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec exec);
+  CUresult (*cuGraphDestroy)(CUgraph graph);
 };
 
 /// Loads the driver: dlopen of $CNNC_CUDA_DRIVER when set and not empty,

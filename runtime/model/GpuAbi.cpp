@@ -5,12 +5,14 @@
 // runs the CUDA entry cnnc compiled (ModelRecord.h: gpu_infer, ...) on the
 // instance's stream and downloads what the caller gets back. The host
 // copies stay the ones the getters and setters use, refreshed lazily
-// (AbiSupport.h), so checkpoints work the same on both devices.
+// (AbiSupport.h), so checkpoints work the same on both devices. A call
+// made again with the same shapes is replayed as a CUDA graph (GpuCalls.h).
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/GpuAbi.h"
 
+#include "runtime/model/GpuCalls.h"
 #include "runtime/model/GpuRuntime.h"
 
 #include <cstdio>
@@ -128,6 +130,7 @@ cnnc_status cnnc::abi::refreshDevice(cnnc_model *model, const char *what) {
 void cnnc::abi::releaseDevice(cnnc_model *model) {
   if (!onDevice(model))
     return;
+  releaseRecordedCalls(model);
   gpu::deviceFree(model->device, model->deviceParams);
   gpu::deviceFree(model->device, model->deviceStates);
   gpu::destroyDeviceContext(model->device);
@@ -142,33 +145,6 @@ cnnc_status cnnc::abi::deviceStatus(cnnc_model *model, const char *what) {
     return CNNC_OK;
   return fail(CNNC_DEVICE_ERROR, "%s on %s: %s", what, model->deviceLabel,
               error);
-}
-
-DeviceTensors::DeviceTensors(cnnc_model *model, const cnnc_tensor *host,
-                             int32_t count)
-    : model_(model) {
-  for (; count_ < count && count_ < kMaxTensors; ++count_) {
-    tensors_[count_] = host[count_];
-    auto bytes = static_cast<size_t>(tensorBytes(host[count_]));
-    void *data = gpu::deviceAlloc(model->device, bytes ? bytes : 4);
-    tensors_[count_].data = data;
-    if (!data || !gpu::upload(model->device, data, host[count_].data, bytes)) {
-      ok_ = false;
-      ++count_;
-      return;
-    }
-  }
-  ok_ = count <= kMaxTensors;
-}
-
-DeviceTensors::~DeviceTensors() {
-  for (int32_t k = 0; k < count_; ++k)
-    gpu::deviceFree(model_->device, tensors_[k].data);
-}
-
-void DeviceTensors::keepIn(ResultFreer &freer) const {
-  for (int32_t k = 0; k < count_; ++k)
-    freer.keep(tensors_[k].data, tensorBytes(tensors_[k]));
 }
 
 ResultFreer cnnc::abi::deviceResultFreer(cnnc_model *model) {
@@ -188,46 +164,42 @@ cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
     return fail(CNNC_INTERNAL_ERROR, "infer: the library has no CUDA entry");
   if (cnnc_status s = refreshDevice(model, "infer"))
     return s;
-  DeviceTensors in(model, inputs, numInputs);
-  if (!in.ok()) {
-    if (cnnc_status s = deviceStatus(model, "infer"))
-      return s;
-    return fail(CNNC_OUT_OF_MEMORY, "infer: out of device memory on %s",
-                model->deviceLabel);
-  }
+  int32_t ranks[DeviceCall::kMaxResults];
+  for (int32_t k = 0; k < numOutputs && k < DeviceCall::kMaxResults; ++k)
+    ranks[k] = r.outputs[k].rank;
+  // The seed is constant (dropout is the identity in inference), so every
+  // call with these shapes is the same work: it is replayed.
+  DeviceCall call(model, {reinterpret_cast<const void *>(r.gpu_infer), true,
+                          inputs, numInputs, nullptr, 0, ranks, numOutputs});
+  if (cnnc_status s = call.upload("infer"))
+    return s;
 
   Descriptor inputDescs[kMaxArgs], paramDesc;
-  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
   void *args[kMaxArgs + 3];
-  args[0] = results;
   for (int32_t k = 0; k < numInputs; ++k) {
-    const cnnc_tensor &t = in.tensors()[k];
+    const cnnc_tensor &t = call.inputs()[k];
     describeContiguous(inputDescs[k], t.data, t.shape, t.rank);
     args[1 + k] = &inputDescs[k];
   }
   describeContiguous(paramDesc, model->deviceParams, &r.param_elements, 1);
   args[1 + numInputs] = &paramDesc;
-  int64_t seed = 0; // dropout is the identity in inference
+  int64_t seed = 0;
   if (r.has_seed)
     args[2 + numInputs] = &seed;
   {
     gpu::CurrentDevice current(model->device);
-    r.gpu_infer(args);
+    call.run([&](int64_t *results) {
+      args[0] = results;
+      r.gpu_infer(args);
+    });
   }
 
-  int64_t *word = results;
+  int64_t *word = call.results();
   for (int32_t k = 0; k < numOutputs; ++k) {
     auto *d = reinterpret_cast<Descriptor *>(word);
     word += descriptorWords(r.outputs[k].rank);
     gpu::download(model->device, outputs[k].data, resultData(*d, 4),
                   static_cast<size_t>(tensorBytes(outputs[k])));
-  }
-  ResultFreer freer = deviceResultFreer(model);
-  in.keepIn(freer);
-  word = results;
-  for (int32_t k = 0; k < numOutputs; ++k) {
-    freer.release(*reinterpret_cast<Descriptor *>(word));
-    word += descriptorWords(r.outputs[k].rank);
   }
   return deviceStatus(model, "infer");
 }

@@ -34,28 +34,6 @@ void releaseDevice(cnnc_model *model);
 /// is one; CNNC_OK otherwise.
 cnnc_status deviceStatus(cnnc_model *model, const char *what);
 
-/// Device copies of a call's caller tensors, uploaded on construction and
-/// freed on destruction; `ok` is false when an allocation failed.
-class DeviceTensors {
-public:
-  static constexpr int32_t kMaxTensors = 64;
-  DeviceTensors(cnnc_model *model, const cnnc_tensor *host, int32_t count);
-  ~DeviceTensors();
-  DeviceTensors(const DeviceTensors &) = delete;
-  DeviceTensors &operator=(const DeviceTensors &) = delete;
-
-  bool ok() const { return ok_; }
-  const cnnc_tensor *tensors() const { return tensors_; }
-  /// Keeps each tensor from being freed as a result (ResultFreer::keep).
-  void keepIn(ResultFreer &freer) const;
-
-private:
-  cnnc_model *model_;
-  cnnc_tensor tensors_[kMaxTensors];
-  int32_t count_ = 0;
-  bool ok_ = true;
-};
-
 /// A ResultFreer for results generated GPU code allocated; it keeps the
 /// instance's device parameters and states.
 ResultFreer deviceResultFreer(cnnc_model *model);

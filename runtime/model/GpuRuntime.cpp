@@ -17,6 +17,12 @@
 // earlier work on it is still queued is used in stream order. The cache is
 // emptied when the driver runs out of memory, and released with the context.
 //
+// Work can be recorded as a CUDA graph (stream capture, relaxed, so that a
+// cache miss may still allocate) and replayed. While recording, the waits
+// that generated code makes at its end do nothing: nothing runs yet. A graph
+// holds device addresses, so giving memory back to the driver makes every
+// graph recorded before it stale (graphIsCurrent).
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/GpuRuntime.h"
@@ -244,6 +250,13 @@ struct cnnc::gpu::DeviceContext {
   CUevent stagingDone;
   bool stagingQueued;
 
+  /// Whether work may be recorded as graphs (canCapture), whether it is
+  /// being recorded now, and how many times device memory was given back
+  /// to the driver: a graph recorded before may hold such an address.
+  bool graphs;
+  bool capturing;
+  uint64_t memoryReleases;
+
   bool hasError;
   char error[kErrorSize];
   char taken[kErrorSize]; // what takeError returned last
@@ -354,6 +367,7 @@ void releaseCached(DeviceContext *c) {
       cu().cuMemFree(list.blocks[b]);
     list.count = 0;
   }
+  ++c->memoryReleases;
 }
 
 CUresult driverAlloc(CUdeviceptr *p, size_t bytes, bool managed) {
@@ -440,6 +454,7 @@ void release(DeviceContext *c, void *pointer, const char *who) {
   // Not cached: managed memory, or no host memory for the list.
   cu().cuStreamSynchronize(c->stream);
   CUresult r = cu().cuMemFree(p);
+  ++c->memoryReleases;
   if (r != kCudaSuccess)
     record(c, "%s: cannot free device memory on %s: %s", who, c->label,
            cudaErrorText(r));
@@ -646,6 +661,9 @@ DeviceContext *cnnc::gpu::createDeviceContext(int ordinal, char *error,
     std::snprintf(c->name, sizeof c->name, "unnamed device");
   c->name[sizeof c->name - 1] = '\0';
   std::snprintf(c->label, sizeof c->label, "cuda:%d (%s)", ordinal, c->name);
+  const char *graphs = std::getenv("CNNC_CUDA_GRAPHS");
+  c->graphs =
+      d.cuStreamBeginCapture && !(graphs && std::strcmp(graphs, "0") == 0);
 
   r = d.cuDevicePrimaryCtxRetain(&c->context, device);
   if (r != kCudaSuccess) {
@@ -847,6 +865,90 @@ bool cnnc::gpu::synchronize(DeviceContext *c) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Graphs
+//===----------------------------------------------------------------------===//
+
+struct cnnc::gpu::Graph {
+  CUgraph graph;
+  CUgraphExec exec;
+  uint64_t memoryReleases; // the context's count when it was recorded
+};
+
+bool cnnc::gpu::canCapture(const DeviceContext *c) { return c && c->graphs; }
+
+bool cnnc::gpu::beginCapture(DeviceContext *c) {
+  if (!canCapture(c) || c->capturing || pending(c))
+    return false;
+  Activate active(c, "beginCapture");
+  if (!active.ok()) {
+    takeError(c);
+    return false;
+  }
+  // Relaxed: a cache miss may still allocate while the step is recorded.
+  c->capturing = cu().cuStreamBeginCapture(
+                     c->stream, kCuStreamCaptureModeRelaxed) == kCudaSuccess;
+  return c->capturing;
+}
+
+Graph *cnnc::gpu::endCapture(DeviceContext *c) {
+  if (!c || !c->capturing)
+    return nullptr;
+  Activate active(c, "endCapture");
+  const CudaDriverApi &d = cu();
+  CUgraph graph = nullptr;
+  CUresult r = d.cuStreamEndCapture(c->stream, &graph);
+  c->capturing = false;
+  CUgraphExec exec = nullptr;
+  if (r == kCudaSuccess && graph)
+    r = d.cuGraphInstantiateWithFlags(&exec, graph, 0);
+  auto *g = static_cast<Graph *>(std::malloc(sizeof(Graph)));
+  if (r != kCudaSuccess || !graph || !exec || !g || pending(c)) {
+    // Nothing recorded ran: whatever failed is seen again when it runs.
+    takeError(c);
+    if (exec)
+      d.cuGraphExecDestroy(exec);
+    if (graph)
+      d.cuGraphDestroy(graph);
+    std::free(g);
+    return nullptr;
+  }
+  *g = Graph{graph, exec, c->memoryReleases};
+  return g;
+}
+
+bool cnnc::gpu::graphIsCurrent(const DeviceContext *c, const Graph *graph) {
+  return c && graph && graph->memoryReleases == c->memoryReleases;
+}
+
+bool cnnc::gpu::launchGraph(DeviceContext *c, Graph *graph) {
+  if (!c || !graph)
+    return false;
+  Activate active(c, "launchGraph");
+  if (!active.ok())
+    return false;
+  CUresult r = cu().cuGraphLaunch(graph->exec, c->stream);
+  if (r != kCudaSuccess) {
+    record(c, "a recorded call (CUDA graph) cannot be launched on %s: %s",
+           c->label, cudaErrorText(r));
+    return false;
+  }
+  return true;
+}
+
+void cnnc::gpu::destroyGraph(DeviceContext *c, Graph *graph) {
+  if (!c || !graph)
+    return;
+  {
+    Activate active(c, "destroyGraph");
+    const CudaDriverApi &d = cu();
+    d.cuStreamSynchronize(c->stream);
+    d.cuGraphExecDestroy(graph->exec);
+    d.cuGraphDestroy(graph->graph);
+  }
+  std::free(graph);
+}
+
 CurrentDevice::CurrentDevice(DeviceContext *c) : previous_(current) {
   current = c;
   if (!c || c == previous_)
@@ -881,7 +983,7 @@ void *mgpuStreamCreate() {
 
 void mgpuStreamSynchronize(void *stream) {
   DeviceContext *c = current;
-  if (!c)
+  if (!c || c->capturing)
     return;
   CUresult r = cu().cuStreamSynchronize(streamOf(c, stream));
   if (r != kCudaSuccess)
@@ -1019,7 +1121,7 @@ void mgpuEventDestroy(void *event) {
 
 void mgpuEventSynchronize(void *event) {
   DeviceContext *c = current;
-  if (!c || !event)
+  if (!c || !event || c->capturing)
     return;
   CUresult r = cu().cuEventSynchronize(static_cast<CUevent>(event));
   if (r != kCudaSuccess)

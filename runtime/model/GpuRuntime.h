@@ -70,6 +70,41 @@ bool synchronize(DeviceContext *context);
 // Each returns false with the error recorded on failure; a failed kernel
 // usually shows only at the next synchronize or download.
 
+/// Work recorded once on a context's stream and replayed with one launch (a
+/// CUDA graph): a call's dozens of kernel launches cost the host one. What
+/// it reads and writes are the device addresses it was recorded with.
+struct Graph;
+
+/// Whether work on `context` can be recorded: the driver has CUDA Graphs
+/// and CNNC_CUDA_GRAPHS was not "0" when the context was created.
+bool canCapture(const DeviceContext *context);
+
+/// Starts recording the work the calling thread queues on the context's
+/// stream: until endCapture it is recorded, not run, and the mgpu* waits
+/// (mgpuStreamSynchronize, mgpuEventSynchronize) return at once, since
+/// nothing is running. No uploads or downloads in between. False, with
+/// nothing started and no error recorded, when it cannot record
+/// (canCapture) or an error is pending.
+bool beginCapture(DeviceContext *context);
+
+/// Ends the recording and readies it to launch. Null when anything failed
+/// while recording, or the driver refused the graph: the errors recorded
+/// since beginCapture are cleared then, since none of the work ran, and
+/// the caller runs it again without recording to see it run or fail.
+Graph *endCapture(DeviceContext *context);
+
+/// Whether `graph` may still run: no device memory was given back to the
+/// driver since it was recorded (freeing the cache when memory runs out
+/// does), so every address it holds is still the context's.
+bool graphIsCurrent(const DeviceContext *context, const Graph *graph);
+
+/// Queues one run of `graph` (current, as graphIsCurrent says); false with
+/// the error recorded when the driver refuses.
+bool launchGraph(DeviceContext *context, Graph *graph);
+
+/// Frees `graph` once the work queued before has finished. Null allowed.
+void destroyGraph(DeviceContext *context, Graph *graph);
+
 /// The first error recorded since the last call, or null; clears it. The
 /// text stays valid until the next call for the same context. While an
 /// error is recorded, the mgpu* functions queue no kernels, copies or

@@ -10,6 +10,7 @@
 
 #include "runtime/model/AbiSupport.h"
 #include "runtime/model/GpuAbi.h"
+#include "runtime/model/GpuCalls.h"
 #include "runtime/model/GpuRuntime.h"
 #include "runtime/model/ThreadPool.h"
 
@@ -477,11 +478,21 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   return status;
 }
 
+/// Whether `entry` takes an argument of `kind`.
+bool binds(const cnnc_entry_record &entry, int32_t kind) {
+  for (int32_t a = 0; a < entry.num_args; ++a)
+    if (entry.arg_roles[a] / CNNC_ROLE_SCALE == kind)
+      return true;
+  return false;
+}
+
 /// A training step (`training`) or an evaluation on the instance's GPU: the
 /// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
 /// the loss and the prediction downloaded (the number correct is counted
 /// here, against the caller's labels), and the new parameters and states
-/// copied into the instance's device buffers.
+/// copied into the instance's device buffers. An evaluation is replayed
+/// (GpuCalls.h) unless it reads the step number; a step's learning rate,
+/// step and seed change from call to call.
 cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                         const cnnc_tensor *inputs, int32_t numInputs,
                         const cnnc_tensor *targets, int32_t numTargets,
@@ -493,23 +504,27 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
     return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
   if (cnnc_status s = refreshDevice(model, what))
     return s;
-  DeviceTensors in(model, inputs, numInputs), tg(model, targets, numTargets);
-  if (!in.ok() || !tg.ok()) {
-    if (cnnc_status s = deviceStatus(model, what))
-      return s;
-    return fail(CNNC_OUT_OF_MEMORY, "%s: out of device memory on %s", what,
-                model->deviceLabel);
-  }
-  int64_t results[kMaxArgs * descriptorWords(CNNC_MAX_RANK)];
+  // The loss, the prediction, then for a step the new parameters and states.
+  int32_t ranks[2 + 1 + kMaxStates] = {0, r.prediction.rank};
+  int32_t numResults = training ? 3 + r.num_states : 2;
+  for (int32_t u = 2; u < numResults; ++u)
+    ranks[u] = 1;
+  bool replayable = !training && !binds(entry, CNNC_ARG_STEP);
+  DeviceCall call(model,
+                  {reinterpret_cast<const void *>(entry.fn), replayable, inputs,
+                   numInputs, targets, numTargets, ranks, numResults});
+  if (cnnc_status s = call.upload(what))
+    return s;
   {
     cnnc::gpu::CurrentDevice current(model->device);
     EntryBuffers device{model->deviceParams, model->deviceStates,
-                        model->stateStride,  in.tensors(),
-                        tg.tensors(),        nullptr};
-    callEntry(entry, device, scalars, results);
+                        model->stateStride,  call.inputs(),
+                        call.targets(),      nullptr};
+    call.run(
+        [&](int64_t *results) { callEntry(entry, device, scalars, results); });
   }
 
-  ResultCursor cursor{results};
+  ResultCursor cursor{call.results()};
   Descriptor *loss = cursor.next(0);
   Descriptor *prediction = cursor.next(r.prediction.rank);
   int64_t predictionElements = 1;
@@ -532,24 +547,18 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
   }
   std::free(hostPrediction);
 
-  ResultFreer freer = deviceResultFreer(model);
-  in.keepIn(freer);
-  tg.keepIn(freer);
   // The new parameters and states go into the instance only with a loss to
-  // report; their buffers are released either way.
-  for (int32_t u = 0; training && u <= r.num_states; ++u) {
+  // report; their buffers are released with the call either way.
+  for (int32_t u = 0; training && copied && u <= r.num_states; ++u) {
     Descriptor *d = cursor.next(1);
     float *dst = u == 0 ? model->deviceParams
                         : model->deviceStates + (u - 1) * model->stateStride;
     const void *src = resultData(*d, 4);
-    if (copied && src != dst)
+    if (src != dst)
       cnnc::gpu::copyOnDevice(model->device, dst, src,
                               static_cast<size_t>(r.param_elements) *
                                   sizeof(float));
-    freer.release(*d);
   }
-  freer.release(*loss);
-  freer.release(*prediction);
   if (cnnc_status s = deviceStatus(model, what))
     return s;
   if (!copied)

@@ -148,6 +148,8 @@ protected:
     open("", "fake");
     fake = dlopen(FAKE_CUDA_DRIVER_PATH, RTLD_NOW | RTLD_LOCAL);
     ASSERT_NE(fake, nullptr) << dlerror();
+    for (auto &[name, start] : graphCountersAtStart)
+      start = counter(name);
   }
   void TearDown() override {
     instance.reset();
@@ -159,9 +161,22 @@ protected:
     EXPECT_NE(value, nullptr) << name;
     return value ? *value : -1;
   }
+  /// A graph counter's change since the test began (the stand-in stays
+  /// loaded from test to test).
+  long since(const char *name) {
+    for (auto &[counted, start] : graphCountersAtStart)
+      if (std::string(counted) == name)
+        return counter(name) - start;
+    ADD_FAILURE() << name << " is not a graph counter";
+    return -1;
+  }
 
   ScopedEnv driver{"CNNC_CUDA_DRIVER", FAKE_CUDA_DRIVER_PATH};
   ScopedEnv devices{"FAKE_CUDA_DEVICES", "1"};
+  std::pair<const char *, long> graphCountersAtStart[3] = {
+      {"fakeCudaCaptures", 0},
+      {"fakeCudaGraphLaunches", 0},
+      {"fakeCudaGraphs", 0}};
   // On the CPU a batch of 16 or more would be split across threads; on the
   // device it must not be.
   ScopedEnv threads{"CNNC_NUM_THREADS", "2"};
@@ -283,6 +298,102 @@ TEST_F(TinyOnFakeDevice, HostCodeLaunchesKernelsAndFreesWhatItAllocates) {
   EXPECT_EQ(counter("fakeCudaBytesInUse"), inUse);
   EXPECT_EQ(counter("fakeCudaModuleLoads"), loads + 1);
   EXPECT_EQ(instance->step(), 3);
+}
+
+// Inference and evaluation are recorded as a CUDA graph the second time
+// they are made with the same shapes and replayed from then on: one graph
+// launch a call, as many kernels as before (the stand-in counts a graph's
+// kernels at each launch), no memory growth. A training step, whose
+// learning rate, step and seed change, runs as it comes; leaving the device
+// frees the graphs.
+TEST_F(TinyOnFakeDevice, RepeatedCallsAreReplayedAsGraphs) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long launches = counter("fakeCudaLaunches");
+  ASSERT_TRUE(instance->infer({&images}));
+  long perInference = counter("fakeCudaLaunches") - launches;
+  EXPECT_EQ(since("fakeCudaCaptures"), 0);
+  long inUse = 0;
+  for (int call = 1; call <= 20; ++call) {
+    launches = counter("fakeCudaLaunches");
+    ASSERT_TRUE(instance->infer({&images}));
+    EXPECT_EQ(counter("fakeCudaLaunches") - launches, perInference);
+    EXPECT_EQ(since("fakeCudaCaptures"), 1);
+    EXPECT_EQ(since("fakeCudaGraphLaunches"), call);
+    if (call == 2)
+      inUse = counter("fakeCudaBytesInUse");
+  }
+  EXPECT_EQ(counter("fakeCudaBytesInUse"), inUse);
+
+  // Another batch size is another call, recorded on its own.
+  Tensor batch8 = Tensor::zerosF32({8, 1, 6, 6});
+  Tensor labels8 = Tensor::zerosI32({8});
+  for (int call = 0; call < 3; ++call)
+    ASSERT_TRUE(instance->infer({&batch8}));
+  EXPECT_EQ(since("fakeCudaCaptures"), 2);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 22);
+  for (int call = 0; call < 3; ++call) {
+    auto evaluated = instance->evaluate({&batch8}, {&labels8});
+    ASSERT_TRUE(evaluated) << evaluated.error().message;
+    EXPECT_EQ(evaluated->count, 8);
+  }
+  EXPECT_EQ(since("fakeCudaCaptures"), 3);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 24);
+  for (int call = 0; call < 3; ++call)
+    ASSERT_TRUE(instance->trainStep({&batch8}, {&labels8}, 1e-2f));
+  EXPECT_EQ(since("fakeCudaCaptures"), 3);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 24);
+  EXPECT_EQ(instance->step(), 3);
+  EXPECT_EQ(since("fakeCudaGraphs"), 3);
+
+  ASSERT_TRUE(instance->setDevice("cpu"));
+  EXPECT_EQ(since("fakeCudaGraphs"), 0);
+  EXPECT_EQ(counter("fakeCudaBytesInUse"), 0);
+}
+
+// More shapes than an instance keeps recorded calls for: the least
+// recently used is dropped, with its graph and buffers.
+TEST_F(TinyOnFakeDevice, OldRecordedCallsMakeWay) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  for (int64_t batch = 1; batch <= 6; ++batch) {
+    Tensor input = Tensor::zerosF32({batch, 1, 6, 6});
+    for (int call = 0; call < 2; ++call)
+      ASSERT_TRUE(instance->infer({&input}));
+  }
+  EXPECT_EQ(since("fakeCudaCaptures"), 6);
+  EXPECT_EQ(since("fakeCudaGraphs"), 4);
+  Tensor first = Tensor::zerosF32({1, 1, 6, 6});
+  ASSERT_TRUE(instance->infer({&first})); // dropped: run as it comes
+  ASSERT_TRUE(instance->infer({&first})); // and recorded again
+  EXPECT_EQ(since("fakeCudaCaptures"), 7);
+  EXPECT_EQ(since("fakeCudaGraphs"), 4);
+}
+
+// A call the driver cannot record runs as it comes, correctly and without
+// an error, and is not tried again; CNNC_CUDA_GRAPHS=0 records nothing.
+TEST_F(TinyOnFakeDevice, CallsThatCannotBeRecordedRunAsTheyCome) {
+  ScopedEnv broken{"FAKE_CUDA_BREAK_CAPTURE", "1"};
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long launches = counter("fakeCudaLaunches");
+  ASSERT_TRUE(instance->infer({&images}));
+  long perInference = counter("fakeCudaLaunches") - launches;
+  for (int call = 0; call < 3; ++call) {
+    launches = counter("fakeCudaLaunches");
+    auto outputs = instance->infer({&images});
+    ASSERT_TRUE(outputs) << outputs.error().message;
+    EXPECT_EQ(counter("fakeCudaLaunches") - launches, perInference);
+  }
+  EXPECT_EQ(since("fakeCudaCaptures"), 1);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 0);
+  EXPECT_EQ(since("fakeCudaGraphs"), 0);
+}
+
+TEST_F(TinyOnFakeDevice, GraphsTurnedOffRecordNothing) {
+  ScopedEnv off{"CNNC_CUDA_GRAPHS", "0"};
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  for (int call = 0; call < 3; ++call)
+    ASSERT_TRUE(instance->infer({&images}));
+  EXPECT_EQ(since("fakeCudaCaptures"), 0);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 0);
 }
 
 struct GpuCase {

@@ -13,8 +13,12 @@
  * CUDA_ERROR_OUT_OF_MEMORY), copies and memsets run at once, kernels only
  * count their launches, and a binary or PTX starting with "bad" fails to
  * load. Pinned host memory is malloc'd too (FAKE_CUDA_NO_PINNED makes it
- * fail), and an upload from it is counted as pinned. The fakeCuda* counters
- *tell a test what the runtime did.
+ * fail), and an upload from it is counted as pinned. Stream capture
+ * records launches, device copies and memsets into a graph that
+ * cuGraphLaunch replays (FAKE_CUDA_NO_CAPTURE makes cuStreamBeginCapture
+ * fail; FAKE_CUDA_BREAK_CAPTURE makes a launch while capturing fail, as an
+ * operation the driver cannot capture does). The fakeCuda* counters tell a
+ * test what the runtime did.
  *
  *===---------------------------------------------------------------------===*/
 
@@ -31,6 +35,7 @@ FAKE_EXPORT long fakeCudaFunctionLookups, fakeCudaLaunches;
 FAKE_EXPORT long fakeCudaAllocs, fakeCudaFrees, fakeCudaCopies;
 FAKE_EXPORT long fakeCudaBytesInUse;
 FAKE_EXPORT long fakeCudaHostAllocs, fakeCudaHostFrees, fakeCudaPinnedUploads;
+FAKE_EXPORT long fakeCudaCaptures, fakeCudaGraphs, fakeCudaGraphLaunches;
 
 static int emulated(void) { return getenv("FAKE_CUDA_DEVICES") != NULL; }
 
@@ -57,6 +62,12 @@ FAKE_EXPORT int cuGetErrorString(int error, const char **text) {
     return 0;
   case 500:
     *text = "named symbol not found";
+    return 0;
+  case 900:
+    *text = "operation not permitted when stream is capturing";
+    return 0;
+  case 901:
+    *text = "operation failed due to a previous error during capture";
     return 0;
   default:
     *text = NULL;
@@ -115,11 +126,146 @@ FAKE_EXPORT int cuStreamCreate(void **stream, unsigned flags) {
   return 0;
 }
 
+/* Stream capture: what the capture has recorded so far. A wait, or a copy
+ * to or from the host, breaks it, as on a real driver: that call fails with
+ * CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (900), and so does the end of the
+ * capture, with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED (901). */
+typedef struct FakeOp {
+  int isFill; /* else a copy */
+  CUdeviceptr dst, src;
+  size_t bytes; /* of a copy; words of a fill */
+  unsigned value;
+} FakeOp;
+
+typedef struct FakeGraph {
+  FakeOp *ops;
+  size_t numOps;
+  long launches;
+} FakeGraph;
+
+static FakeGraph *recording; /* non-null while capturing */
+static int captureBroken;
+
+/* 900 and a broken capture, when capturing. */
+static int refuseWhileCapturing(void) {
+  if (!recording)
+    return 0;
+  captureBroken = 1;
+  return 900;
+}
+
+/* Records `op` when capturing (1), else 0: the caller runs it. */
+static int recorded(FakeOp op) {
+  if (!recording)
+    return 0;
+  FakeOp *ops = (FakeOp *)realloc(recording->ops,
+                                  sizeof(FakeOp) * (recording->numOps + 1));
+  if (!ops) {
+    captureBroken = 1;
+    return 1;
+  }
+  ops[recording->numOps++] = op;
+  recording->ops = ops;
+  return 1;
+}
+
+FAKE_EXPORT int cuStreamBeginCapture_v2(void *stream, int mode) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream, (void)mode;
+  if (getenv("FAKE_CUDA_NO_CAPTURE") || recording)
+    return 900;
+  recording = (FakeGraph *)calloc(1, sizeof(FakeGraph));
+  if (!recording)
+    return 2;
+  captureBroken = 0;
+  ++fakeCudaCaptures;
+  return 0;
+}
+
+static void freeGraph(FakeGraph *graph) {
+  if (graph)
+    free(graph->ops);
+  free(graph);
+}
+
+FAKE_EXPORT int cuStreamEndCapture(void *stream, void **graph) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream;
+  if (!recording)
+    return 1;
+  FakeGraph *done = recording;
+  recording = NULL;
+  if (captureBroken) {
+    freeGraph(done);
+    *graph = NULL;
+    return 901;
+  }
+  *graph = done;
+  return 0;
+}
+
+/* The executable graph is a copy of the graph: each is freed on its own. */
+FAKE_EXPORT int cuGraphInstantiateWithFlags(void **exec, void *graph,
+                                            unsigned long long flags) {
+  FAKE_REQUIRE_DEVICES;
+  (void)flags;
+  const FakeGraph *from = (const FakeGraph *)graph;
+  FakeGraph *copy = (FakeGraph *)calloc(1, sizeof(FakeGraph));
+  if (!copy)
+    return 2;
+  copy->ops = (FakeOp *)malloc(sizeof(FakeOp) * (from->numOps + 1));
+  if (!copy->ops) {
+    free(copy);
+    return 2;
+  }
+  if (from->numOps)
+    memcpy(copy->ops, from->ops, sizeof(FakeOp) * from->numOps);
+  copy->numOps = from->numOps;
+  copy->launches = from->launches;
+  ++fakeCudaGraphs;
+  *exec = copy;
+  return 0;
+}
+
+FAKE_EXPORT int cuGraphLaunch(void *exec, void *stream) {
+  FAKE_REQUIRE_DEVICES;
+  (void)stream;
+  const FakeGraph *graph = (const FakeGraph *)exec;
+  for (size_t i = 0; i < graph->numOps; ++i) {
+    const FakeOp *op = &graph->ops[i];
+    if (op->isFill) {
+      unsigned *words = (unsigned *)(uintptr_t)op->dst;
+      for (size_t k = 0; k < op->bytes; ++k)
+        words[k] = op->value;
+    } else {
+      memcpy((void *)(uintptr_t)op->dst, (const void *)(uintptr_t)op->src,
+             op->bytes);
+      ++fakeCudaCopies;
+    }
+  }
+  fakeCudaLaunches += graph->launches;
+  ++fakeCudaGraphLaunches;
+  return 0;
+}
+
+FAKE_EXPORT int cuGraphExecDestroy(void *exec) {
+  FAKE_REQUIRE_DEVICES;
+  freeGraph((FakeGraph *)exec);
+  --fakeCudaGraphs;
+  return 0;
+}
+
+FAKE_EXPORT int cuGraphDestroy(void *graph) {
+  FAKE_REQUIRE_DEVICES;
+  freeGraph((FakeGraph *)graph);
+  return 0;
+}
+
 /* Streams and events: all work is done at once. */
 FAKE_EXPORT int cuStreamSynchronize(void *stream) {
   FAKE_REQUIRE_DEVICES;
   (void)stream;
-  return 0;
+  return refuseWhileCapturing();
 }
 
 FAKE_EXPORT int cuStreamDestroy_v2(void *stream) {
@@ -149,7 +295,7 @@ FAKE_EXPORT int cuEventRecord(void *event, void *stream) {
 FAKE_EXPORT int cuEventSynchronize(void *event) {
   FAKE_REQUIRE_DEVICES;
   (void)event;
-  return 0;
+  return refuseWhileCapturing();
 }
 
 FAKE_EXPORT int cuEventCreate(void **event, unsigned flags) {
@@ -216,6 +362,12 @@ FAKE_EXPORT int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   (void)function, (void)gridX, (void)gridY, (void)gridZ, (void)blockX;
   (void)blockY, (void)blockZ, (void)sharedBytes, (void)stream, (void)params;
   (void)extra;
+  if (recording) {
+    if (getenv("FAKE_CUDA_BREAK_CAPTURE"))
+      return refuseWhileCapturing();
+    ++recording->launches;
+    return 0;
+  }
   ++fakeCudaLaunches;
   return 0;
 }
@@ -305,15 +457,26 @@ static int copy(CUdeviceptr dst, const void *src, size_t bytes) {
   return 0;
 }
 
+/* A copy between device blocks, recorded while capturing. */
+static int deviceCopy(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
+  FAKE_REQUIRE_DEVICES;
+  FakeOp op = {0, dst, src, bytes, 0};
+  if (recorded(op))
+    return 0;
+  return copy(dst, (const void *)(uintptr_t)src, bytes);
+}
+
 FAKE_EXPORT int cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                               void *stream) {
   (void)stream;
-  return copy(dst, (const void *)(uintptr_t)src, bytes);
+  return deviceCopy(dst, src, bytes);
 }
 
 FAKE_EXPORT int cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src,
                                      size_t bytes, void *stream) {
   (void)stream;
+  if (emulated() && recording)
+    return refuseWhileCapturing();
   if (emulated() && isPinned(src, bytes))
     ++fakeCudaPinnedUploads;
   return copy(dst, src, bytes);
@@ -322,19 +485,24 @@ FAKE_EXPORT int cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src,
 FAKE_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
                                      void *stream) {
   (void)stream;
+  if (emulated() && recording)
+    return refuseWhileCapturing();
   return copy((CUdeviceptr)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
 }
 
 FAKE_EXPORT int cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src,
                                      size_t bytes, void *stream) {
   (void)stream;
-  return copy(dst, (const void *)(uintptr_t)src, bytes);
+  return deviceCopy(dst, src, bytes);
 }
 
 FAKE_EXPORT int cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count,
                                  void *stream) {
   FAKE_REQUIRE_DEVICES;
   (void)stream;
+  FakeOp op = {1, dst, 0, count, value};
+  if (recorded(op))
+    return 0;
   unsigned *words = (unsigned *)(uintptr_t)dst;
   for (size_t i = 0; i < count; ++i)
     words[i] = value;

@@ -417,6 +417,137 @@ TEST_F(CudaDriverTest, OutOfMemoryIsRecorded) {
 }
 
 //===----------------------------------------------------------------------===//
+// Recording work as a graph
+//===----------------------------------------------------------------------===//
+
+/// Records a fill of `a` and a copy of `a` into `b` while the mgpu* waits
+/// of generated code are passed, and replays them: the work runs only when
+/// the graph is launched, and each launch runs it again.
+void recordAndReplay() {
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  CurrentDevice scope(c);
+  CHILD_EXPECT(canCapture(c));
+  auto *a = static_cast<unsigned *>(mgpuMemAlloc(64, nullptr, false));
+  auto *b = static_cast<unsigned *>(mgpuMemAlloc(64, nullptr, false));
+  unsigned host[16] = {};
+  CHILD_EXPECT(upload(c, b, host, sizeof host));
+  CHILD_EXPECT(beginCapture(c));
+  CHILD_EXPECT(!beginCapture(c)); // one recording at a time
+  void *stream = mgpuStreamCreate();
+  mgpuMemset32(a, 7, 16, stream);
+  mgpuMemcpy(b, a, 64, stream);
+  void *module = mgpuModuleLoad(const_cast<char *>(kBinary), 0);
+  void *function = mgpuModuleGetFunction(module, "main_kernel");
+  mgpuLaunchKernel(function, 4, 1, 1, 128, 1, 1, 0, stream, nullptr, nullptr,
+                   0);
+  mgpuStreamSynchronize(stream);
+  Graph *graph = endCapture(c);
+  CHILD_EXPECT(graph != nullptr);
+  CHILD_EXPECT(takeError(c) == nullptr);
+  CHILD_EXPECT(fakeCounter("fakeCudaLaunches") == 0);
+  CHILD_EXPECT(download(c, host, b, sizeof host));
+  CHILD_EXPECT(host[0] == 0 && host[15] == 0); // recorded, not run
+
+  CHILD_EXPECT(graphIsCurrent(c, graph));
+  for (int run = 1; run <= 2; ++run) {
+    unsigned zeros[16] = {};
+    CHILD_EXPECT(upload(c, b, zeros, sizeof zeros));
+    CHILD_EXPECT(launchGraph(c, graph));
+    CHILD_EXPECT(download(c, host, b, sizeof host));
+    CHILD_EXPECT(host[0] == 7 && host[15] == 7);
+    CHILD_EXPECT(fakeCounter("fakeCudaLaunches") == run);
+  }
+  destroyGraph(c, graph);
+  CHILD_EXPECT(fakeCounter("fakeCudaGraphs") == 0);
+  mgpuMemFree(a, nullptr);
+  mgpuMemFree(b, nullptr);
+  CHILD_EXPECT(takeError(c) == nullptr);
+  destroyDeviceContext(c);
+}
+
+TEST_F(CudaDriverTest, RecordsWorkAsAGraphAndReplaysIt) {
+  EXPECT_IN_CHILD(recordAndReplay, "");
+}
+
+/// A recording that breaks (an upload in it, which a graph cannot hold)
+/// gives no graph and leaves no error: none of its work ran.
+void brokenRecording() {
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  CurrentDevice scope(c);
+  void *a = mgpuMemAlloc(64, nullptr, false);
+  unsigned host[16] = {};
+  CHILD_EXPECT(beginCapture(c));
+  CHILD_EXPECT(!upload(c, a, host, sizeof host));
+  mgpuMemset32(a, 7, 16, nullptr); // does nothing after the error
+  CHILD_EXPECT(endCapture(c) == nullptr);
+  CHILD_EXPECT(takeError(c) == nullptr);
+  CHILD_EXPECT(fakeCounter("fakeCudaGraphs") == 0);
+  // The stream works as before.
+  mgpuMemset32(a, 9, 16, nullptr);
+  CHILD_EXPECT(download(c, host, a, sizeof host));
+  CHILD_EXPECT(host[3] == 9);
+  CHILD_EXPECT(takeError(c) == nullptr);
+  mgpuMemFree(a, nullptr);
+  destroyDeviceContext(c);
+}
+
+TEST_F(CudaDriverTest, BrokenRecordingLeavesNoGraphAndNoError) {
+  EXPECT_IN_CHILD(brokenRecording, "");
+}
+
+/// A graph recorded before the cache was given back to the driver (memory
+/// ran out) may hold a freed address: it is no longer current.
+void staleGraph() {
+  setenv("FAKE_CUDA_MEMORY", "4096", 1);
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  CurrentDevice scope(c);
+  void *a = mgpuMemAlloc(2048, nullptr, false);
+  CHILD_EXPECT(beginCapture(c));
+  mgpuMemset32(a, 1, 4, nullptr);
+  Graph *graph = endCapture(c);
+  mgpuMemFree(a, nullptr);
+  CHILD_EXPECT(graphIsCurrent(c, graph));
+  void *b = mgpuMemAlloc(3072, nullptr, false); // frees the cached block
+  CHILD_EXPECT(b != nullptr);
+  CHILD_EXPECT(!graphIsCurrent(c, graph));
+  destroyGraph(c, graph);
+  mgpuMemFree(b, nullptr);
+  destroyDeviceContext(c);
+}
+
+TEST_F(CudaDriverTest, GraphsAreStaleOnceMemoryIsGivenBack) {
+  EXPECT_IN_CHILD(staleGraph, "");
+}
+
+/// CNNC_CUDA_GRAPHS=0, or a driver that cannot record: nothing is recorded
+/// and nothing is reported.
+void graphsTurnedOff() {
+  setenv("CNNC_CUDA_GRAPHS", "0", 1);
+  DeviceContext *off = openOneFakeDevice();
+  CHILD_EXPECT(!canCapture(off));
+  CHILD_EXPECT(!beginCapture(off));
+  destroyDeviceContext(off);
+  unsetenv("CNNC_CUDA_GRAPHS");
+  setenv("FAKE_CUDA_NO_CAPTURE", "1", 1);
+  DeviceContext *refused = openOneFakeDevice();
+  CHILD_EXPECT(canCapture(refused));
+  CHILD_EXPECT(!beginCapture(refused));
+  CHILD_EXPECT(takeError(refused) == nullptr);
+  destroyDeviceContext(refused);
+  CHILD_EXPECT(fakeCounter("fakeCudaCaptures") == 0);
+}
+
+TEST_F(CudaDriverTest, GraphsCanBeTurnedOff) {
+  EXPECT_IN_CHILD(graphsTurnedOff, "");
+}
+
+//===----------------------------------------------------------------------===//
 // Without a context, and on a real GPU
 //===----------------------------------------------------------------------===//
 
