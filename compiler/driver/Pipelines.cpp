@@ -53,7 +53,7 @@ constexpr const char *kGPUPrepare =
     "cnn-fuse-kernels,canonicalize,cse)";
 constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
-    "canonicalize,{0}cnn-map-loops-to-gpu)";
+    "canonicalize,{0}cnn-map-loops-to-gpu,cnn-sink-scalars-into-kernels)";
 constexpr const char *kTileContractions =
     "cnn-tile-contractions,canonicalize,cse,";
 
@@ -74,7 +74,8 @@ constexpr const char *kLoopsToLLVM =
 constexpr const char *kGPULoopsToKernels =
     "func.func(cnn-launch-tiled-loops,gpu-map-parallel-loops,"
     "convert-parallel-loops-to-gpu,"
-    "cnn-gpu-device-memory,lower-affine,canonicalize,cse),"
+    "cnn-gpu-device-memory,cnn-scalars-in-device-memory,lower-affine,"
+    "canonicalize,cse),"
     "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
     "cnn-merge-gpu-modules,func.func(gpu-async-region),"
     "convert-scf-to-cf,convert-nvvm-to-llvm,expand-strided-metadata,"

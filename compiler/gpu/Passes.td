@@ -258,6 +258,71 @@ def LaunchTiledLoops : Pass<"cnn-launch-tiled-loops", "func::FuncOp"> {
   let dependentDialects = ["gpu::GPUDialect", "scf::SCFDialect"];
 }
 
+def SinkScalarsIntoKernels : Pass<"cnn-sink-scalars-into-kernels",
+                                  "func::FuncOp"> {
+  let summary = "Compute what a step derives from its scalars in its kernels";
+  let description = [{
+    Runs on the kernel-shaped loops, after cnn-map-loops-to-gpu.
+
+    A training step's scalar arguments (`cnn.learning_rate`, `cnn.step`,
+    `cnn.seed`) reach its kernels as launch arguments, and so does the host
+    arithmetic on them: Adam's bias corrections `lr / (1 - beta1^step)` and
+    `sqrt(1 - beta2^step)`. A step recorded as a CUDA graph would replay
+    the values of the step it was recorded in. This pass clones that
+    arithmetic (side-effect-free ops whose operands are the scalars,
+    constants or each other) into every outermost `scf.parallel` or
+    `gpu.launch` that reads its result and erases the host copies, so that
+    the scalars themselves are all that kernels read from the host; a few
+    floating-point operations per thread is the price.
+    cnn-scalars-in-device-memory then reads them from device memory.
+
+    Before:
+    ```mlir
+    %t = arith.sitofp %step : i64 to f64
+    %p = math.powf %beta, %t : f64
+    scf.parallel (%i) = ... { ... use %p ... }
+    ```
+    After:
+    ```mlir
+    scf.parallel (%i) = ... {
+      %t = arith.sitofp %step : i64 to f64
+      %p = math.powf %beta, %t : f64
+      ... use %p ...
+    }
+    ```
+  }];
+}
+
+def ScalarsInDeviceMemory : Pass<"cnn-scalars-in-device-memory",
+                                 "func::FuncOp"> {
+  let summary = "Read a step's scalars from device memory in its kernels";
+  let description = [{
+    Runs on host functions whose loops have become `gpu.launch`, after
+    cnn-sink-scalars-into-kernels.
+
+    Each scalar argument (`cnn.learning_rate`, `cnn.step`, `cnn.seed`)
+    becomes a rank-0 memref the runtime fills in device memory before each
+    call, and every `gpu.launch` that uses the scalar loads it once at its
+    start. A recorded CUDA graph of the step then reads each step's
+    learning rate, step number and seed. A scalar used outside a kernel is
+    an error (it cannot be read there).
+
+    Before:
+    ```mlir
+    func.func @step(..., %lr: f32 {cnn.learning_rate}) {
+      gpu.launch ... { ... use %lr ... }
+    ```
+    After:
+    ```mlir
+    func.func @step(..., %lr: memref<f32> {cnn.learning_rate}) {
+      gpu.launch ... {
+        %0 = memref.load %lr[] : memref<f32>
+        ... use %0 ...
+    ```
+  }];
+  let dependentDialects = ["memref::MemRefDialect"];
+}
+
 def GPUDeviceMemory : Pass<"cnn-gpu-device-memory", "func::FuncOp"> {
   let summary = "Allocate, copy and free host-side buffers on the device";
   let description = [{

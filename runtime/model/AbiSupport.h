@@ -20,6 +20,15 @@ struct DeviceContext;
 } // namespace cnnc::gpu
 namespace cnnc::abi {
 struct RecordedCalls;
+
+/// The values of an entry's scalar arguments: on the CPU each argument
+/// points to one; a CUDA entry reads each from a rank-0 buffer in device
+/// memory laid out like this (cnn-scalars-in-device-memory).
+struct Scalars {
+  float rate;
+  int64_t step;
+  int64_t seed;
+};
 } // namespace cnnc::abi
 
 /// A model instance. Every buffer is 64-byte aligned (generated code may use
@@ -45,6 +54,9 @@ struct cnnc_model {
   char deviceLabel[16]; // "cuda:0"
   /// The calls on the device recorded as graphs (GpuCalls.h), or null.
   cnnc::abi::RecordedCalls *recordedCalls;
+  /// Two sets of scalars in device memory: [0] a step's, uploaded before
+  /// each call that reads them; [1] zeros, inference's dropout seed.
+  cnnc::abi::Scalars *deviceScalars;
 };
 
 namespace cnnc::abi {

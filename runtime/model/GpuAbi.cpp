@@ -67,7 +67,11 @@ cnnc_status moveToDevice(cnnc_model *model, int ordinal) {
   float *states = nullptr;
   if (stateBytes(model) != 0)
     states = static_cast<float *>(gpu::deviceAlloc(context, stateBytes(model)));
-  bool ok = params && (states || stateBytes(model) == 0) &&
+  const Scalars zeros[2] = {};
+  auto *scalars =
+      static_cast<Scalars *>(gpu::deviceAlloc(context, sizeof zeros));
+  bool ok = params && (states || stateBytes(model) == 0) && scalars &&
+            gpu::upload(context, scalars, zeros, sizeof zeros) &&
             gpu::upload(context, params, model->params, paramBytes()) &&
             (!states ||
              gpu::upload(context, states, model->states, stateBytes(model))) &&
@@ -85,6 +89,7 @@ cnnc_status moveToDevice(cnnc_model *model, int ordinal) {
   model->device = context;
   model->deviceParams = params;
   model->deviceStates = states;
+  model->deviceScalars = scalars;
   model->hostStale = false;
   model->deviceStale = false;
   std::snprintf(model->deviceLabel, sizeof model->deviceLabel, "cuda:%d",
@@ -133,9 +138,11 @@ void cnnc::abi::releaseDevice(cnnc_model *model) {
   releaseRecordedCalls(model);
   gpu::deviceFree(model->device, model->deviceParams);
   gpu::deviceFree(model->device, model->deviceStates);
+  gpu::deviceFree(model->device, model->deviceScalars);
   gpu::destroyDeviceContext(model->device);
   model->device = nullptr;
   model->deviceParams = model->deviceStates = nullptr;
+  model->deviceScalars = nullptr;
   model->hostStale = model->deviceStale = false;
 }
 
@@ -167,14 +174,13 @@ cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
   int32_t ranks[DeviceCall::kMaxResults];
   for (int32_t k = 0; k < numOutputs && k < DeviceCall::kMaxResults; ++k)
     ranks[k] = r.outputs[k].rank;
-  // The seed is constant (dropout is the identity in inference), so every
-  // call with these shapes is the same work: it is replayed.
+  // Every call with these shapes is the same work: it is replayed.
   DeviceCall call(model, {reinterpret_cast<const void *>(r.gpu_infer), true,
                           inputs, numInputs, nullptr, 0, ranks, numOutputs});
   if (cnnc_status s = call.upload("infer"))
     return s;
 
-  Descriptor inputDescs[kMaxArgs], paramDesc;
+  Descriptor inputDescs[kMaxArgs], paramDesc, seedDesc;
   void *args[kMaxArgs + 3];
   for (int32_t k = 0; k < numInputs; ++k) {
     const cnnc_tensor &t = call.inputs()[k];
@@ -183,9 +189,10 @@ cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
   }
   describeContiguous(paramDesc, model->deviceParams, &r.param_elements, 1);
   args[1 + numInputs] = &paramDesc;
-  int64_t seed = 0;
+  // Dropout is the identity: the seed is a zero in device memory.
+  describeContiguous(seedDesc, &model->deviceScalars[1].seed, nullptr, 0);
   if (r.has_seed)
-    args[2 + numInputs] = &seed;
+    args[2 + numInputs] = &seedDesc;
   {
     gpu::CurrentDevice current(model->device);
     call.run([&](int64_t *results) {

@@ -99,8 +99,10 @@ typedef struct cnnc_model_record {
    * compiled for ("sm_90"), and inference, the training step and evaluation
    * as host code that launches them: the same arguments and roles as the
    * CPU entries, but every descriptor (inputs, targets, parameters, states,
-   * results) points to device memory; scalars (seed, learning rate, step)
-   * stay on the host. Results are allocated with mgpuMemAlloc. */
+   * results) points to device memory, and each scalar (seed, learning
+   * rate, step) is a rank-0 buffer in device memory (a descriptor, not a
+   * pointer to the value), so that a recorded call reads each call's
+   * values. Results are allocated with mgpuMemAlloc. */
   const char *cuda_arch;
   cnnc_entry_fn gpu_infer;
   cnnc_entry_record gpu_train_step;

@@ -162,13 +162,6 @@ cnnc_status applyUpdates(cnnc_model *model, Update *updates,
   return status;
 }
 
-/// The values an entry's scalar arguments point to.
-struct Scalars {
-  float rate;
-  int64_t step;
-  int64_t seed;
-};
-
 /// Whether every argument role of `entry` is one callEntry can bind.
 bool hasKnownRoles(const cnnc_entry_record &entry) {
   const cnnc_model_record &r = record();
@@ -199,12 +192,15 @@ struct EntryBuffers {
   const cnnc_tensor *inputs;
   const cnnc_tensor *targets;
   float *grads; // the update entry's gradient buffer, else null
+  /// A CUDA entry's scalars in device memory, else null: the entry then
+  /// reads the values the scalar arguments point to.
+  Scalars *deviceScalars;
 };
 
 EntryBuffers hostBuffers(cnnc_model *model, const cnnc_tensor *inputs,
                          const cnnc_tensor *targets, float *grads = nullptr) {
-  return {model->params, model->states, model->stateStride,
-          inputs,        targets,       grads};
+  return {model->params, model->states, model->stateStride, inputs, targets,
+          grads,         nullptr};
 }
 
 /// Calls `entry` with its arguments bound as its roles say (checked by
@@ -233,6 +229,12 @@ void callEntry(const cnnc_entry_record &entry, const EntryBuffers &b,
     else if (kind == CNNC_ARG_STATE)
       describeContiguous(descs[a], b.states + index * b.stateStride,
                          &r.param_elements, 1);
+    else if (b.deviceScalars && kind == CNNC_ARG_SEED)
+      describeContiguous(descs[a], &b.deviceScalars->seed, nullptr, 0);
+    else if (b.deviceScalars && kind == CNNC_ARG_LR)
+      describeContiguous(descs[a], &b.deviceScalars->rate, nullptr, 0);
+    else if (b.deviceScalars)
+      describeContiguous(descs[a], &b.deviceScalars->step, nullptr, 0);
     else if (kind == CNNC_ARG_SEED)
       arg = &scalars.seed;
     else if (kind == CNNC_ARG_LR)
@@ -478,11 +480,13 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   return status;
 }
 
-/// Whether `entry` takes an argument of `kind`.
-bool binds(const cnnc_entry_record &entry, int32_t kind) {
-  for (int32_t a = 0; a < entry.num_args; ++a)
-    if (entry.arg_roles[a] / CNNC_ROLE_SCALE == kind)
+/// Whether `entry` takes a learning rate, step or seed.
+bool readsScalars(const cnnc_entry_record &entry) {
+  for (int32_t a = 0; a < entry.num_args; ++a) {
+    int32_t kind = entry.arg_roles[a] / CNNC_ROLE_SCALE;
+    if (kind == CNNC_ARG_LR || kind == CNNC_ARG_STEP || kind == CNNC_ARG_SEED)
       return true;
+  }
   return false;
 }
 
@@ -490,9 +494,9 @@ bool binds(const cnnc_entry_record &entry, int32_t kind) {
 /// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
 /// the loss and the prediction downloaded (the number correct is counted
 /// here, against the caller's labels), and the new parameters and states
-/// copied into the instance's device buffers. An evaluation is replayed
-/// (GpuCalls.h) unless it reads the step number; a step's learning rate,
-/// step and seed change from call to call.
+/// copied into the instance's device buffers. The entry reads its scalars
+/// from device memory, uploaded first, so a call made again with the same
+/// shapes is replayed (GpuCalls.h) with each step's values.
 cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                         const cnnc_tensor *inputs, int32_t numInputs,
                         const cnnc_tensor *targets, int32_t numTargets,
@@ -509,17 +513,21 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
   int32_t numResults = training ? 3 + r.num_states : 2;
   for (int32_t u = 2; u < numResults; ++u)
     ranks[u] = 1;
-  bool replayable = !training && !binds(entry, CNNC_ARG_STEP);
   DeviceCall call(model,
-                  {reinterpret_cast<const void *>(entry.fn), replayable, inputs,
+                  {reinterpret_cast<const void *>(entry.fn), true, inputs,
                    numInputs, targets, numTargets, ranks, numResults});
   if (cnnc_status s = call.upload(what))
     return s;
+  if (readsScalars(entry) &&
+      !cnnc::gpu::upload(model->device, &model->deviceScalars[0], &scalars,
+                         sizeof scalars))
+    return deviceStatus(model, what);
   {
     cnnc::gpu::CurrentDevice current(model->device);
     EntryBuffers device{model->deviceParams, model->deviceStates,
                         model->stateStride,  call.inputs(),
-                        call.targets(),      nullptr};
+                        call.targets(),      nullptr,
+                        model->deviceScalars};
     call.run(
         [&](int64_t *results) { callEntry(entry, device, scalars, results); });
   }

@@ -260,6 +260,9 @@ TEST_F(TinyOnFakeDevice, NoSuchDevice) {
 // does not grow from one call to the next (results are freed into the
 // cache and reused).
 TEST_F(TinyOnFakeDevice, HostCodeLaunchesKernelsAndFreesWhatItAllocates) {
+  // Every call as it comes: a recorded one keeps its buffers (checked in
+  // RepeatedCallsAreReplayedAsGraphs).
+  ScopedEnv eager{"CNNC_CUDA_GRAPHS", "0"};
   ASSERT_TRUE(instance->setDevice("cuda"));
   long loads = counter("fakeCudaModuleLoads");
   long launches = counter("fakeCudaLaunches");
@@ -300,12 +303,12 @@ TEST_F(TinyOnFakeDevice, HostCodeLaunchesKernelsAndFreesWhatItAllocates) {
   EXPECT_EQ(instance->step(), 3);
 }
 
-// Inference and evaluation are recorded as a CUDA graph the second time
-// they are made with the same shapes and replayed from then on: one graph
-// launch a call, as many kernels as before (the stand-in counts a graph's
-// kernels at each launch), no memory growth. A training step, whose
-// learning rate, step and seed change, runs as it comes; leaving the device
-// frees the graphs.
+// Inference, evaluation and training steps are recorded as a CUDA graph
+// the second time they are made with the same shapes and replayed from then
+// on: one graph launch a call, as many kernels as before (the stand-in
+// counts a graph's kernels at each launch), no memory growth. (A step reads
+// its learning rate, step and seed from device memory, written before each
+// call.) Leaving the device frees the graphs.
 TEST_F(TinyOnFakeDevice, RepeatedCallsAreReplayedAsGraphs) {
   ASSERT_TRUE(instance->setDevice("cuda"));
   long launches = counter("fakeCudaLaunches");
@@ -340,10 +343,15 @@ TEST_F(TinyOnFakeDevice, RepeatedCallsAreReplayedAsGraphs) {
   EXPECT_EQ(since("fakeCudaGraphLaunches"), 24);
   for (int call = 0; call < 3; ++call)
     ASSERT_TRUE(instance->trainStep({&batch8}, {&labels8}, 1e-2f));
-  EXPECT_EQ(since("fakeCudaCaptures"), 3);
-  EXPECT_EQ(since("fakeCudaGraphLaunches"), 24);
+  EXPECT_EQ(since("fakeCudaCaptures"), 4);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 26);
   EXPECT_EQ(instance->step(), 3);
-  EXPECT_EQ(since("fakeCudaGraphs"), 3);
+  EXPECT_EQ(since("fakeCudaGraphs"), 4);
+  inUse = counter("fakeCudaBytesInUse");
+  for (int call = 0; call < 20; ++call)
+    ASSERT_TRUE(instance->trainStep({&batch8}, {&labels8}, 1e-2f));
+  EXPECT_EQ(counter("fakeCudaBytesInUse"), inUse);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 46);
 
   ASSERT_TRUE(instance->setDevice("cpu"));
   EXPECT_EQ(since("fakeCudaGraphs"), 0);
