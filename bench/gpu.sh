@@ -15,8 +15,10 @@
 # does, uploaded every call):
 #   LeNet-5 training steps at batch 256 and 1024, inference at 1024;
 #   AlexNet training steps and inference at batch 128.
-# and prints the JSON lines and a table with the ratio cnnc / PyTorch speed
-# and the speed-up of the tiled kernels over the untiled ones.
+# and prints the JSON lines and a table with the ratio cnnc / PyTorch speed,
+# the speed-up of the tiled kernels over the untiled ones, and that of the
+# calls replayed as CUDA graphs over the same calls launched kernel by
+# kernel (CNNC_CUDA_GRAPHS=0).
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
 # bench/cpu.sh. See bench/README.md.
 set -euo pipefail
@@ -62,6 +64,11 @@ run)
       "${train[@]}" --min-time "$min_time" --min-iterations "$min_iterations" \
       | sed 's/"harness": "cnnc"/"harness": "cnnc", "variant": "untiled"/' \
       | tee -a "$results"
+    CNNC_CUDA_GRAPHS=0 "$dir/cnnc-bench" "$dir/$model.so" --device cuda \
+      --batch "$batch" "${train[@]}" --min-time "$min_time" \
+      --min-iterations "$min_iterations" \
+      | sed 's/"harness": "cnnc"/"harness": "cnnc", "variant": "no-graphs"/' \
+      | tee -a "$results"
     for variant in "" "--host-data" "--compile"; do
       # shellcheck disable=SC2086 # an empty variant adds nothing
       "$python" "$dir/torch_inference.py" --model "$model" --device cuda \
@@ -81,23 +88,27 @@ cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
 print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
+      f"{'no graphs':>12} {'graphs':>6} "
       f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
 for (model, mode, batch), runs in cases.items():
     cnnc = next(r for r in runs
                 if r["harness"] == "cnnc" and "variant" not in r)
     untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
+    no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
+                     None)
     def torch(host, compiled):
         return next((r for r in runs if r["harness"] == "pytorch"
                      and r["host_data"] == host and r["compiled"] == compiled),
                     None)
     line = f"{model + ' ' + mode + ' b' + str(batch):28} " \
            f"{cnnc['images_per_s']:>10,.0f}/s"
-    if untiled is None or "images_per_s" not in untiled:
-        line += f" {'-':>12} {'-':>6}"
-    else:
-        speedup = cnnc["images_per_s"] / untiled["images_per_s"]
-        line += f" {untiled['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
+    for other in (untiled, no_graphs):
+        if other is None or "images_per_s" not in other:
+            line += f" {'-':>12} {'-':>6}"
+        else:
+            speedup = cnnc["images_per_s"] / other["images_per_s"]
+            line += f" {other['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
     for t in (torch(False, False), torch(True, False), torch(False, True)):
         if t is None or "images_per_s" not in t:
             line += f" {'-':>12} {'-':>6}"
