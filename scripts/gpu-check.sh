@@ -6,9 +6,10 @@
 #   scripts/gpu-check.sh prepare DIR   (here: needs the build and the toolkit)
 #   scripts/gpu-check.sh run DIR       (on the GPU machine: python3, numpy)
 #
-# `prepare` compiles every model in models/ (sm_90) and copies cnnc-run,
+# `prepare` compiles every model in models/ and every op's model of
+# test/e2e/Inputs/ops/ (sm_90) and copies cnnc-run,
 # cnnc-train, cnnc-runtime-tests and the libraries they need into DIR
-# (about 15 MB). `run`:
+# (about 18 MB). `run`:
 #   1. runs the CUDA layer's round trip on the real driver
 #      (cnnc-runtime-tests, CudaRuntimeTest.RealDeviceRoundTrip);
 #   2. runs each model with cnnc-run --device cpu and --device cuda on the
@@ -17,11 +18,14 @@
 #      it), and compares the outputs (relative to the largest, tolerance
 #      1e-4);
 #   3. trains each model 4 steps (cnnc-train --limit 64 --batch 16, a
-#      synthetic IDX data set) on both devices from the same seed and
-#      compares every parameter of the checkpoints (tolerance 1e-3);
+#      synthetic IDX data set; on the GPU the second step is recorded and
+#      the last two replay it, with their own learning rate, step and
+#      seed) on both devices from the same seed and compares every
+#      parameter of the checkpoints (tolerance 1e-3);
 # and exits 1 if anything differs. GPU_CHECK_DEVICE=cpu compares the CPU
-# with itself: a check of this script on a machine without a GPU. The GPU tests of the e2e suite need cnnc
-# and so cannot run there; this is their counterpart.
+# with itself: a check of this script on a machine without a GPU. The GPU
+# tests of the e2e suite need cnnc and so cannot run there; this is their
+# counterpart.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -37,8 +41,10 @@ prepare)
   ninja -C "$root/build" cnnc cnnc-run cnnc-train cnnc-runtime-tests |
     tail -n 1
   mkdir -p "$dir/bin" "$dir/lib" "$dir/models"
-  for mdl in "$root"/models/*.mdl; do
+  # The models, and GpuOpsTest's model of each op and optimizer.
+  for mdl in "$root"/models/*.mdl "$root"/test/e2e/Inputs/ops/*.mdl; do
     name=$(basename "$mdl" .mdl)
+    [[ $mdl == */ops/* ]] && name=op-$name
     "$root/build/bin/cnnc" "$mdl" --cuda-arch=sm_90 -o "$dir/models/$name.so"
     echo "compiled $name"
   done

@@ -10,9 +10,9 @@
 //  - OpsOnCuda, on a real GPU only (skipped with the driver's reason
 //    elsewhere): the CUDA code itself, so a wrong kernel names its op.
 //
-// Each model puts its op between an image of 3 x 12 x 12 and a dense layer
-// of 4 classes; the batch of 5 leaves the last block of every kernel
-// partial.
+// Each model (test/e2e/Inputs/ops/, which scripts/gpu-check.sh runs on a
+// GPU too) puts its op between an image of 3 x 12 x 12 and a dense layer of
+// 10 classes; the batch of 5 leaves the last block of every kernel partial.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,91 +25,48 @@ using namespace cnnc::test;
 
 namespace {
 
-struct OpCase {
-  const char *name;
-  const char *layers; // statements that define `x`
-  const char *optimizer;
-};
-
 constexpr int64_t kBatch = 5;
 
-/// The model of `op`, written to the scratch folder; its path.
-std::string writeOpModel(const OpCase &op) {
-  std::string source = std::string("model op_") + op.name + " {\n" +
-                       "  input image: f32[3, 12, 12]\n"
-                       "  input label: i32[]\n  " +
-                       op.layers +
-                       "\n  logits = dense(flatten(x), units=4)\n"
-                       "  output logits\n\n"
-                       "  train {\n"
-                       "    loss = cross_entropy(logits, label)\n"
-                       "    optimizer = " +
-                       op.optimizer + "\n  }\n}\n";
-  return writeScratchFile(std::string("op-") + op.name + ".mdl", source);
+/// test/e2e/Inputs/ops/<op>.mdl.
+std::string opModelPath(const char *op) {
+  return std::string(CNNC_SOURCE_DIR) + "/test/e2e/Inputs/ops/" + op + ".mdl";
 }
 
-class OpsInGpuLoops : public ::testing::TestWithParam<OpCase> {};
+class OpsInGpuLoops : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(OpsInGpuLoops, MatchTheCpu) {
-  expectGpuLoopsSameAsCpu(writeOpModel(GetParam()), kBatch, "--no-cuda");
+  expectGpuLoopsSameAsCpu(opModelPath(GetParam()), kBatch, "--no-cuda");
 }
 
-class OpsOnCuda : public ::testing::TestWithParam<OpCase> {};
+class OpsOnCuda : public ::testing::TestWithParam<const char *> {};
 
 TEST_P(OpsOnCuda, MatchTheCpu) {
-  expectCudaSameAsCpu(writeOpModel(GetParam()), kBatch);
+  expectCudaSameAsCpu(opModelPath(GetParam()), kBatch);
 }
 
-const OpCase kOps[] = {
-    {"conv_strided_dilated",
-     "x = conv2d(image, filters=4, kernel=3, stride=2, padding=1, "
-     "dilation=2)",
-     "sgd(lr=0.05)"},
-    {"conv_grouped_relu",
-     "x = relu(conv2d(image, filters=6, kernel=3, groups=3))", "sgd(lr=0.05)"},
-    {"conv_table_sigmoid",
-     "x = sigmoid(conv2d(image, filters=3, kernel=3, connections=[[0], [1, "
-     "2], [0, 1, 2]]))",
-     "sgd(lr=0.05)"},
-    {"avg_pool_padded",
-     "x = avg_pool2d(tanh(conv2d(image, filters=4, kernel=3)), kernel=3, "
-     "stride=2, padding=1)",
-     "sgd(lr=0.05)"},
-    {"max_pool_overlapping",
-     "x = max_pool2d(relu(conv2d(image, filters=4, kernel=3, padding=1)), "
-     "kernel=3, stride=2)",
-     "sgd(lr=0.05)"},
-    {"subsample_scaled_tanh",
-     "c = conv2d(image, filters=4, kernel=3)\n"
-     "  x = scaled_tanh(subsample2d(scaled_tanh(c), kernel=2))",
-     "sgd(lr=0.05)"},
-    {"lrn", "x = lrn(relu(conv2d(image, filters=6, kernel=3)), size=5)",
-     "sgd(lr=0.05)"},
-    {"dropout",
-     "x = dropout(relu(conv2d(image, filters=4, kernel=3)), rate=0.5)",
-     "sgd(lr=0.05)"},
-    {"dense_softmax", "x = softmax(dense(flatten(image), units=8, bias=false))",
-     "sgd(lr=0.05)"},
-    {"dense_log_softmax",
-     "x = log_softmax(tanh(dense(flatten(image), units=8)))", "sgd(lr=0.05)"},
-    {"add",
-     "a = conv2d(image, filters=2, kernel=3, padding=1)\n"
-     "  b = conv2d(image, filters=2, kernel=3, padding=1)\n"
-     "  x = tanh(add(a, b))",
-     "sgd(lr=0.05)"},
-    {"concat",
-     "a = relu(conv2d(image, filters=3, kernel=3, padding=1))\n"
-     "  b = tanh(conv2d(image, filters=2, kernel=1))\n"
-     "  x = max_pool2d(concat(a, image, b), kernel=2)",
-     "sgd(lr=0.05)"},
-    {"sgd_nesterov_decay", "x = tanh(conv2d(image, filters=4, kernel=3))",
-     "sgd(lr=0.05, momentum=0.9, nesterov=true, weight_decay=1e-4)"},
-    {"adam_decay", "x = tanh(conv2d(image, filters=4, kernel=3))",
-     "adam(lr=1e-2, weight_decay=1e-4)"},
+// Convolutions (strided, dilated, grouped, with a connection table), pools
+// (padded, overlapping), subsampling, LRN, dropout, softmax, add, concat,
+// and the optimizers' variants (SGD with Nesterov momentum, Adam, both
+// with weight decay).
+const char *const kOps[] = {
+    "conv_strided_dilated",
+    "conv_grouped_relu",
+    "conv_table_sigmoid",
+    "avg_pool_padded",
+    "max_pool_overlapping",
+    "subsample_scaled_tanh",
+    "lrn",
+    "dropout",
+    "dense_softmax",
+    "dense_log_softmax",
+    "add",
+    "concat",
+    "sgd_nesterov_decay",
+    "adam_decay",
 };
 
-std::string opName(const ::testing::TestParamInfo<OpCase> &info) {
-  return info.param.name;
+std::string opName(const ::testing::TestParamInfo<const char *> &info) {
+  return info.param;
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, OpsInGpuLoops, ::testing::ValuesIn(kOps), opName);
