@@ -490,24 +490,33 @@ bool readsScalars(const cnnc_entry_record &entry) {
   return false;
 }
 
-/// A training step (`training`) or an evaluation on the instance's GPU: the
-/// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
-/// the loss and the prediction downloaded (the number correct is counted
-/// here, against the caller's labels), and the new parameters and states
-/// copied into the instance's device buffers. The entry reads its scalars
-/// from device memory, uploaded first, so a call made again with the same
-/// shapes is replayed (GpuCalls.h) with each step's values.
-cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
-                        const cnnc_tensor *inputs, int32_t numInputs,
-                        const cnnc_tensor *targets, int32_t numTargets,
-                        int64_t batch, Scalars &scalars, bool training,
-                        cnnc_step_result *result) {
+/// Queues the copies of a step's new parameters and states (its results
+/// after the loss and the prediction) into the instance's device buffers.
+void queueUpdate(cnnc_model *model, ResultCursor cursor) {
+  const cnnc_model_record &r = record();
+  cursor.next(0);
+  cursor.next(r.prediction.rank);
+  for (int32_t u = 0; u <= r.num_states; ++u) {
+    float *dst = u == 0 ? model->deviceParams
+                        : model->deviceStates + (u - 1) * model->stateStride;
+    const void *src = resultData(*cursor.next(1), 4);
+    if (src != dst)
+      cnnc::gpu::copyOnDevice(model->device, dst, src,
+                              static_cast<size_t>(r.param_elements) *
+                                  sizeof(float));
+  }
+}
+
+/// runOnDevice once the prediction's host buffer (`hostPrediction`, of
+/// `predictionElements`) is allocated.
+cnnc_status runStepOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
+                            const cnnc_tensor *inputs, int32_t numInputs,
+                            const cnnc_tensor *targets, int32_t numTargets,
+                            int64_t batch, Scalars &scalars, bool training,
+                            float *hostPrediction, int64_t predictionElements,
+                            cnnc_step_result *result) {
   const char *what = training ? "train_step" : "evaluate";
   const cnnc_model_record &r = record();
-  if (!entry.fn || !hasKnownRoles(entry))
-    return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
-  if (cnnc_status s = refreshDevice(model, what))
-    return s;
   // The loss, the prediction, then for a step the new parameters and states.
   int32_t ranks[2 + 1 + kMaxStates] = {0, r.prediction.rank};
   int32_t numResults = training ? 3 + r.num_states : 2;
@@ -528,54 +537,85 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                         model->stateStride,  call.inputs(),
                         call.targets(),      nullptr,
                         model->deviceScalars};
-    call.run(
-        [&](int64_t *results) { callEntry(entry, device, scalars, results); });
+    // The whole step, the update of the instance's buffers included, is
+    // what a recorded call replays.
+    call.run([&](int64_t *results) {
+      callEntry(entry, device, scalars, results);
+      if (training)
+        queueUpdate(model, ResultCursor{results});
+    });
   }
 
   ResultCursor cursor{call.results()};
   Descriptor *loss = cursor.next(0);
   Descriptor *prediction = cursor.next(r.prediction.rank);
-  int64_t predictionElements = 1;
+  int64_t elements = 1;
   for (int32_t d = 0; d < r.prediction.rank; ++d)
-    predictionElements *= prediction->sizesAndStrides[d];
-  auto *hostPrediction = static_cast<float *>(
-      std::malloc(static_cast<size_t>(predictionElements) * sizeof(float)));
+    elements *= prediction->sizesAndStrides[d];
   float hostLoss = 0;
-  bool copied = hostPrediction &&
+  bool copied = elements == predictionElements &&
                 cnnc::gpu::download(model->device, &hostLoss,
                                     resultData(*loss, 4), sizeof(float)) &&
                 cnnc::gpu::download(
                     model->device, hostPrediction, resultData(*prediction, 4),
-                    static_cast<size_t>(predictionElements) * 4);
-  if (copied) {
-    result->loss = hostLoss;
-    result->reserved = 0;
-    result->correct = countCorrect(hostPrediction, targets, numTargets, batch);
-    result->count = batch;
-  }
-  std::free(hostPrediction);
-
-  // The new parameters and states go into the instance only with a loss to
-  // report; their buffers are released with the call either way.
-  for (int32_t u = 0; training && copied && u <= r.num_states; ++u) {
-    Descriptor *d = cursor.next(1);
-    float *dst = u == 0 ? model->deviceParams
-                        : model->deviceStates + (u - 1) * model->stateStride;
-    const void *src = resultData(*d, 4);
-    if (src != dst)
-      cnnc::gpu::copyOnDevice(model->device, dst, src,
-                              static_cast<size_t>(r.param_elements) *
-                                  sizeof(float));
-  }
+                    static_cast<size_t>(elements) * sizeof(float));
+  // The update was queued with the step: the host copies are stale even if
+  // it cannot be reported.
+  if (training)
+    model->hostStale = true;
   if (cnnc_status s = deviceStatus(model, what))
     return s;
   if (!copied)
-    return fail(CNNC_OUT_OF_MEMORY, "%s: cannot allocate the prediction", what);
-  if (training) {
-    model->hostStale = true;
+    return fail(CNNC_INTERNAL_ERROR,
+                "%s: the prediction has %lld elements, not the %lld of the "
+                "batch",
+                what, static_cast<long long>(elements),
+                static_cast<long long>(predictionElements));
+  if (training)
     ++model->step;
-  }
+  result->loss = hostLoss;
+  result->reserved = 0;
+  result->correct = countCorrect(hostPrediction, targets, numTargets, batch);
+  result->count = batch;
   return CNNC_OK;
+}
+
+/// A training step (`training`) or an evaluation on the instance's GPU: the
+/// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
+/// the loss and the prediction downloaded (the number correct is counted
+/// here, against the caller's labels), and the new parameters and states
+/// copied into the instance's device buffers. The entry reads its scalars
+/// from device memory, uploaded first, so a call made again with the same
+/// shapes is replayed (GpuCalls.h) with each step's values.
+cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
+                        const cnnc_tensor *inputs, int32_t numInputs,
+                        const cnnc_tensor *targets, int32_t numTargets,
+                        int64_t batch, Scalars &scalars, bool training,
+                        cnnc_step_result *result) {
+  const char *what = training ? "train_step" : "evaluate";
+  const cnnc_model_record &r = record();
+  if (!entry.fn || !hasKnownRoles(entry))
+    return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
+  if (cnnc_status s = refreshDevice(model, what))
+    return s;
+  // The prediction's host buffer before any work: once the step has run,
+  // the new parameters are in place, and nothing may fail for memory.
+  int64_t predictionElements = batch;
+  for (int32_t d = 1; d < r.prediction.rank; ++d)
+    predictionElements *= r.prediction.shape[d];
+  if (predictionElements < 0)
+    return fail(CNNC_INTERNAL_ERROR,
+                "%s: the model's prediction has a dynamic shape", what);
+  auto *hostPrediction = static_cast<float *>(std::malloc(
+      static_cast<size_t>(predictionElements ? predictionElements : 1) *
+      sizeof(float)));
+  if (!hostPrediction)
+    return fail(CNNC_OUT_OF_MEMORY, "%s: cannot allocate the prediction", what);
+  cnnc_status status = runStepOnDevice(
+      entry, model, inputs, numInputs, targets, numTargets, batch, scalars,
+      training, hostPrediction, predictionElements, result);
+  std::free(hostPrediction);
+  return status;
 }
 
 /// Whether a step can be split: the model has the two halves of its step,

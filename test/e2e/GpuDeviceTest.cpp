@@ -347,11 +347,15 @@ TEST_F(TinyOnFakeDevice, RepeatedCallsAreReplayedAsGraphs) {
   EXPECT_EQ(since("fakeCudaGraphLaunches"), 26);
   EXPECT_EQ(instance->step(), 3);
   EXPECT_EQ(since("fakeCudaGraphs"), 4);
+  // The whole step is the graph: with the copies of the new parameters
+  // and Adam's two states into the instance's buffers.
   inUse = counter("fakeCudaBytesInUse");
+  long graphCopies = counter("fakeCudaGraphCopies");
   for (int call = 0; call < 20; ++call)
     ASSERT_TRUE(instance->trainStep({&batch8}, {&labels8}, 1e-2f));
   EXPECT_EQ(counter("fakeCudaBytesInUse"), inUse);
   EXPECT_EQ(since("fakeCudaGraphLaunches"), 46);
+  EXPECT_EQ(counter("fakeCudaGraphCopies") - graphCopies, 20 * 3);
 
   ASSERT_TRUE(instance->setDevice("cpu"));
   EXPECT_EQ(since("fakeCudaGraphs"), 0);

@@ -36,6 +36,7 @@ FAKE_EXPORT long fakeCudaAllocs, fakeCudaFrees, fakeCudaCopies;
 FAKE_EXPORT long fakeCudaBytesInUse;
 FAKE_EXPORT long fakeCudaHostAllocs, fakeCudaHostFrees, fakeCudaPinnedUploads;
 FAKE_EXPORT long fakeCudaCaptures, fakeCudaGraphs, fakeCudaGraphLaunches;
+FAKE_EXPORT long fakeCudaGraphCopies; /* the copies graph launches made */
 
 static int emulated(void) { return getenv("FAKE_CUDA_DEVICES") != NULL; }
 
@@ -241,6 +242,7 @@ FAKE_EXPORT int cuGraphLaunch(void *exec, void *stream) {
       memcpy((void *)(uintptr_t)op->dst, (const void *)(uintptr_t)op->src,
              op->bytes);
       ++fakeCudaCopies;
+      ++fakeCudaGraphCopies;
     }
   }
   fakeCudaLaunches += graph->launches;
