@@ -8,6 +8,8 @@
 
 #include "Trainer.h"
 
+#include "Batches.h"
+
 #include "runtime/data/Batcher.h"
 #include "runtime/loader/Checkpoint.h"
 #include "runtime/report/ProgressLine.h"
@@ -51,55 +53,6 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-/// A batch's tensors, sized for the batch at hand (the last one of an epoch
-/// may be smaller).
-class BatchBuffers {
-public:
-  BatchBuffers(const ImageShape &shape, int64_t batch, int64_t oneHot)
-      : shape_(shape), batch_(batch), oneHot_(oneHot) {
-    images_ =
-        Tensor::zerosF32({batch, shape.channels, shape.height, shape.width});
-    labels_ = Tensor::zerosI32({batch});
-    if (oneHot)
-      oneHotTargets_ = Tensor::zerosF32({batch, oneHot});
-  }
-
-  /// Fills batch `b` (of the training or the validation images); false
-  /// when there is none.
-  bool fill(const Batcher &batcher, size_t b, bool validation) {
-    images_.shape[0] = labels_.shape[0] = batch_;
-    images_.f32.resize(static_cast<size_t>(batch_ * shape_.numElements()));
-    labels_.i32.resize(static_cast<size_t>(batch_));
-    size_t n =
-        validation
-            ? batcher.validationBatch(b, images_.f32.data(), labels_.i32.data())
-            : batcher.batch(b, images_.f32.data(), labels_.i32.data());
-    if (n == 0)
-      return false;
-    int64_t count = static_cast<int64_t>(n);
-    images_.shape[0] = labels_.shape[0] = count;
-    images_.f32.resize(static_cast<size_t>(count * shape_.numElements()));
-    labels_.i32.resize(n);
-    if (oneHot_) {
-      oneHotTargets_ = Tensor::zerosF32({count, oneHot_});
-      for (int64_t i = 0; i < count; ++i)
-        oneHotTargets_.f32[static_cast<size_t>(i * oneHot_ + labels_.i32[i])] =
-            1.0f;
-    }
-    return true;
-  }
-
-  std::vector<const Tensor *> inputs() const { return {&images_}; }
-  std::vector<const Tensor *> targets() const {
-    return {oneHot_ ? &oneHotTargets_ : &labels_};
-  }
-
-private:
-  ImageShape shape_;
-  int64_t batch_, oneHot_;
-  Tensor images_, labels_, oneHotTargets_;
-};
-
 /// The mean loss and accuracy over a set; accuracy NaN without labels.
 struct Score {
   double loss = NAN, accuracy = NAN;
@@ -118,13 +71,20 @@ Score scoreOf(double lossSum, int64_t correct, int64_t seen) {
 /// Evaluates every batch of `batcher` (its validation images when
 /// `validation`, else all of a test split's in order).
 Result<Score> evaluateAll(ModelInstance &instance, const Batcher &batcher,
-                          bool validation, BatchBuffers &buffers) {
+                          bool validation, BatchPrefetcher &batches) {
   double lossSum = 0;
   int64_t correct = 0, seen = 0;
-  size_t batches = validation ? batcher.validationBatches() : batcher.batches();
-  for (size_t b = 0; b < batches && buffers.fill(batcher, b, validation); ++b) {
+  size_t count = validation ? batcher.validationBatches() : batcher.batches();
+  if (count > 0)
+    batches.fetch(batcher, 0, validation);
+  for (size_t b = 0; b < count; ++b) {
+    BatchBuffers *buffers = batches.take();
+    if (!buffers)
+      break;
+    if (b + 1 < count)
+      batches.fetch(batcher, b + 1, validation);
     Result<StepResult> r =
-        instance.evaluate(buffers.inputs(), buffers.targets());
+        instance.evaluate(buffers->inputs(), buffers->targets());
     if (!r)
       return r.error();
     lossSum += static_cast<double>(r->loss) * static_cast<double>(r->count);
@@ -188,7 +148,7 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
     testBatches = std::move(*test);
   }
   Batcher &batcher = *trainBatches;
-  BatchBuffers buffers(splits.train.shape, settings.batch, o.oneHotClasses);
+  BatchPrefetcher batches(splits.train.shape, settings.batch, o.oneHotClasses);
   if (static_cast<size_t>(at.batch) > batcher.batches())
     return report(Error{o.resumedFrom + ": the checkpoint stands at batch " +
                         std::to_string(at.batch) + " of an epoch of " +
@@ -223,10 +183,20 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
     if (!o.quiet)
       progress.startEpoch(at.epoch + 1, o.epochs, batcher.count());
     int64_t imagesThisRun = 0;
-    for (size_t b = static_cast<size_t>(at.batch); b < batcher.batches(); ++b) {
-      buffers.fill(batcher, b, false);
+    size_t first = static_cast<size_t>(at.batch);
+    if (first < batcher.batches())
+      batches.fetch(batcher, first, false);
+    for (size_t b = first; b < batcher.batches(); ++b) {
+      BatchBuffers *buffers = batches.take();
+      if (!buffers)
+        return report(Error{"batch " + std::to_string(b + 1) + " of epoch " +
+                            std::to_string(at.epoch + 1) +
+                            " cannot be assembled"});
+      // The next batch is assembled while this one trains.
+      if (b + 1 < batcher.batches())
+        batches.fetch(batcher, b + 1, false);
       Result<StepResult> r = instance.trainStep(
-          buffers.inputs(), buffers.targets(), static_cast<float>(lr));
+          buffers->inputs(), buffers->targets(), static_cast<float>(lr));
       if (!r)
         return report(r.error());
       at.batch = static_cast<int64_t>(b) + 1;
@@ -270,13 +240,13 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
     Score train = scoreOf(at.lossSum, at.correct, at.seen);
     std::optional<Score> val, test;
     if (batcher.validationCount() > 0) {
-      Result<Score> s = evaluateAll(instance, batcher, true, buffers);
+      Result<Score> s = evaluateAll(instance, batcher, true, batches);
       if (!s)
         return report(s.error());
       val = *s;
     }
     if (testBatches) {
-      Result<Score> s = evaluateAll(instance, *testBatches, false, buffers);
+      Result<Score> s = evaluateAll(instance, *testBatches, false, batches);
       if (!s)
         return report(s.error());
       test = *s;

@@ -1,0 +1,98 @@
+//===- Batches.cpp - cnnc-train's batches, filled ahead -------------------===//
+
+#include "Batches.h"
+
+using namespace cnnc;
+using namespace cnnc::rt;
+using namespace cnnc::train;
+
+BatchBuffers::BatchBuffers(const ImageShape &shape, int64_t batch,
+                           int64_t oneHot)
+    : shape_(shape), batch_(batch), oneHot_(oneHot) {
+  images_ =
+      Tensor::zerosF32({batch, shape.channels, shape.height, shape.width});
+  labels_ = Tensor::zerosI32({batch});
+  if (oneHot)
+    oneHotTargets_ = Tensor::zerosF32({batch, oneHot});
+}
+
+bool BatchBuffers::fill(const Batcher &batcher, size_t b, bool validation) {
+  images_.shape[0] = labels_.shape[0] = batch_;
+  images_.f32.resize(static_cast<size_t>(batch_ * shape_.numElements()));
+  labels_.i32.resize(static_cast<size_t>(batch_));
+  size_t n =
+      validation
+          ? batcher.validationBatch(b, images_.f32.data(), labels_.i32.data())
+          : batcher.batch(b, images_.f32.data(), labels_.i32.data());
+  if (n == 0)
+    return false;
+  int64_t count = static_cast<int64_t>(n);
+  images_.shape[0] = labels_.shape[0] = count;
+  images_.f32.resize(static_cast<size_t>(count * shape_.numElements()));
+  labels_.i32.resize(n);
+  if (oneHot_) {
+    oneHotTargets_ = Tensor::zerosF32({count, oneHot_});
+    for (int64_t i = 0; i < count; ++i)
+      oneHotTargets_.f32[static_cast<size_t>(i * oneHot_ + labels_.i32[i])] =
+          1.0f;
+  }
+  return true;
+}
+
+BatchPrefetcher::BatchPrefetcher(const ImageShape &shape, int64_t batch,
+                                 int64_t oneHot)
+    : buffers_{BatchBuffers(shape, batch, oneHot),
+               BatchBuffers(shape, batch, oneHot)},
+      thread_([this] { work(); }) {}
+
+BatchPrefetcher::~BatchPrefetcher() {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !requested_; });
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+void BatchPrefetcher::fetch(const Batcher &batcher, size_t b, bool validation) {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !requested_; });
+    batcher_ = &batcher;
+    batch_ = b;
+    validation_ = validation;
+    requested_ = true;
+  }
+  changed_.notify_all();
+}
+
+BatchBuffers *BatchPrefetcher::take() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [&] { return !requested_; });
+  if (!batcher_)
+    return nullptr;
+  batcher_ = nullptr;
+  BatchBuffers *filled = filled_ ? &buffers_[next_] : nullptr;
+  next_ ^= 1;
+  return filled;
+}
+
+void BatchPrefetcher::work() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    changed_.wait(lock, [&] { return stopping_ || requested_; });
+    if (stopping_)
+      return;
+    const Batcher &batcher = *batcher_;
+    BatchBuffers &buffers = buffers_[next_];
+    size_t b = batch_;
+    bool validation = validation_;
+    lock.unlock();
+    bool filled = buffers.fill(batcher, b, validation);
+    lock.lock();
+    filled_ = filled;
+    requested_ = false;
+    changed_.notify_all();
+  }
+}
