@@ -21,7 +21,10 @@ namespace gpu = cnnc::gpu;
 
 namespace {
 
-constexpr int32_t kMaxRecorded = 4;
+/// An epoch of cnnc-train makes calls of five shapes: training on full
+/// batches and on the last one, evaluating full batches, the last
+/// validation batch and the last test batch.
+constexpr int32_t kMaxRecorded = 8;
 constexpr int32_t kMaxTensors = 2 * DeviceCall::kMaxTensors;
 
 } // namespace

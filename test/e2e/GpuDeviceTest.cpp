@@ -366,18 +366,18 @@ TEST_F(TinyOnFakeDevice, RepeatedCallsAreReplayedAsGraphs) {
 // recently used is dropped, with its graph and buffers.
 TEST_F(TinyOnFakeDevice, OldRecordedCallsMakeWay) {
   ASSERT_TRUE(instance->setDevice("cuda"));
-  for (int64_t batch = 1; batch <= 6; ++batch) {
+  for (int64_t batch = 1; batch <= 10; ++batch) {
     Tensor input = Tensor::zerosF32({batch, 1, 6, 6});
     for (int call = 0; call < 2; ++call)
       ASSERT_TRUE(instance->infer({&input}));
   }
-  EXPECT_EQ(since("fakeCudaCaptures"), 6);
-  EXPECT_EQ(since("fakeCudaGraphs"), 4);
+  EXPECT_EQ(since("fakeCudaCaptures"), 10);
+  EXPECT_EQ(since("fakeCudaGraphs"), 8);
   Tensor first = Tensor::zerosF32({1, 1, 6, 6});
   ASSERT_TRUE(instance->infer({&first})); // dropped: run as it comes
   ASSERT_TRUE(instance->infer({&first})); // and recorded again
-  EXPECT_EQ(since("fakeCudaCaptures"), 7);
-  EXPECT_EQ(since("fakeCudaGraphs"), 4);
+  EXPECT_EQ(since("fakeCudaCaptures"), 11);
+  EXPECT_EQ(since("fakeCudaGraphs"), 8);
 }
 
 // A call the driver cannot record runs as it comes, correctly and without
