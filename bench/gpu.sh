@@ -57,18 +57,19 @@ run)
   bench() { # model mode batch
     local model=$1 mode=$2 batch=$3 train=()
     [[ $mode == train ]] && train=(--train)
-    "$dir/cnnc-bench" "$dir/$model.so" --device cuda --batch "$batch" \
-      "${train[@]}" --min-time "$min_time" --min-iterations "$min_iterations" \
-      | tee -a "$results"
-    "$dir/cnnc-bench" "$dir/$model-untiled.so" --device cuda --batch "$batch" \
-      "${train[@]}" --min-time "$min_time" --min-iterations "$min_iterations" \
-      | sed 's/"harness": "cnnc"/"harness": "cnnc", "variant": "untiled"/' \
-      | tee -a "$results"
-    CNNC_CUDA_GRAPHS=0 "$dir/cnnc-bench" "$dir/$model.so" --device cuda \
-      --batch "$batch" "${train[@]}" --min-time "$min_time" \
-      --min-iterations "$min_iterations" \
-      | sed 's/"harness": "cnnc"/"harness": "cnnc", "variant": "no-graphs"/' \
-      | tee -a "$results"
+    # library, variant tag ("" for none), then VAR=value for the environment
+    time_cnnc() {
+      local library=$1 tag=$2
+      shift 2
+      env "$@" "$dir/cnnc-bench" "$dir/$library" --device cuda \
+        --batch "$batch" "${train[@]}" --min-time "$min_time" \
+        --min-iterations "$min_iterations" \
+        | sed "s/\"harness\": \"cnnc\"/&${tag:+, \"variant\": \"$tag\"}/" \
+        | tee -a "$results"
+    }
+    time_cnnc "$model.so" ""
+    time_cnnc "$model-untiled.so" untiled
+    time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
     for variant in "" "--host-data" "--compile"; do
       # shellcheck disable=SC2086 # an empty variant adds nothing
       "$python" "$dir/torch_inference.py" --model "$model" --device cuda \

@@ -902,19 +902,20 @@ Graph *cnnc::gpu::endCapture(DeviceContext *c) {
   CUgraphExec exec = nullptr;
   if (r == kCudaSuccess && graph)
     r = d.cuGraphInstantiateWithFlags(&exec, graph, 0);
-  auto *g = static_cast<Graph *>(std::malloc(sizeof(Graph)));
-  if (r != kCudaSuccess || !graph || !exec || !g || pending(c)) {
-    // Nothing recorded ran: whatever failed is seen again when it runs.
-    takeError(c);
-    if (exec)
-      d.cuGraphExecDestroy(exec);
-    if (graph)
-      d.cuGraphDestroy(graph);
-    std::free(g);
-    return nullptr;
+  Graph *g = r == kCudaSuccess && exec && !pending(c)
+                 ? static_cast<Graph *>(std::malloc(sizeof(Graph)))
+                 : nullptr;
+  if (g) {
+    *g = Graph{graph, exec, c->memoryReleases};
+    return g;
   }
-  *g = Graph{graph, exec, c->memoryReleases};
-  return g;
+  // Nothing recorded ran: whatever failed is seen again when it runs.
+  takeError(c);
+  if (exec)
+    d.cuGraphExecDestroy(exec);
+  if (graph)
+    d.cuGraphDestroy(graph);
+  return nullptr;
 }
 
 bool cnnc::gpu::graphIsCurrent(const DeviceContext *c, const Graph *graph) {

@@ -203,6 +203,20 @@ EntryBuffers hostBuffers(cnnc_model *model, const cnnc_tensor *inputs,
           grads,         nullptr};
 }
 
+/// Binds a scalar argument (`kind`: seed, learning rate or step) to its
+/// value in `values`: a pointer to it, or in device memory a rank-0
+/// descriptor of it, described in `desc`.
+void bindScalar(int32_t kind, Scalars &values, bool onDevice, Descriptor &desc,
+                void *&arg) {
+  void *value = kind == CNNC_ARG_SEED ? static_cast<void *>(&values.seed)
+                : kind == CNNC_ARG_LR ? static_cast<void *>(&values.rate)
+                                      : static_cast<void *>(&values.step);
+  if (onDevice)
+    describeContiguous(desc, value, nullptr, 0);
+  else
+    arg = value;
+}
+
 /// Calls `entry` with its arguments bound as its roles say (checked by
 /// hasKnownRoles); the results land in `results`.
 void callEntry(const cnnc_entry_record &entry, const EntryBuffers &b,
@@ -229,18 +243,9 @@ void callEntry(const cnnc_entry_record &entry, const EntryBuffers &b,
     else if (kind == CNNC_ARG_STATE)
       describeContiguous(descs[a], b.states + index * b.stateStride,
                          &r.param_elements, 1);
-    else if (b.deviceScalars && kind == CNNC_ARG_SEED)
-      describeContiguous(descs[a], &b.deviceScalars->seed, nullptr, 0);
-    else if (b.deviceScalars && kind == CNNC_ARG_LR)
-      describeContiguous(descs[a], &b.deviceScalars->rate, nullptr, 0);
-    else if (b.deviceScalars)
-      describeContiguous(descs[a], &b.deviceScalars->step, nullptr, 0);
-    else if (kind == CNNC_ARG_SEED)
-      arg = &scalars.seed;
-    else if (kind == CNNC_ARG_LR)
-      arg = &scalars.rate;
     else
-      arg = &scalars.step;
+      bindScalar(kind, b.deviceScalars ? *b.deviceScalars : scalars,
+                 b.deviceScalars != nullptr, descs[a], arg);
   }
   entry.fn(args);
 }
@@ -480,6 +485,16 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   return status;
 }
 
+/// Host memory from malloc, freed on scope exit.
+struct HostBuffer {
+  explicit HostBuffer(size_t bytes)
+      : data(static_cast<float *>(std::malloc(bytes))) {}
+  ~HostBuffer() { std::free(data); }
+  HostBuffer(const HostBuffer &) = delete;
+  HostBuffer &operator=(const HostBuffer &) = delete;
+  float *data;
+};
+
 /// Whether `entry` takes a learning rate, step or seed.
 bool readsScalars(const cnnc_entry_record &entry) {
   for (int32_t a = 0; a < entry.num_args; ++a) {
@@ -507,16 +522,37 @@ void queueUpdate(cnnc_model *model, ResultCursor cursor) {
   }
 }
 
-/// runOnDevice once the prediction's host buffer (`hostPrediction`, of
-/// `predictionElements`) is allocated.
-cnnc_status runStepOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
-                            const cnnc_tensor *inputs, int32_t numInputs,
-                            const cnnc_tensor *targets, int32_t numTargets,
-                            int64_t batch, Scalars &scalars, bool training,
-                            float *hostPrediction, int64_t predictionElements,
-                            cnnc_step_result *result) {
+/// A training step (`training`) or an evaluation on the instance's GPU: the
+/// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
+/// the loss and the prediction downloaded (the number correct is counted
+/// here, against the caller's labels), and the new parameters and states
+/// copied into the instance's device buffers. The entry reads its scalars
+/// from device memory, uploaded first, so a call made again with the same
+/// shapes is replayed (GpuCalls.h) with each step's values.
+cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
+                        const cnnc_tensor *inputs, int32_t numInputs,
+                        const cnnc_tensor *targets, int32_t numTargets,
+                        int64_t batch, Scalars &scalars, bool training,
+                        cnnc_step_result *result) {
   const char *what = training ? "train_step" : "evaluate";
   const cnnc_model_record &r = record();
+  if (!entry.fn || !hasKnownRoles(entry))
+    return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
+  if (cnnc_status s = refreshDevice(model, what))
+    return s;
+  // The prediction's host buffer before any work: once the step has run,
+  // the new parameters are in place, and nothing may fail for memory.
+  int64_t predictionElements = batch;
+  for (int32_t d = 1; d < r.prediction.rank; ++d)
+    predictionElements *= r.prediction.shape[d];
+  if (predictionElements < 0)
+    return fail(CNNC_INTERNAL_ERROR,
+                "%s: the model's prediction has a dynamic shape", what);
+  HostBuffer hostPrediction(
+      static_cast<size_t>(predictionElements ? predictionElements : 1) *
+      sizeof(float));
+  if (!hostPrediction.data)
+    return fail(CNNC_OUT_OF_MEMORY, "%s: cannot allocate the prediction", what);
   // The loss, the prediction, then for a step the new parameters and states.
   int32_t ranks[2 + 1 + kMaxStates] = {0, r.prediction.rank};
   int32_t numResults = training ? 3 + r.num_states : 2;
@@ -553,12 +589,13 @@ cnnc_status runStepOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
   for (int32_t d = 0; d < r.prediction.rank; ++d)
     elements *= prediction->sizesAndStrides[d];
   float hostLoss = 0;
-  bool copied = elements == predictionElements &&
-                cnnc::gpu::download(model->device, &hostLoss,
-                                    resultData(*loss, 4), sizeof(float)) &&
-                cnnc::gpu::download(
-                    model->device, hostPrediction, resultData(*prediction, 4),
-                    static_cast<size_t>(elements) * sizeof(float));
+  bool copied =
+      elements == predictionElements &&
+      cnnc::gpu::download(model->device, &hostLoss, resultData(*loss, 4),
+                          sizeof(float)) &&
+      cnnc::gpu::download(model->device, hostPrediction.data,
+                          resultData(*prediction, 4),
+                          static_cast<size_t>(elements) * sizeof(float));
   // The update was queued with the step: the host copies are stale even if
   // it cannot be reported.
   if (training)
@@ -575,47 +612,10 @@ cnnc_status runStepOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
     ++model->step;
   result->loss = hostLoss;
   result->reserved = 0;
-  result->correct = countCorrect(hostPrediction, targets, numTargets, batch);
+  result->correct =
+      countCorrect(hostPrediction.data, targets, numTargets, batch);
   result->count = batch;
   return CNNC_OK;
-}
-
-/// A training step (`training`) or an evaluation on the instance's GPU: the
-/// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
-/// the loss and the prediction downloaded (the number correct is counted
-/// here, against the caller's labels), and the new parameters and states
-/// copied into the instance's device buffers. The entry reads its scalars
-/// from device memory, uploaded first, so a call made again with the same
-/// shapes is replayed (GpuCalls.h) with each step's values.
-cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
-                        const cnnc_tensor *inputs, int32_t numInputs,
-                        const cnnc_tensor *targets, int32_t numTargets,
-                        int64_t batch, Scalars &scalars, bool training,
-                        cnnc_step_result *result) {
-  const char *what = training ? "train_step" : "evaluate";
-  const cnnc_model_record &r = record();
-  if (!entry.fn || !hasKnownRoles(entry))
-    return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
-  if (cnnc_status s = refreshDevice(model, what))
-    return s;
-  // The prediction's host buffer before any work: once the step has run,
-  // the new parameters are in place, and nothing may fail for memory.
-  int64_t predictionElements = batch;
-  for (int32_t d = 1; d < r.prediction.rank; ++d)
-    predictionElements *= r.prediction.shape[d];
-  if (predictionElements < 0)
-    return fail(CNNC_INTERNAL_ERROR,
-                "%s: the model's prediction has a dynamic shape", what);
-  auto *hostPrediction = static_cast<float *>(std::malloc(
-      static_cast<size_t>(predictionElements ? predictionElements : 1) *
-      sizeof(float)));
-  if (!hostPrediction)
-    return fail(CNNC_OUT_OF_MEMORY, "%s: cannot allocate the prediction", what);
-  cnnc_status status = runStepOnDevice(
-      entry, model, inputs, numInputs, targets, numTargets, batch, scalars,
-      training, hostPrediction, predictionElements, result);
-  std::free(hostPrediction);
-  return status;
 }
 
 /// Whether a step can be split: the model has the two halves of its step,

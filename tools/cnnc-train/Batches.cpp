@@ -55,13 +55,33 @@ BatchPrefetcher::~BatchPrefetcher() {
   thread_.join();
 }
 
-void BatchPrefetcher::fetch(const Batcher &batcher, size_t b, bool validation) {
+void BatchPrefetcher::start(const Batcher &batcher, size_t first, size_t end,
+                            bool validation) {
+  take(); // a fetch left under way by a loop that stopped early
   {
-    std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [&] { return !requested_; });
+    std::lock_guard<std::mutex> lock(mutex_);
     batcher_ = &batcher;
-    batch_ = b;
     validation_ = validation;
+  }
+  nextBatch_ = first;
+  end_ = end;
+  if (nextBatch_ < end_)
+    fetch(nextBatch_);
+}
+
+BatchBuffers *BatchPrefetcher::next() {
+  if (nextBatch_ >= end_)
+    return nullptr;
+  BatchBuffers *filled = take();
+  if (++nextBatch_ < end_)
+    fetch(nextBatch_);
+  return filled;
+}
+
+void BatchPrefetcher::fetch(size_t b) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batch_ = b;
     requested_ = true;
   }
   changed_.notify_all();
@@ -70,10 +90,8 @@ void BatchPrefetcher::fetch(const Batcher &batcher, size_t b, bool validation) {
 BatchBuffers *BatchPrefetcher::take() {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait(lock, [&] { return !requested_; });
-  if (!batcher_)
-    return nullptr;
-  batcher_ = nullptr;
   BatchBuffers *filled = filled_ ? &buffers_[next_] : nullptr;
+  filled_ = false;
   next_ ^= 1;
   return filled;
 }

@@ -43,9 +43,9 @@ private:
 };
 
 /// Two BatchBuffers and a thread that fills one while the caller uses the
-/// other. Calls alternate: fetch(b), take(), fetch(b + 1), use what take()
-/// gave, take(), ... The batcher must not change (setEpoch) while a fetch
-/// is under way, and must outlive it.
+/// other: start(batcher, first, end), then next() until it gives null. The
+/// batcher must not change (setEpoch) before the batches are all taken or
+/// a new start() is made, and must outlive the prefetcher's use of it.
 class BatchPrefetcher {
 public:
   BatchPrefetcher(const rt::ImageShape &shape, int64_t batch, int64_t oneHot);
@@ -54,19 +54,26 @@ public:
   BatchPrefetcher(const BatchPrefetcher &) = delete;
   BatchPrefetcher &operator=(const BatchPrefetcher &) = delete;
 
-  /// Starts filling batch `b` of `batcher` (of its training or validation
-  /// images) in the buffers the last take() did not give.
-  void fetch(const rt::Batcher &batcher, size_t b, bool validation);
-  /// Waits for the fetch started last: its buffers, valid until the
-  /// take() after next; null when the batch does not exist or no fetch was
-  /// started.
-  BatchBuffers *take();
+  /// Starts on batches `first` to `end` (excluded) of `batcher`, of its
+  /// training or validation images: the first is filled at once.
+  void start(const rt::Batcher &batcher, size_t first, size_t end,
+             bool validation);
+  /// The next batch, once filled, while the one after it is filled: valid
+  /// until the next call. Null past the end, or when a batch is missing.
+  BatchBuffers *next();
 
 private:
+  /// Fills batch `b` on the thread, in the buffers next() did not give last.
+  void fetch(size_t b);
+  /// Waits for the fetch under way: its buffers, or null.
+  BatchBuffers *take();
   void work();
 
   BatchBuffers buffers_[2];
   int next_ = 0; // the buffers the next fetch fills
+
+  // The batches under way; only the caller's thread changes them.
+  size_t nextBatch_ = 0, end_ = 0;
 
   std::mutex mutex_;
   std::condition_variable changed_;

@@ -74,15 +74,10 @@ Result<Score> evaluateAll(ModelInstance &instance, const Batcher &batcher,
                           bool validation, BatchPrefetcher &batches) {
   double lossSum = 0;
   int64_t correct = 0, seen = 0;
-  size_t count = validation ? batcher.validationBatches() : batcher.batches();
-  if (count > 0)
-    batches.fetch(batcher, 0, validation);
-  for (size_t b = 0; b < count; ++b) {
-    BatchBuffers *buffers = batches.take();
-    if (!buffers)
-      break;
-    if (b + 1 < count)
-      batches.fetch(batcher, b + 1, validation);
+  batches.start(batcher, 0,
+                validation ? batcher.validationBatches() : batcher.batches(),
+                validation);
+  while (BatchBuffers *buffers = batches.next()) {
     Result<StepResult> r =
         instance.evaluate(buffers->inputs(), buffers->targets());
     if (!r)
@@ -183,23 +178,15 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
     if (!o.quiet)
       progress.startEpoch(at.epoch + 1, o.epochs, batcher.count());
     int64_t imagesThisRun = 0;
-    size_t first = static_cast<size_t>(at.batch);
-    if (first < batcher.batches())
-      batches.fetch(batcher, first, false);
-    for (size_t b = first; b < batcher.batches(); ++b) {
-      BatchBuffers *buffers = batches.take();
-      if (!buffers)
-        return report(Error{"batch " + std::to_string(b + 1) + " of epoch " +
-                            std::to_string(at.epoch + 1) +
-                            " cannot be assembled"});
-      // The next batch is assembled while this one trains.
-      if (b + 1 < batcher.batches())
-        batches.fetch(batcher, b + 1, false);
+    // Each batch is assembled while the one before it trains.
+    batches.start(batcher, static_cast<size_t>(at.batch), batcher.batches(),
+                  false);
+    while (BatchBuffers *buffers = batches.next()) {
       Result<StepResult> r = instance.trainStep(
           buffers->inputs(), buffers->targets(), static_cast<float>(lr));
       if (!r)
         return report(r.error());
-      at.batch = static_cast<int64_t>(b) + 1;
+      ++at.batch;
       at.lossSum +=
           static_cast<double>(r->loss) * static_cast<double>(r->count);
       at.correct = r->correct < 0 ? -1 : at.correct + r->correct;
