@@ -41,6 +41,10 @@ struct cnnc::rt::ModelApi {
   decltype(&cnnc_cuda_arch) cudaArch;
   decltype(&cnnc_set_device) setDevice;
   decltype(&cnnc_device) device;
+  decltype(&cnnc_pin_host_memory) pinHostMemory;
+  decltype(&cnnc_unpin_host_memory) unpinHostMemory;
+  decltype(&cnnc_train_step_queue) trainStepQueue;
+  decltype(&cnnc_train_step_wait) trainStepWait;
 };
 
 int64_t TensorInfo::numElements() const {
@@ -166,7 +170,11 @@ ModelLibrary::open(const std::string &path) {
       resolve(handle, "cnnc_evaluate", api.evaluate) &&
       resolve(handle, "cnnc_cuda_arch", api.cudaArch) &&
       resolve(handle, "cnnc_set_device", api.setDevice) &&
-      resolve(handle, "cnnc_device", api.device);
+      resolve(handle, "cnnc_device", api.device) &&
+      resolve(handle, "cnnc_pin_host_memory", api.pinHostMemory) &&
+      resolve(handle, "cnnc_unpin_host_memory", api.unpinHostMemory) &&
+      resolve(handle, "cnnc_train_step_queue", api.trainStepQueue) &&
+      resolve(handle, "cnnc_train_step_wait", api.trainStepWait);
   if (!ok) {
     const char *why = dlerror();
     return Error{path + ": the model lacks functions of cnnc ABI version " +
@@ -354,6 +362,40 @@ ModelInstance::trainStep(const std::vector<const Tensor *> &inputs,
                           tg.data(), static_cast<int32_t>(tg.size()), lr, &r);
   return stepResult(lib, status, r, "the training step",
                     status ? lib.api_->lastError() : "");
+}
+
+Status ModelInstance::queueTrainStep(const std::vector<const Tensor *> &inputs,
+                                     const std::vector<const Tensor *> &targets,
+                                     float lr) {
+  const ModelLibrary &lib = *library_;
+  std::vector<cnnc_tensor> in = toAbi(inputs), tg = toAbi(targets);
+  if (lib.api_->trainStepQueue(model_, in.data(),
+                               static_cast<int32_t>(in.size()), tg.data(),
+                               static_cast<int32_t>(tg.size()), lr) != CNNC_OK)
+    return Error{lib.path_ +
+                 ": the training step failed: " + lib.api_->lastError()};
+  return Status::ok();
+}
+
+Result<StepResult> ModelInstance::waitTrainStep() {
+  const ModelLibrary &lib = *library_;
+  cnnc_step_result r{};
+  cnnc_status status = lib.api_->trainStepWait(model_, &r);
+  return stepResult(lib, status, r, "the training step",
+                    status ? lib.api_->lastError() : "");
+}
+
+Status ModelInstance::pinHostMemory(const void *data, size_t bytes) {
+  if (library_->api_->pinHostMemory(model_, data,
+                                    static_cast<int64_t>(bytes)) != CNNC_OK)
+    return library_->lastError("cannot pin host memory");
+  return Status::ok();
+}
+
+Status ModelInstance::unpinHostMemory(const void *data) {
+  if (library_->api_->unpinHostMemory(model_, data) != CNNC_OK)
+    return library_->lastError("cannot unpin host memory");
+  return Status::ok();
 }
 
 Result<StepResult>

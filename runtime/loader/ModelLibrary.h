@@ -138,6 +138,20 @@ public:
   Result<StepResult> trainStep(const std::vector<const Tensor *> &inputs,
                                const std::vector<const Tensor *> &targets,
                                float lr);
+  /// Queues a step as trainStep runs one (cnnc_train_step_queue): its
+  /// tensors must not change until waitTrainStep gives its result. At most
+  /// two are queued; the first error (a wrong shape) is returned here.
+  Status queueTrainStep(const std::vector<const Tensor *> &inputs,
+                        const std::vector<const Tensor *> &targets, float lr);
+  /// The result of the oldest queued step, once it has run.
+  Result<StepResult> waitTrainStep();
+
+  /// Pins host memory for the instance's GPU (cnnc_pin_host_memory), which
+  /// it then uploads from directly and beside the work before; nothing on
+  /// the CPU. Until unpinHostMemory, setDevice or the instance's end.
+  Status pinHostMemory(const void *data, size_t bytes);
+  Status unpinHostMemory(const void *data);
+
   /// The loss and the number correct on a batch, without an update.
   Result<StepResult> evaluate(const std::vector<const Tensor *> &inputs,
                               const std::vector<const Tensor *> &targets);

@@ -17,6 +17,7 @@
 
 namespace cnnc::gpu {
 struct DeviceContext;
+struct Fence;
 } // namespace cnnc::gpu
 namespace cnnc::abi {
 struct RecordedCalls;
@@ -28,6 +29,27 @@ struct Scalars {
   float rate;
   int64_t step;
   int64_t seed;
+};
+
+/// The most targets a queued step keeps (a loss takes one or two).
+constexpr int32_t kMaxQueuedTargets = 8;
+
+/// A training step queued (cnnc_train_step_queue) and not yet waited for;
+/// an instance has CNNC_MAX_QUEUED_STEPS of these, used in turn.
+struct QueuedStep {
+  /// On the CPU the step has run: its result.
+  cnnc_step_result result;
+  /// On a GPU: passed once the loss and the prediction are in `download`
+  /// (pinned: the loss, then the prediction), of `capacity` floats; the
+  /// batch and the caller's targets, to count the correct predictions.
+  /// The fence and buffer stay with the instance's device for later steps.
+  bool onDevice;
+  cnnc::gpu::Fence *done;
+  float *download;
+  int64_t capacity;
+  int64_t batch;
+  cnnc_tensor targets[kMaxQueuedTargets];
+  int32_t numTargets;
 };
 } // namespace cnnc::abi
 
@@ -57,11 +79,17 @@ struct cnnc_model {
   /// Two sets of scalars in device memory: [0] a step's, uploaded before
   /// each call that reads them; [1] zeros, inference's dropout seed.
   cnnc::abi::Scalars *deviceScalars;
+  /// The steps queued and not yet waited for: `numQueued` of them, the
+  /// oldest at `queued[queueHead]`. A step or an evaluation on a GPU runs
+  /// through the slot after them too.
+  cnnc::abi::QueuedStep queued[CNNC_MAX_QUEUED_STEPS];
+  int32_t queueHead;
+  int32_t numQueued;
 };
 
 namespace cnnc::abi {
 
-inline const cnnc_model_record &record() { return cnnc_model_record_v3; }
+inline const cnnc_model_record &record() { return cnnc_model_record_v4; }
 
 /// Optimizer state buffer `s` of `model`.
 inline float *stateBuffer(const cnnc_model *model, int32_t s) {

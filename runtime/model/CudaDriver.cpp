@@ -59,6 +59,8 @@ const char *bindAll(void *library) {
   CNNC_BIND(cuMemFree, "cuMemFree_v2")
   CNNC_BIND(cuMemAllocHost, "cuMemAllocHost_v2")
   CNNC_BIND(cuMemFreeHost, "cuMemFreeHost")
+  CNNC_BIND(cuMemHostRegister, "cuMemHostRegister_v2")
+  CNNC_BIND(cuMemHostUnregister, "cuMemHostUnregister")
   CNNC_BIND(cuMemcpyAsync, "cuMemcpyAsync")
   CNNC_BIND(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2")
   CNNC_BIND(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2")

@@ -78,6 +78,8 @@ struct CudaDriverApi {
   CUresult (*cuMemFree)(CUdeviceptr pointer);
   CUresult (*cuMemAllocHost)(void **pointer, size_t bytes);
   CUresult (*cuMemFreeHost)(void *pointer);
+  CUresult (*cuMemHostRegister)(void *pointer, size_t bytes, unsigned flags);
+  CUresult (*cuMemHostUnregister)(void *pointer);
   CUresult (*cuMemcpyAsync)(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                             CUstream stream);
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr dst, const void *src, size_t bytes,

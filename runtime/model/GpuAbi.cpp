@@ -136,6 +136,12 @@ void cnnc::abi::releaseDevice(cnnc_model *model) {
   if (!onDevice(model))
     return;
   releaseRecordedCalls(model);
+  for (QueuedStep &slot : model->queued) {
+    gpu::destroyFence(model->device, slot.done);
+    gpu::hostFree(model->device, slot.download);
+    slot = QueuedStep{};
+  }
+  model->queueHead = model->numQueued = 0;
   gpu::deviceFree(model->device, model->deviceParams);
   gpu::deviceFree(model->device, model->deviceStates);
   gpu::deviceFree(model->device, model->deviceScalars);
@@ -232,6 +238,11 @@ cnnc_status cnnc_set_device(cnnc_model *model, const char *device) {
                 "without a CUDA toolkit, or with --no-cuda); recompile it with "
                 "cnnc on a machine with the toolkit to run on %s",
                 device);
+  if (model->numQueued > 0)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "set_device: %d queued training step%s not been waited for "
+                "(cnnc_train_step_wait)",
+                model->numQueued, model->numQueued == 1 ? " has" : "s have");
   if (ordinal >= 0 && onDevice(model) &&
       gpu::deviceOrdinal(model->device) == ordinal)
     return CNNC_OK;
@@ -240,6 +251,32 @@ cnnc_status cnnc_set_device(cnnc_model *model, const char *device) {
   if (ordinal >= 0)
     return moveToDevice(model, ordinal);
   releaseDevice(model);
+  return CNNC_OK;
+}
+
+cnnc_status cnnc_pin_host_memory(cnnc_model *model, const void *data,
+                                 int64_t bytes) {
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "pin_host_memory: the model is null");
+  if (!data || bytes <= 0)
+    return fail(CNNC_INVALID_ARGUMENT, "pin_host_memory: %s",
+                data ? "the size must be at least 1" : "the address is null");
+  if (!onDevice(model))
+    return CNNC_OK;
+  if (!gpu::pinHostMemory(model->device, data, static_cast<size_t>(bytes)))
+    return deviceStatus(model, "pin_host_memory");
+  return CNNC_OK;
+}
+
+cnnc_status cnnc_unpin_host_memory(cnnc_model *model, const void *data) {
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "unpin_host_memory: the model is null");
+  if (!onDevice(model))
+    return CNNC_OK;
+  if (!gpu::unpinHostMemory(model->device, data))
+    return fail(CNNC_INVALID_ARGUMENT,
+                "unpin_host_memory: no memory is pinned at %p on %s", data,
+                model->deviceLabel);
   return CNNC_OK;
 }
 

@@ -46,6 +46,15 @@ struct cnnc::abi::RecordedCall {
   int32_t resultRanks[DeviceCall::kMaxResults];
   int32_t numResults;
   uint64_t lastUse;
+  /// Where a replay's tensors from pinned memory are uploaded while the
+  /// calls before it still run: two sets used in turn, each with the
+  /// fences after its upload and after the copy out of it into `tensors`.
+  /// Made at the first such upload (`hasAhead`).
+  void *ahead[2][kMaxTensors];
+  gpu::Fence *uploaded[2];
+  gpu::Fence *consumed[2];
+  bool hasAhead;
+  int32_t nextAhead;
 };
 
 struct cnnc::abi::RecordedCalls {
@@ -107,13 +116,52 @@ void dropGraph(cnnc_model *model, RecordedCall &call) {
               call.tensors, call.numInputs + call.numTargets);
 }
 
+/// Frees the sets of buffers uploads ahead go to, and their fences.
+void freeAhead(cnnc_model *model, RecordedCall &call) {
+  for (int32_t set = 0; set < 2; ++set) {
+    for (int32_t k = 0; k < call.numInputs + call.numTargets; ++k) {
+      gpu::deviceFree(model->device, call.ahead[set][k]);
+      call.ahead[set][k] = nullptr;
+    }
+    gpu::destroyFence(model->device, call.uploaded[set]);
+    gpu::destroyFence(model->device, call.consumed[set]);
+    call.uploaded[set] = call.consumed[set] = nullptr;
+  }
+  call.hasAhead = false;
+}
+
 /// Empties the slot, freeing everything the call holds.
 void clear(cnnc_model *model, RecordedCall &call) {
   dropGraph(model, call);
+  freeAhead(model, call);
   if (call.hasBuffers)
     for (int32_t k = 0; k < call.numInputs + call.numTargets; ++k)
       gpu::deviceFree(model->device, call.tensors[k].data);
   std::memset(static_cast<void *>(&call), 0, sizeof call);
+}
+
+/// Gives `call` its two sets of buffers to upload ahead into; false, with
+/// nothing recorded, when memory runs out (the call uploads in order).
+bool allocateAhead(cnnc_model *model, RecordedCall &call) {
+  if (call.hasAhead)
+    return true;
+  bool ok = true;
+  for (int32_t set = 0; set < 2 && ok; ++set) {
+    for (int32_t k = 0; k < call.numInputs + call.numTargets && ok; ++k) {
+      auto bytes = static_cast<size_t>(tensorBytes(call.tensors[k]));
+      call.ahead[set][k] = gpu::deviceAlloc(model->device, bytes ? bytes : 4);
+      ok = call.ahead[set][k] != nullptr;
+    }
+    ok = ok && (call.uploaded[set] = gpu::createFence(model->device)) &&
+         (call.consumed[set] = gpu::createFence(model->device));
+  }
+  if (!ok) {
+    freeAhead(model, call);
+    gpu::takeError(model->device);
+    return false;
+  }
+  call.hasAhead = true;
+  return true;
 }
 
 /// The record of calls like `spec`, made when there is none, or null when
@@ -221,6 +269,8 @@ cnnc_status DeviceCall::upload(const char *what) {
   if (spec_.numInputs > kMaxTensors || spec_.numTargets > kMaxTensors ||
       spec_.numResults > kMaxResults)
     return fail(CNNC_INTERNAL_ERROR, "%s: the call has too many tensors", what);
+  if (replaying_ && uploadAhead())
+    return deviceStatus(model_, what);
   bool ok = true;
   if (call_ && call_->hasBuffers) {
     std::memcpy(static_cast<void *>(tensors_), call_->tensors,
@@ -277,8 +327,46 @@ bool DeviceCall::finishRecording() {
   return true;
 }
 
+bool DeviceCall::uploadAhead() {
+  int32_t count = tensorCount(spec_);
+  // A large tensor in pageable memory goes through the staging buffer, in
+  // order; a small one the driver copies aside at once.
+  for (int32_t k = 0; k < count; ++k) {
+    const cnnc_tensor &t = callerTensor(spec_, k);
+    auto bytes = static_cast<size_t>(tensorBytes(t));
+    if (bytes >= gpu::kStagedUploadMin &&
+        !gpu::isPinned(model_->device, t.data, bytes))
+      return false;
+  }
+  if (!allocateAhead(model_, *call_))
+    return false;
+  int32_t set = call_->nextAhead;
+  call_->nextAhead ^= 1;
+  std::memcpy(static_cast<void *>(tensors_), call_->tensors,
+              sizeof(cnnc_tensor) * static_cast<size_t>(count));
+  // After the copy out of this set for the call before last (the upload
+  // stream keeps its copies in order: the first waits for all).
+  for (int32_t k = 0; k < count; ++k)
+    gpu::uploadAside(
+        model_->device, call_->ahead[set][k], callerTensor(spec_, k).data,
+        static_cast<size_t>(tensorBytes(tensors_[k])),
+        k == 0 ? call_->consumed[set] : nullptr, call_->uploaded[set]);
+  aheadSet_ = set;
+  return true;
+}
+
 void DeviceCall::replay() {
   std::memcpy(results_, call_->results, sizeof results_);
   recorded_ = true;
+  if (aheadSet_ >= 0) {
+    // The upload ran beside the calls before; the copy into the graph's
+    // buffers waits for it, and frees the set for the call after next.
+    int32_t set = aheadSet_;
+    gpu::streamWaitsFor(model_->device, call_->uploaded[set]);
+    for (int32_t k = 0; k < tensorCount(spec_); ++k)
+      gpu::copyOnDevice(model_->device, tensors_[k].data, call_->ahead[set][k],
+                        static_cast<size_t>(tensorBytes(tensors_[k])));
+    gpu::markFence(model_->device, call_->consumed[set]);
+  }
   gpu::launchGraph(model_->device, call_->graph);
 }

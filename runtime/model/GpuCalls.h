@@ -14,9 +14,15 @@
 // cache, shared with other calls: all of an instance's work is on one
 // stream, and no call leaves anything in scratch that a later one reads.
 //
-// Only a call whose scalar arguments (learning rate, step, dropout seed)
-// are the same every time can be replayed: inference, and evaluation
-// unless it reads the step. A training step is run as it comes.
+// A training step reads its scalars (learning rate, step, dropout seed)
+// from device memory uploaded before it, so it is replayed like the rest.
+//
+// A replay's tensors, the large ones in pinned memory (cnnc_pin_host_memory;
+// a small one the driver copies at once from anywhere), are uploaded
+// on a second stream into one of two sets of buffers of the record, while
+// the calls queued before it run (a queued training step's batch while the
+// step before trains), and copied into the graph's buffers on the device
+// when its turn comes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -100,6 +106,11 @@ private:
   bool beginRecording();
   bool finishRecording();
   void replay();
+  /// For a replay whose large tensors are in pinned memory: queues their
+  /// upload on the upload stream into the record's next set of buffers,
+  /// so that it runs beside the calls queued before; replay copies them
+  /// into the graph's. False when it cannot (the upload then goes in order).
+  bool uploadAhead();
 
   cnnc_model *model_;
   DeviceCallSpec spec_;
@@ -109,6 +120,7 @@ private:
   bool replaying_ = false;
   bool recording_ = false;
   bool recorded_ = false;
+  int32_t aheadSet_ = -1; // the set uploadAhead uploaded into
   int64_t results_[kResultWords];
 };
 

@@ -52,6 +52,12 @@ void *deviceAlloc(DeviceContext *context, size_t bytes);
 /// cache; later work on the stream may reuse it. Null is allowed.
 void deviceFree(DeviceContext *context, void *pointer);
 
+/// Uploads of at least this many bytes (a batch of images) from pageable
+/// memory go through the context's pinned staging buffer: the copy engine
+/// reads pinned memory at its full rate, pageable memory only through the
+/// driver's own staging, which copies it at once.
+constexpr size_t kStagedUploadMin = 64 * 1024;
+
 /// Queues a copy of `bytes` from (pageable) host memory to the device;
 /// `hostSrc` may be changed once it returns. A large copy (a batch) goes
 /// through the context's pinned staging buffer, which the copy engine reads
@@ -69,6 +75,54 @@ bool copyOnDevice(DeviceContext *context, void *devDst, const void *devSrc,
 bool synchronize(DeviceContext *context);
 // Each returns false with the error recorded on failure; a failed kernel
 // usually shows only at the next synchronize or download.
+
+/// Page-locks the caller's host memory [data, data + bytes) for the
+/// context (cuMemHostRegister) until unpinHostMemory or the context's end:
+/// uploads from it skip the staging copy, and uploadAside reads it while
+/// the stream works. False with the error recorded when the driver refuses
+/// (part of it pinned already, too much pinned).
+bool pinHostMemory(DeviceContext *context, const void *data, size_t bytes);
+/// Unpins what pinHostMemory pinned at `data`, once the work queued before
+/// has finished; false, with nothing recorded, when nothing was pinned there.
+bool unpinHostMemory(DeviceContext *context, const void *data);
+/// Whether [data, data + bytes) lies in memory pinned for the context.
+bool isPinned(const DeviceContext *context, const void *data, size_t bytes);
+
+/// `bytes` of page-locked host memory of the context's own (cuMemAllocHost),
+/// which queueDownload writes without a stop; null with the error recorded
+/// when there is none. Freed by hostFree or with the context.
+void *hostAlloc(DeviceContext *context, size_t bytes);
+/// Frees a block from hostAlloc once the work queued before has finished.
+void hostFree(DeviceContext *context, void *data);
+
+/// A point in a context's work that the host or a stream can wait for (a
+/// CUDA event). Never marked, it is passed at once.
+struct Fence;
+Fence *createFence(DeviceContext *context);
+/// Frees `fence` once the work queued before has finished. Null allowed.
+void destroyFence(DeviceContext *context, Fence *fence);
+/// Marks `fence` after the work queued on the context's stream so far.
+bool markFence(DeviceContext *context, Fence *fence);
+/// Waits on the host until the work before `fence`'s mark has finished.
+bool waitForFence(DeviceContext *context, Fence *fence);
+/// Makes the work queued on the context's stream from now on wait for the
+/// work before `fence`'s mark (on the upload stream, say).
+bool streamWaitsFor(DeviceContext *context, Fence *fence);
+
+/// Queues a copy of `bytes` from pinned host memory (isPinned) to the
+/// device on the context's upload stream, a second one, so that it runs
+/// while the work on the context's stream does: after the work before
+/// `after`'s mark (which frees `devDst`), and marks `done` after itself.
+/// Nothing on the context's stream waits for it but what streamWaitsFor
+/// `done`. `hostSrc` must not change until `done` is passed.
+bool uploadAside(DeviceContext *context, void *devDst, const void *hostSrc,
+                 size_t bytes, Fence *after, Fence *done);
+/// Queues a copy of `bytes` from the device to host memory after the work
+/// queued before it, without waiting for it: `hostDst` holds them once a
+/// fence marked later is passed. From hostAlloc memory the copy engine
+/// writes it directly; other host memory makes the driver wait here.
+bool queueDownload(DeviceContext *context, void *hostDst, const void *devSrc,
+                   size_t bytes);
 
 /// Work recorded once on a context's stream and replayed with one launch (a
 /// CUDA graph): a call's dozens of kernel launches cost the host one. What

@@ -1,7 +1,7 @@
 //===- ModelAbi.cpp - the functions of cnnc.h, linked into every model ----===//
 //
 // cnnc links this file (as libcnnc_model.a) into each .so it writes; the
-// model's object supplies `cnnc_model_record_v3`. Everything a caller can get
+// model's object supplies `cnnc_model_record_v4`. Everything a caller can get
 // wrong is checked here, before generated code runs, because generated code
 // trusts its shapes.
 //

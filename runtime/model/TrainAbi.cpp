@@ -485,16 +485,6 @@ cnnc_status runSplit(SplitCall &c, bool training, cnnc_step_result *result) {
   return status;
 }
 
-/// Host memory from malloc, freed on scope exit.
-struct HostBuffer {
-  explicit HostBuffer(size_t bytes)
-      : data(static_cast<float *>(std::malloc(bytes))) {}
-  ~HostBuffer() { std::free(data); }
-  HostBuffer(const HostBuffer &) = delete;
-  HostBuffer &operator=(const HostBuffer &) = delete;
-  float *data;
-};
-
 /// Whether `entry` takes a learning rate, step or seed.
 bool readsScalars(const cnnc_entry_record &entry) {
   for (int32_t a = 0; a < entry.num_args; ++a) {
@@ -522,37 +512,55 @@ void queueUpdate(cnnc_model *model, ResultCursor cursor) {
   }
 }
 
-/// A training step (`training`) or an evaluation on the instance's GPU: the
-/// caller's tensors uploaded, the whole batch in one call of the CUDA entry,
-/// the loss and the prediction downloaded (the number correct is counted
-/// here, against the caller's labels), and the new parameters and states
-/// copied into the instance's device buffers. The entry reads its scalars
-/// from device memory, uploaded first, so a call made again with the same
-/// shapes is replayed (GpuCalls.h) with each step's values.
-cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
-                        const cnnc_tensor *inputs, int32_t numInputs,
-                        const cnnc_tensor *targets, int32_t numTargets,
-                        int64_t batch, Scalars &scalars, bool training,
-                        cnnc_step_result *result) {
+/// Gives `slot` a pinned buffer of at least `floats` for what a step
+/// downloads, and its fence.
+cnnc_status prepareSlot(cnnc_model *model, QueuedStep &slot, int64_t floats,
+                        const char *what) {
+  if (!slot.done && !(slot.done = cnnc::gpu::createFence(model->device)))
+    return deviceStatus(model, what);
+  if (slot.capacity >= floats)
+    return CNNC_OK;
+  cnnc::gpu::hostFree(model->device, slot.download);
+  slot.capacity = 0;
+  slot.download = static_cast<float *>(cnnc::gpu::hostAlloc(
+      model->device, static_cast<size_t>(floats) * sizeof(float)));
+  if (!slot.download)
+    return deviceStatus(model, what);
+  slot.capacity = floats;
+  return CNNC_OK;
+}
+
+/// Queues a training step (`training`) or an evaluation on the instance's
+/// GPU into `slot`: the caller's tensors uploaded, the whole batch in one
+/// call of the CUDA entry, the new parameters and states copied into the
+/// instance's device buffers, and the loss and the prediction downloaded
+/// into the slot's pinned buffer, its fence marked after them. Nothing is
+/// waited for: finishOnDevice does. The entry reads its scalars from device
+/// memory, uploaded first, so a call made again with the same shapes is
+/// replayed (GpuCalls.h) with each step's values.
+cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
+                          const cnnc_tensor *inputs, int32_t numInputs,
+                          const cnnc_tensor *targets, int32_t numTargets,
+                          int64_t batch, Scalars &scalars, bool training,
+                          QueuedStep &slot) {
   const char *what = training ? "train_step" : "evaluate";
   const cnnc_model_record &r = record();
   if (!entry.fn || !hasKnownRoles(entry))
     return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
+  if (numTargets > kMaxQueuedTargets)
+    return fail(CNNC_INTERNAL_ERROR, "%s: the loss has too many targets", what);
   if (cnnc_status s = refreshDevice(model, what))
     return s;
-  // The prediction's host buffer before any work: once the step has run,
-  // the new parameters are in place, and nothing may fail for memory.
+  // The download buffer before any work: once the step has run, the new
+  // parameters are in place, and nothing may fail for memory.
   int64_t predictionElements = batch;
   for (int32_t d = 1; d < r.prediction.rank; ++d)
     predictionElements *= r.prediction.shape[d];
   if (predictionElements < 0)
     return fail(CNNC_INTERNAL_ERROR,
                 "%s: the model's prediction has a dynamic shape", what);
-  HostBuffer hostPrediction(
-      static_cast<size_t>(predictionElements ? predictionElements : 1) *
-      sizeof(float));
-  if (!hostPrediction.data)
-    return fail(CNNC_OUT_OF_MEMORY, "%s: cannot allocate the prediction", what);
+  if (cnnc_status s = prepareSlot(model, slot, 1 + predictionElements, what))
+    return s;
   // The loss, the prediction, then for a step the new parameters and states.
   int32_t ranks[2 + 1 + kMaxStates] = {0, r.prediction.rank};
   int32_t numResults = training ? 3 + r.num_states : 2;
@@ -581,6 +589,10 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
         queueUpdate(model, ResultCursor{results});
     });
   }
+  // The update was queued with the step: the host copies are stale even if
+  // it cannot be reported.
+  if (training)
+    model->hostStale = true;
 
   ResultCursor cursor{call.results()};
   Descriptor *loss = cursor.next(0);
@@ -588,21 +600,17 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
   int64_t elements = 1;
   for (int32_t d = 0; d < r.prediction.rank; ++d)
     elements *= prediction->sizesAndStrides[d];
-  float hostLoss = 0;
-  bool copied =
+  bool queued =
       elements == predictionElements &&
-      cnnc::gpu::download(model->device, &hostLoss, resultData(*loss, 4),
-                          sizeof(float)) &&
-      cnnc::gpu::download(model->device, hostPrediction.data,
-                          resultData(*prediction, 4),
-                          static_cast<size_t>(elements) * sizeof(float));
-  // The update was queued with the step: the host copies are stale even if
-  // it cannot be reported.
-  if (training)
-    model->hostStale = true;
+      cnnc::gpu::queueDownload(model->device, slot.download,
+                               resultData(*loss, 4), sizeof(float)) &&
+      cnnc::gpu::queueDownload(model->device, slot.download + 1,
+                               resultData(*prediction, 4),
+                               static_cast<size_t>(elements) * sizeof(float)) &&
+      cnnc::gpu::markFence(model->device, slot.done);
   if (cnnc_status s = deviceStatus(model, what))
     return s;
-  if (!copied)
+  if (!queued)
     return fail(CNNC_INTERNAL_ERROR,
                 "%s: the prediction has %lld elements, not the %lld of the "
                 "batch",
@@ -610,11 +618,27 @@ cnnc_status runOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                 static_cast<long long>(predictionElements));
   if (training)
     ++model->step;
-  result->loss = hostLoss;
+  slot.onDevice = true;
+  slot.batch = batch;
+  slot.numTargets = numTargets;
+  std::memcpy(static_cast<void *>(slot.targets), targets,
+              sizeof(cnnc_tensor) * static_cast<size_t>(numTargets));
+  return CNNC_OK;
+}
+
+/// Waits for the step or evaluation queueOnDevice queued into `slot` and
+/// gives its result: the loss, and the number correct counted here against
+/// the caller's labels.
+cnnc_status finishOnDevice(cnnc_model *model, QueuedStep &slot,
+                           const char *what, cnnc_step_result *result) {
+  cnnc::gpu::waitForFence(model->device, slot.done); // a failure is recorded
+  if (cnnc_status s = deviceStatus(model, what))
+    return s;
+  result->loss = slot.download[0];
   result->reserved = 0;
-  result->correct =
-      countCorrect(hostPrediction.data, targets, numTargets, batch);
-  result->count = batch;
+  result->correct = countCorrect(slot.download + 1, slot.targets,
+                                 slot.numTargets, slot.batch);
+  result->count = slot.batch;
   return CNNC_OK;
 }
 
@@ -626,25 +650,22 @@ bool canSplitSteps() {
          hasKnownRoles(r.apply_update);
 }
 
-/// A training step (`training`) or an evaluation.
-cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
-                     int32_t numInputs, const cnnc_tensor *targets,
-                     int32_t numTargets, float lr, cnnc_step_result *result,
-                     bool training) {
+/// The checks of a training step (`training`) or an evaluation on the
+/// caller's tensors: counts, shapes, labels, the learning rate; the batch
+/// size in `batch`.
+cnnc_status checkCall(const cnnc_tensor *inputs, int32_t numInputs,
+                      const cnnc_tensor *targets, int32_t numTargets, float lr,
+                      bool training, int64_t &batch) {
   const char *what = training ? "train_step" : "evaluate";
-  if (cnnc_status s = checkModel(model, what))
-    return s;
   const cnnc_model_record &r = record();
   const cnnc_entry_record &entry = training ? r.train_step : r.evaluate;
-  if (!result)
-    return fail(CNNC_INVALID_ARGUMENT, "%s: the result pointer is null", what);
   if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, what,
                                  "the model takes", "input"))
     return s;
   if (cnnc_status s = checkCount(targets, numTargets, r.num_targets, what,
                                  "the loss takes", "target"))
     return s;
-  int64_t batch = 0;
+  batch = 0;
   if (cnnc_status s =
           checkTensors(inputs, numInputs, r.inputs, "input", &batch))
     return s;
@@ -665,16 +686,23 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
       r.prediction.rank > CNNC_MAX_RANK)
     return fail(CNNC_INTERNAL_ERROR, "%s: the model's entry is malformed",
                 what);
+  return CNNC_OK;
+}
 
+/// The scalars of the instance's next step (`training`) or evaluation.
+Scalars nextScalars(const cnnc_model *model, float lr, bool training) {
   int64_t stepNumber = model->step + (training ? 1 : 0);
-  Scalars scalars{training ? lr : 0.0f, stepNumber,
-                  training ? stepSeed(model->trainingSeed, stepNumber) : 0};
+  return {training ? lr : 0.0f, stepNumber,
+          training ? stepSeed(model->trainingSeed, stepNumber) : 0};
+}
 
-  // On a GPU the whole batch is one call.
-  if (onDevice(model))
-    return runOnDevice(training ? r.gpu_train_step : r.gpu_evaluate, model,
-                       inputs, numInputs, targets, numTargets, batch, scalars,
-                       training, result);
+/// A training step (`training`) or an evaluation on the CPU, checked.
+cnnc_status runOnHost(cnnc_model *model, const cnnc_tensor *inputs,
+                      int32_t numInputs, const cnnc_tensor *targets,
+                      int32_t numTargets, int64_t batch, Scalars scalars,
+                      bool training, cnnc_step_result *result) {
+  const cnnc_model_record &r = record();
+  const cnnc_entry_record &entry = training ? r.train_step : r.evaluate;
 
   // A large enough batch is split across the model's threads: the gradient
   // (or the evaluation) of its slices, a thread's slices one after another,
@@ -711,6 +739,100 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
   if (status == CNNC_OK && training)
     ++model->step;
   return status;
+}
+
+/// Refuses a call that must not overtake the queued steps.
+cnnc_status checkNothingQueued(const cnnc_model *model, const char *what) {
+  if (model->numQueued == 0)
+    return CNNC_OK;
+  return fail(CNNC_INVALID_ARGUMENT,
+              "%s: %d queued training step%s not been waited for "
+              "(cnnc_train_step_wait)",
+              what, model->numQueued,
+              model->numQueued == 1 ? " has" : "s have");
+}
+
+/// A training step (`training`) or an evaluation, run now.
+cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
+                     int32_t numInputs, const cnnc_tensor *targets,
+                     int32_t numTargets, float lr, cnnc_step_result *result,
+                     bool training) {
+  const char *what = training ? "train_step" : "evaluate";
+  if (cnnc_status s = checkModel(model, what))
+    return s;
+  if (!result)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: the result pointer is null", what);
+  if (cnnc_status s = checkNothingQueued(model, what))
+    return s;
+  int64_t batch = 0;
+  if (cnnc_status s = checkCall(inputs, numInputs, targets, numTargets, lr,
+                                training, batch))
+    return s;
+  Scalars scalars = nextScalars(model, lr, training);
+  if (!onDevice(model))
+    return runOnHost(model, inputs, numInputs, targets, numTargets, batch,
+                     scalars, training, result);
+  // On a GPU the whole batch is one call, queued into the first free slot
+  // and waited for.
+  const cnnc_model_record &r = record();
+  QueuedStep &slot = model->queued[model->queueHead];
+  if (cnnc_status s = queueOnDevice(
+          training ? r.gpu_train_step : r.gpu_evaluate, model, inputs,
+          numInputs, targets, numTargets, batch, scalars, training, slot))
+    return s;
+  return finishOnDevice(model, slot, what, result);
+}
+
+/// Queues a training step (cnnc_train_step_queue).
+cnnc_status queueStep(cnnc_model *model, const cnnc_tensor *inputs,
+                      int32_t numInputs, const cnnc_tensor *targets,
+                      int32_t numTargets, float lr) {
+  const char *what = "train_step_queue";
+  if (cnnc_status s = checkModel(model, what))
+    return s;
+  if (model->numQueued >= CNNC_MAX_QUEUED_STEPS)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "%s: %d steps are queued already, the most there may be; "
+                "wait for one first (cnnc_train_step_wait)",
+                what, model->numQueued);
+  int64_t batch = 0;
+  if (cnnc_status s = checkCall(inputs, numInputs, targets, numTargets, lr,
+                                /*training=*/true, batch))
+    return s;
+  Scalars scalars = nextScalars(model, lr, true);
+  QueuedStep &slot = model->queued[(model->queueHead + model->numQueued) %
+                                   CNNC_MAX_QUEUED_STEPS];
+  cnnc_status status = CNNC_OK;
+  if (onDevice(model)) {
+    status = queueOnDevice(record().gpu_train_step, model, inputs, numInputs,
+                           targets, numTargets, batch, scalars, true, slot);
+  } else {
+    slot.onDevice = false;
+    status = runOnHost(model, inputs, numInputs, targets, numTargets, batch,
+                       scalars, true, &slot.result);
+  }
+  if (status == CNNC_OK)
+    ++model->numQueued;
+  return status;
+}
+
+/// Takes the oldest queued step's result (cnnc_train_step_wait).
+cnnc_status waitForStep(cnnc_model *model, cnnc_step_result *result) {
+  const char *what = "train_step_wait";
+  if (cnnc_status s = checkModel(model, what))
+    return s;
+  if (!result)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: the result pointer is null", what);
+  if (model->numQueued == 0)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: no training step is queued", what);
+  QueuedStep &slot = model->queued[model->queueHead];
+  model->queueHead = (model->queueHead + 1) % CNNC_MAX_QUEUED_STEPS;
+  --model->numQueued;
+  if (!slot.onDevice) {
+    *result = slot.result;
+    return CNNC_OK;
+  }
+  return finishOnDevice(model, slot, "train_step", result);
 }
 
 /// The checks of an optimizer state access.
@@ -832,6 +954,16 @@ cnnc_status cnnc_evaluate(cnnc_model *model, const cnnc_tensor *inputs,
                           int32_t numTargets, cnnc_step_result *result) {
   return runEntry(model, inputs, numInputs, targets, numTargets, 0.0f, result,
                   /*training=*/false);
+}
+
+cnnc_status cnnc_train_step_queue(cnnc_model *model, const cnnc_tensor *inputs,
+                                  int32_t numInputs, const cnnc_tensor *targets,
+                                  int32_t numTargets, float lr) {
+  return queueStep(model, inputs, numInputs, targets, numTargets, lr);
+}
+
+cnnc_status cnnc_train_step_wait(cnnc_model *model, cnnc_step_result *result) {
+  return waitForStep(model, result);
 }
 
 } // extern "C"

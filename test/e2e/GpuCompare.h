@@ -34,9 +34,24 @@ inline double relativeError(const std::vector<float> &a,
   return diff / scale;
 }
 
+/// Checks that every parameter of `other` is `cpu`'s within 1e-3 relative
+/// to its largest value.
+inline void expectSameParams(const rt::ModelLibrary &lib,
+                             rt::ModelInstance &cpu, rt::ModelInstance &other,
+                             const char *when) {
+  for (size_t p = 0; p < lib.params().size(); ++p) {
+    auto a = other.getParam(static_cast<int>(p));
+    auto b = cpu.getParam(static_cast<int>(p));
+    ASSERT_TRUE(a && b);
+    EXPECT_LE(relativeError(a->f32, b->f32), 1e-3)
+        << lib.params()[p].name << " " << when;
+  }
+}
+
 /// Checks that `other` computes what `cpu` computes from the same
-/// parameters: inference within 1e-4 and one training step's parameters
-/// within 1e-3, relative to the largest value (issue 8's tolerances).
+/// parameters: inference within 1e-4 and the parameters after one training
+/// step, then after four queued ones, within 1e-3, relative to the largest
+/// value (issue 8's tolerances).
 inline void expectSameAsCpu(const rt::ModelLibrary &lib, rt::ModelInstance &cpu,
                             rt::ModelInstance &other, int64_t batch) {
   ASSERT_TRUE(cpu.initParams(11));
@@ -77,12 +92,47 @@ inline void expectSameAsCpu(const rt::ModelLibrary &lib, rt::ModelInstance &cpu,
   EXPECT_NEAR(otherStep->loss, cpuStep->loss,
               1e-4 * std::max(1.0f, std::fabs(cpuStep->loss)));
   EXPECT_EQ(otherStep->correct, cpuStep->correct);
-  for (size_t p = 0; p < lib.params().size(); ++p) {
-    auto a = other.getParam(static_cast<int>(p));
-    auto b = cpu.getParam(static_cast<int>(p));
-    ASSERT_TRUE(a && b);
-    EXPECT_LE(relativeError(a->f32, b->f32), 1e-3) << lib.params()[p].name;
+  expectSameParams(lib, cpu, other, "after one step");
+
+  // Queued steps, two at a time, from pinned batches on a GPU: the first
+  // is recorded, the others replay with their batch uploaded beside the
+  // step before (GpuCalls.h).
+  rt::Tensor batches[2] = {images, images}, targets[2] = {labels, labels};
+  for (rt::Tensor &b : batches)
+    ASSERT_TRUE(other.pinHostMemory(b.f32.data(), b.f32.size() * 4));
+  std::vector<rt::StepResult> cpuSteps, otherSteps;
+  auto take = [&](rt::ModelInstance &m, std::vector<rt::StepResult> &out) {
+    auto r = m.waitTrainStep();
+    ASSERT_TRUE(r) << r.error().message;
+    out.push_back(*r);
+  };
+  for (int step = 0; step < 4; ++step) {
+    rt::Tensor &b = batches[step % 2], &t = targets[step % 2];
+    if (step >= 2) {
+      take(cpu, cpuSteps);
+      take(other, otherSteps);
+    }
+    for (float &v : b.f32)
+      v = static_cast<float>(rng() % 256) / 255.0f;
+    for (int32_t &label : t.i32)
+      label = static_cast<int32_t>(rng() % lib.numClasses());
+    ASSERT_TRUE(cpu.queueTrainStep({&b}, {&t}, lr));
+    ASSERT_TRUE(other.queueTrainStep({&b}, {&t}, lr));
   }
+  for (int left = 0; left < 2; ++left) {
+    take(cpu, cpuSteps);
+    take(other, otherSteps);
+  }
+  for (rt::Tensor &b : batches)
+    ASSERT_TRUE(other.unpinHostMemory(b.f32.data()));
+  ASSERT_EQ(otherSteps.size(), cpuSteps.size());
+  for (size_t i = 0; i < cpuSteps.size(); ++i) {
+    EXPECT_NEAR(otherSteps[i].loss, cpuSteps[i].loss,
+                1e-3 * std::max(1.0f, std::fabs(cpuSteps[i].loss)))
+        << "queued step " << i;
+    EXPECT_EQ(otherSteps[i].count, batch);
+  }
+  expectSameParams(lib, cpu, other, "after four queued steps");
 }
 
 /// Why there can be no GPU here, before anything is compiled for one: the

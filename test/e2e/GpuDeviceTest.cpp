@@ -362,6 +362,89 @@ TEST_F(TinyOnFakeDevice, RepeatedCallsAreReplayedAsGraphs) {
   EXPECT_EQ(counter("fakeCudaBytesInUse"), 0);
 }
 
+// Queued training steps from pinned batches: the first runs as it comes,
+// the second is recorded, and every later one replays with its batch
+// uploaded on the upload stream into one of two sets of buffers, which the
+// step's stream waits for before copying it into the graph's. The stand-in
+// runs an upload only when something waits for it, and counts as a race
+// any work that touches its buffer before: there must be none.
+TEST_F(TinyOnFakeDevice, QueuedStepsUploadBesideTheStepBefore) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  // 512 images of 36 floats, 73 KB: large enough to need pinned memory.
+  Tensor batches[2] = {Tensor::zerosF32({512, 1, 6, 6}),
+                       Tensor::zerosF32({512, 1, 6, 6})};
+  Tensor labels512 = Tensor::zerosI32({512});
+  long ranges = counter("fakeCudaPinnedRanges");
+  for (Tensor &b : batches)
+    ASSERT_TRUE(instance->pinHostMemory(b.f32.data(), b.f32.size() * 4));
+  EXPECT_EQ(counter("fakeCudaPinnedRanges"), ranges + 2);
+  long waits = counter("fakeCudaStreamWaits");
+  long races = counter("fakeCudaRaces");
+  long direct = counter("fakeCudaRegisteredUploads");
+  for (int step = 0; step < 8; ++step) {
+    if (step >= 2) {
+      auto r = instance->waitTrainStep();
+      ASSERT_TRUE(r) << r.error().message;
+      EXPECT_EQ(r->count, 512);
+    }
+    auto queued =
+        instance->queueTrainStep({&batches[step % 2]}, {&labels512}, 1e-2f);
+    ASSERT_TRUE(queued) << queued.error().message;
+    if (step == 1) {
+      auto third = instance->queueTrainStep({&batches[0]}, {&labels512}, 1e-2f);
+      ASSERT_FALSE(third);
+      EXPECT_NE(third.error().message.find("2 steps are queued already"),
+                std::string::npos)
+          << third.error().message;
+      auto moved = instance->setDevice("cpu");
+      ASSERT_FALSE(moved);
+      EXPECT_NE(moved.error().message.find("2 queued training steps have "
+                                           "not been waited for"),
+                std::string::npos)
+          << moved.error().message;
+    }
+  }
+  for (int left = 0; left < 2; ++left)
+    ASSERT_TRUE(instance->waitTrainStep());
+  EXPECT_EQ(instance->step(), 8);
+  EXPECT_EQ(since("fakeCudaCaptures"), 1);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 7);
+  // Every batch went from the caller's memory, without a staging copy.
+  EXPECT_EQ(counter("fakeCudaRegisteredUploads") - direct, 8);
+  // The six replays: the step's stream waits for each upload, and each
+  // upload into a set used before waits for the copy out of it.
+  EXPECT_EQ(counter("fakeCudaStreamWaits") - waits, 6 + 4);
+  EXPECT_EQ(counter("fakeCudaRaces"), races);
+
+  for (Tensor &b : batches)
+    ASSERT_TRUE(instance->unpinHostMemory(b.f32.data()));
+  EXPECT_EQ(counter("fakeCudaPinnedRanges"), ranges);
+  auto again = instance->unpinHostMemory(batches[0].f32.data());
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("no memory is pinned at"),
+            std::string::npos)
+      << again.error().message;
+}
+
+// The driver's refusal to pin is reported; what the instance pinned is
+// unpinned when it leaves the device.
+TEST_F(TinyOnFakeDevice, PinningIsReportedAndUndone) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long ranges = counter("fakeCudaPinnedRanges");
+  ASSERT_TRUE(instance->pinHostMemory(images.f32.data(), 64));
+  auto overlap = instance->pinHostMemory(images.f32.data() + 8, 64);
+  ASSERT_FALSE(overlap);
+  EXPECT_NE(overlap.error().message.find("cannot pin 64 bytes of host memory "
+                                         "for cuda:0 (Fake GPU)"),
+            std::string::npos)
+      << overlap.error().message;
+  EXPECT_EQ(counter("fakeCudaPinnedRanges"), ranges + 1);
+  // The instance still works after the refusal.
+  ASSERT_TRUE(instance->trainStep({&images}, {&labels}, 1e-2f));
+  ASSERT_TRUE(instance->setDevice("cpu"));
+  EXPECT_EQ(counter("fakeCudaPinnedRanges"), ranges);
+}
+
 // More shapes than an instance keeps recorded calls for: the least
 // recently used is dropped, with its graph and buffers.
 TEST_F(TinyOnFakeDevice, OldRecordedCallsMakeWay) {

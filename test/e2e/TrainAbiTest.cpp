@@ -243,6 +243,90 @@ TEST_F(TrainAbi, StepsLowerTheLossAndCountSteps) {
   EXPECT_EQ(scored.correct, kBatch) << "loss " << scored.loss;
 }
 
+// Queued steps (ABI 4) are the steps cnnc_train_step takes, in the order
+// queued: the same results and the same instance after them, bit for bit on
+// the CPU; misuse is refused without a change.
+TEST_F(TrainAbi, QueuedStepsAreTheStepsInTurn) {
+  auto queue = fn<decltype(&cnnc_train_step_queue)>("cnnc_train_step_queue");
+  auto wait = fn<decltype(&cnnc_train_step_wait)>("cnnc_train_step_wait");
+  const cnnc_tensor &x = imageTensor();
+  const cnnc_tensor &y = labelTensor();
+  std::vector<float> start = snapshot();
+  std::vector<cnnc_step_result> inTurn(5);
+  for (cnnc_step_result &r : inTurn)
+    ASSERT_EQ(step(&x, 1, &y, 1, 0.05f, &r), CNNC_OK) << lastError();
+  std::vector<float> after = snapshot();
+
+  // Back to the start, then the same five steps queued two at a time.
+  ASSERT_EQ(fn<decltype(&cnnc_init_params)>("cnnc_init_params")(model, 1),
+            CNNC_OK);
+  ASSERT_EQ(fn<decltype(&cnnc_set_step)>("cnnc_set_step")(model, 0), CNNC_OK);
+  auto setState =
+      fn<decltype(&cnnc_set_optimizer_state)>("cnnc_set_optimizer_state");
+  std::vector<float> zeros(64, 0.0f);
+  cnnc_tensor_info info;
+  for (int32_t p = 0; p < 4; ++p) {
+    fn<decltype(&cnnc_param_info)>("cnnc_param_info")(p, &info);
+    int64_t n = 1;
+    for (int32_t d = 0; d < info.rank; ++d)
+      n *= info.shape[d];
+    zeros.resize(static_cast<size_t>(n), 0.0f);
+    for (int32_t st = 0; st < 2; ++st)
+      ASSERT_EQ(setState(model, st, p, zeros.data(), n), CNNC_OK);
+  }
+  ASSERT_EQ(snapshot(), start);
+  std::vector<cnnc_step_result> queued;
+  cnnc_step_result r{};
+  EXPECT_EQ(wait(model, &r), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: train_step_wait: no training step is "
+                         "queued");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(queue(model, &x, 1, &y, 1, 0.05f), CNNC_OK) << lastError();
+    if (i == 0) {
+      // While a step is queued: no step or evaluation may overtake it, and
+      // the instance cannot move.
+      EXPECT_EQ(step(&x, 1, &y, 1, 0.05f, &r), CNNC_INVALID_ARGUMENT);
+      EXPECT_EQ(lastError(), "trainee: train_step: 1 queued training step "
+                             "has not been waited for (cnnc_train_step_wait)");
+      EXPECT_EQ(evaluate(&r), CNNC_INVALID_ARGUMENT);
+      EXPECT_EQ(fn<decltype(&cnnc_set_device)>("cnnc_set_device")(model, "cpu"),
+                CNNC_INVALID_ARGUMENT);
+      EXPECT_EQ(lastError(), "trainee: set_device: 1 queued training step "
+                             "has not been waited for (cnnc_train_step_wait)");
+      // A step with a bad label is refused when queued, and not queued.
+      labels[1] = 7;
+      EXPECT_EQ(queue(model, &x, 1, &y, 1, 0.05f), CNNC_INVALID_ARGUMENT);
+      labels[1] = 1;
+      continue;
+    }
+    if (i == 1) {
+      EXPECT_EQ(queue(model, &x, 1, &y, 1, 0.05f), CNNC_INVALID_ARGUMENT);
+      EXPECT_EQ(lastError(), "trainee: train_step_queue: 2 steps are queued "
+                             "already, the most there may be; wait for one "
+                             "first (cnnc_train_step_wait)");
+    }
+    ASSERT_EQ(wait(model, &r), CNNC_OK) << lastError();
+    queued.push_back(r);
+  }
+  for (int left = 0; left < 1; ++left) {
+    ASSERT_EQ(wait(model, &r), CNNC_OK) << lastError();
+    queued.push_back(r);
+  }
+  EXPECT_EQ(wait(model, &r), CNNC_INVALID_ARGUMENT);
+  ASSERT_EQ(queued.size(), inTurn.size());
+  for (size_t i = 0; i < queued.size(); ++i) {
+    EXPECT_EQ(queued[i].loss, inTurn[i].loss) << "step " << i;
+    EXPECT_EQ(queued[i].correct, inTurn[i].correct) << "step " << i;
+    EXPECT_EQ(queued[i].count, kBatch);
+  }
+  EXPECT_EQ(snapshot(), after);
+  // Pinning does nothing on the CPU.
+  auto pin = fn<decltype(&cnnc_pin_host_memory)>("cnnc_pin_host_memory");
+  EXPECT_EQ(pin(model, images.data(), 4), CNNC_OK);
+  EXPECT_EQ(pin(model, nullptr, 4), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: pin_host_memory: the address is null");
+}
+
 TEST_F(TrainAbi, EvaluateNeitherUpdatesNorDrawsDropout) {
   std::vector<float> before = snapshot();
   cnnc_step_result a{}, b{};

@@ -13,7 +13,14 @@
  * CUDA_ERROR_OUT_OF_MEMORY), copies and memsets run at once, kernels only
  * count their launches, and a binary or PTX starting with "bad" fails to
  * load. Pinned host memory is malloc'd too (FAKE_CUDA_NO_PINNED makes it
- * fail), and an upload from it is counted as pinned. Stream capture
+ * fail); caller memory can be pinned (registered) as well, and an upload
+ * from either is counted as pinned. An upload is deferred, as a real copy
+ * engine may run it late: it runs only when its stream's next work is
+ * queued, when the stream is waited for, or when an event recorded on it is
+ * (cuEventSynchronize, cuStreamWaitEvent); the source of a pageable upload
+ * is copied at once, as the real driver stages it. Work queued on another
+ * stream that touches a block a deferred upload still writes is counted as
+ * a race (fakeCudaRaces): the runtime forgot to order it. Stream capture
  * records launches, device copies and memsets into a graph that
  * cuGraphLaunch replays (FAKE_CUDA_NO_CAPTURE makes cuStreamBeginCapture
  * fail; FAKE_CUDA_BREAK_CAPTURE makes a launch while capturing fail, as an
@@ -36,7 +43,11 @@ FAKE_EXPORT long fakeCudaAllocs, fakeCudaFrees, fakeCudaCopies;
 FAKE_EXPORT long fakeCudaBytesInUse;
 FAKE_EXPORT long fakeCudaHostAllocs, fakeCudaHostFrees, fakeCudaPinnedUploads;
 FAKE_EXPORT long fakeCudaCaptures, fakeCudaGraphs, fakeCudaGraphLaunches;
-FAKE_EXPORT long fakeCudaGraphCopies; /* the copies graph launches made */
+FAKE_EXPORT long fakeCudaGraphCopies;       /* the copies graph launches made */
+FAKE_EXPORT long fakeCudaPinnedRanges;      /* caller memory registered now */
+FAKE_EXPORT long fakeCudaRegisteredUploads; /* from registered memory */
+FAKE_EXPORT long fakeCudaStreamWaits;       /* a stream waited for another */
+FAKE_EXPORT long fakeCudaRaces;
 
 static int emulated(void) { return getenv("FAKE_CUDA_DEVICES") != NULL; }
 
@@ -120,11 +131,70 @@ FAKE_EXPORT int cuCtxPopCurrent_v2(void **context) {
   return 0;
 }
 
+/* Streams are numbered handles; an event is the stream it was recorded
+ * on last. */
+static uintptr_t streamsMade;
+
 FAKE_EXPORT int cuStreamCreate(void **stream, unsigned flags) {
   FAKE_REQUIRE_DEVICES;
   (void)flags;
-  *stream = (void *)(uintptr_t)0x2000;
+  *stream = (void *)(0x2000 + 0x10 * ++streamsMade);
   return 0;
+}
+
+typedef struct FakeEvent {
+  void *stream;
+} FakeEvent;
+
+/* Uploads not run yet, in the order queued. */
+typedef struct FakeUpload {
+  void *stream;
+  CUdeviceptr dst;
+  const void *src;
+  void *staged; /* the pageable source's bytes, copied when queued */
+  size_t bytes;
+} FakeUpload;
+
+enum { kMaxDeferred = 256 };
+static FakeUpload deferred[kMaxDeferred];
+static int numDeferred;
+
+/* Runs the deferred uploads of `stream` (of every stream when null). */
+static void flush(void *stream) {
+  int kept = 0;
+  for (int i = 0; i < numDeferred; ++i) {
+    FakeUpload *u = &deferred[i];
+    if (stream && u->stream != stream) {
+      deferred[kept++] = *u;
+      continue;
+    }
+    memcpy((void *)(uintptr_t)u->dst, u->staged ? u->staged : u->src, u->bytes);
+    free(u->staged);
+  }
+  numDeferred = kept;
+}
+
+/* Counts a race when [p, p + bytes), touched now on `stream`, overlaps a
+ * block an upload deferred on another stream still writes. */
+static void checkRace(void *stream, const void *p, size_t bytes) {
+  uintptr_t begin = (uintptr_t)p;
+  for (int i = 0; i < numDeferred; ++i) {
+    const FakeUpload *u = &deferred[i];
+    if (u->stream != stream && begin < u->dst + u->bytes &&
+        u->dst < begin + bytes)
+      ++fakeCudaRaces;
+  }
+}
+
+/* Before work on `stream` that reads `src` and writes `dst` runs: the
+ * stream's earlier uploads run first. */
+static void beforeWork(void *stream, const void *dst, const void *src,
+                       size_t bytes) {
+  flush(stream);
+  if (dst)
+    checkRace(stream, dst, bytes);
+  if (src)
+    checkRace(stream, src, bytes);
 }
 
 /* Stream capture: what the capture has recorded so far. A wait, or a copy
@@ -230,10 +300,13 @@ FAKE_EXPORT int cuGraphInstantiateWithFlags(void **exec, void *graph,
 
 FAKE_EXPORT int cuGraphLaunch(void *exec, void *stream) {
   FAKE_REQUIRE_DEVICES;
-  (void)stream;
   const FakeGraph *graph = (const FakeGraph *)exec;
+  flush(stream);
   for (size_t i = 0; i < graph->numOps; ++i) {
     const FakeOp *op = &graph->ops[i];
+    beforeWork(stream, (const void *)(uintptr_t)op->dst,
+               op->isFill ? NULL : (const void *)(uintptr_t)op->src,
+               op->isFill ? op->bytes * 4 : op->bytes);
     if (op->isFill) {
       unsigned *words = (unsigned *)(uintptr_t)op->dst;
       for (size_t k = 0; k < op->bytes; ++k)
@@ -266,45 +339,55 @@ FAKE_EXPORT int cuGraphDestroy(void *graph) {
 /* Streams and events: all work is done at once. */
 FAKE_EXPORT int cuStreamSynchronize(void *stream) {
   FAKE_REQUIRE_DEVICES;
-  (void)stream;
-  return refuseWhileCapturing();
+  if (recording)
+    return refuseWhileCapturing();
+  flush(stream);
+  return 0;
 }
 
 FAKE_EXPORT int cuStreamDestroy_v2(void *stream) {
   FAKE_REQUIRE_DEVICES;
-  (void)stream;
+  flush(stream);
   return 0;
 }
 
 FAKE_EXPORT int cuStreamWaitEvent(void *stream, void *event, unsigned flags) {
   FAKE_REQUIRE_DEVICES;
-  (void)stream, (void)event, (void)flags;
+  (void)flags;
+  void *after = ((FakeEvent *)event)->stream;
+  if (after && after != stream) {
+    flush(after);
+    ++fakeCudaStreamWaits;
+  }
   return 0;
 }
 
 FAKE_EXPORT int cuEventDestroy_v2(void *event) {
   FAKE_REQUIRE_DEVICES;
-  (void)event;
+  free(event);
   return 0;
 }
 
 FAKE_EXPORT int cuEventRecord(void *event, void *stream) {
   FAKE_REQUIRE_DEVICES;
-  (void)event, (void)stream;
+  ((FakeEvent *)event)->stream = stream;
   return 0;
 }
 
 FAKE_EXPORT int cuEventSynchronize(void *event) {
   FAKE_REQUIRE_DEVICES;
-  (void)event;
-  return refuseWhileCapturing();
+  if (recording)
+    return refuseWhileCapturing();
+  if (((FakeEvent *)event)->stream)
+    flush(((FakeEvent *)event)->stream);
+  return 0;
 }
 
 FAKE_EXPORT int cuEventCreate(void **event, unsigned flags) {
   FAKE_REQUIRE_DEVICES;
   (void)flags;
-  *event = (void *)(uintptr_t)0x3000;
-  return 0;
+  *event = calloc(1, sizeof(FakeEvent));
+  return *event ? 0 : 2;
 }
 
 static int loadModule(void **module, const void *image) {
@@ -362,8 +445,9 @@ FAKE_EXPORT int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
                                void *stream, void **params, void **extra) {
   FAKE_REQUIRE_DEVICES;
   (void)function, (void)gridX, (void)gridY, (void)gridZ, (void)blockX;
-  (void)blockY, (void)blockZ, (void)sharedBytes, (void)stream, (void)params;
-  (void)extra;
+  (void)blockY, (void)blockZ, (void)sharedBytes, (void)params, (void)extra;
+  if (!recording)
+    flush(stream);
   if (recording) {
     if (getenv("FAKE_CUDA_BREAK_CAPTURE"))
       return refuseWhileCapturing();
@@ -403,6 +487,7 @@ FAKE_EXPORT int cuMemAllocManaged(CUdeviceptr *pointer, size_t bytes,
 
 FAKE_EXPORT int cuMemFree_v2(CUdeviceptr pointer) {
   FAKE_REQUIRE_DEVICES;
+  flush(NULL); /* the driver lets work on the block finish first */
   size_t *block = (size_t *)(uintptr_t)pointer - 2;
   fakeCudaBytesInUse -= (long)block[0];
   ++fakeCudaFrees;
@@ -415,7 +500,21 @@ enum { kMaxPinned = 16 };
 static char *pinned[kMaxPinned];
 static size_t pinnedBytes[kMaxPinned];
 
+/* Caller memory registered (cuMemHostRegister). */
+static const char *registered[kMaxPinned];
+static size_t registeredBytes[kMaxPinned];
+
+static int isRegistered(const void *p, size_t bytes) {
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (registered[i] && (const char *)p >= registered[i] &&
+        (const char *)p + bytes <= registered[i] + registeredBytes[i])
+      return 1;
+  return 0;
+}
+
 static int isPinned(const void *p, size_t bytes) {
+  if (isRegistered(p, bytes))
+    return 1;
   for (int i = 0; i < kMaxPinned; ++i)
     if (pinned[i] && (const char *)p >= pinned[i] &&
         (const char *)p + bytes <= pinned[i] + pinnedBytes[i])
@@ -440,8 +539,42 @@ FAKE_EXPORT int cuMemAllocHost_v2(void **pointer, size_t bytes) {
   return 2;
 }
 
+/* Fails with CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED (712) on overlap. */
+FAKE_EXPORT int cuMemHostRegister_v2(void *pointer, size_t bytes,
+                                     unsigned flags) {
+  FAKE_REQUIRE_DEVICES;
+  (void)flags;
+  const char *p = (const char *)pointer;
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (registered[i] && p < registered[i] + registeredBytes[i] &&
+        registered[i] < p + bytes)
+      return 712;
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (!registered[i]) {
+      registered[i] = p;
+      registeredBytes[i] = bytes;
+      ++fakeCudaPinnedRanges;
+      return 0;
+    }
+  return 2;
+}
+
+/* CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED (713) for an unknown address. */
+FAKE_EXPORT int cuMemHostUnregister(void *pointer) {
+  FAKE_REQUIRE_DEVICES;
+  flush(NULL);
+  for (int i = 0; i < kMaxPinned; ++i)
+    if (registered[i] == (const char *)pointer) {
+      registered[i] = NULL;
+      --fakeCudaPinnedRanges;
+      return 0;
+    }
+  return 713;
+}
+
 FAKE_EXPORT int cuMemFreeHost(void *pointer) {
   FAKE_REQUIRE_DEVICES;
+  flush(NULL);
   for (int i = 0; i < kMaxPinned; ++i)
     if (pinned[i] == pointer) {
       free(pinned[i]);
@@ -459,52 +592,67 @@ static int copy(CUdeviceptr dst, const void *src, size_t bytes) {
   return 0;
 }
 
-/* A copy between device blocks, recorded while capturing. */
-static int deviceCopy(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
+/* A copy between device blocks on `stream`, recorded while capturing. */
+static int deviceCopy(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
+                      void *stream) {
   FAKE_REQUIRE_DEVICES;
   FakeOp op = {0, dst, src, bytes, 0};
   if (recorded(op))
     return 0;
+  beforeWork(stream, (const void *)(uintptr_t)dst, (const void *)(uintptr_t)src,
+             bytes);
   return copy(dst, (const void *)(uintptr_t)src, bytes);
 }
 
 FAKE_EXPORT int cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t bytes,
                               void *stream) {
-  (void)stream;
-  return deviceCopy(dst, src, bytes);
+  return deviceCopy(dst, src, bytes, stream);
 }
 
 FAKE_EXPORT int cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src,
                                      size_t bytes, void *stream) {
-  (void)stream;
-  if (emulated() && recording)
+  FAKE_REQUIRE_DEVICES;
+  if (recording)
     return refuseWhileCapturing();
-  if (emulated() && isPinned(src, bytes))
-    ++fakeCudaPinnedUploads;
-  return copy(dst, src, bytes);
+  int fromPinned = isPinned(src, bytes);
+  fakeCudaPinnedUploads += fromPinned;
+  fakeCudaRegisteredUploads += isRegistered(src, bytes);
+  beforeWork(stream, (const void *)(uintptr_t)dst, NULL, bytes);
+  if (numDeferred == kMaxDeferred)
+    return copy(dst, src, bytes);
+  FakeUpload u = {stream, dst, src, NULL, bytes};
+  if (!fromPinned) {
+    u.staged = malloc(bytes ? bytes : 1);
+    if (!u.staged)
+      return 2;
+    memcpy(u.staged, src, bytes);
+  }
+  deferred[numDeferred++] = u;
+  ++fakeCudaCopies;
+  return 0;
 }
 
 FAKE_EXPORT int cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes,
                                      void *stream) {
-  (void)stream;
-  if (emulated() && recording)
+  FAKE_REQUIRE_DEVICES;
+  if (recording)
     return refuseWhileCapturing();
+  beforeWork(stream, NULL, (const void *)(uintptr_t)src, bytes);
   return copy((CUdeviceptr)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
 }
 
 FAKE_EXPORT int cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src,
                                      size_t bytes, void *stream) {
-  (void)stream;
-  return deviceCopy(dst, src, bytes);
+  return deviceCopy(dst, src, bytes, stream);
 }
 
 FAKE_EXPORT int cuMemsetD32Async(CUdeviceptr dst, unsigned value, size_t count,
                                  void *stream) {
   FAKE_REQUIRE_DEVICES;
-  (void)stream;
   FakeOp op = {1, dst, 0, count, value};
   if (recorded(op))
     return 0;
+  beforeWork(stream, (const void *)(uintptr_t)dst, NULL, count * 4);
   unsigned *words = (unsigned *)(uintptr_t)dst;
   for (size_t i = 0; i < count; ++i)
     words[i] = value;

@@ -16,6 +16,17 @@ BatchBuffers::BatchBuffers(const ImageShape &shape, int64_t batch,
     oneHotTargets_ = Tensor::zerosF32({batch, oneHot});
 }
 
+Status BatchBuffers::pin(ModelInstance &instance) {
+  // fill() resizes within the capacity the constructor gave: the address
+  // stays.
+  return instance.pinHostMemory(images_.f32.data(),
+                                images_.f32.size() * sizeof(float));
+}
+
+void BatchBuffers::unpin(ModelInstance &instance) {
+  (void)instance.unpinHostMemory(images_.f32.data());
+}
+
 bool BatchBuffers::fill(const Batcher &batcher, size_t b, bool validation) {
   images_.shape[0] = labels_.shape[0] = batch_;
   images_.f32.resize(static_cast<size_t>(batch_ * shape_.numElements()));
@@ -42,6 +53,7 @@ bool BatchBuffers::fill(const Batcher &batcher, size_t b, bool validation) {
 BatchPrefetcher::BatchPrefetcher(const ImageShape &shape, int64_t batch,
                                  int64_t oneHot)
     : buffers_{BatchBuffers(shape, batch, oneHot),
+               BatchBuffers(shape, batch, oneHot),
                BatchBuffers(shape, batch, oneHot)},
       thread_([this] { work(); }) {}
 
@@ -53,6 +65,17 @@ BatchPrefetcher::~BatchPrefetcher() {
   }
   changed_.notify_all();
   thread_.join();
+  if (pinnedFor_)
+    for (BatchBuffers &buffers : buffers_)
+      buffers.unpin(*pinnedFor_);
+}
+
+Status BatchPrefetcher::pin(ModelInstance &instance) {
+  pinnedFor_ = &instance;
+  for (BatchBuffers &buffers : buffers_)
+    if (Status s = buffers.pin(instance); !s)
+      return s;
+  return Status::ok();
 }
 
 void BatchPrefetcher::start(const Batcher &batcher, size_t first, size_t end,
@@ -92,7 +115,7 @@ BatchBuffers *BatchPrefetcher::take() {
   changed_.wait(lock, [&] { return !requested_; });
   BatchBuffers *filled = filled_ ? &buffers_[next_] : nullptr;
   filled_ = false;
-  next_ ^= 1;
+  next_ = (next_ + 1) % kBuffers;
   return filled;
 }
 

@@ -4,7 +4,10 @@
 // next batch (decoding, fitting, augmenting, normalising: about 0.5 us an
 // MNIST image here, 0.47 ms for 1,024) does not need it. BatchPrefetcher
 // fills batch b + 1 on a thread of its own while batch b trains or is
-// evaluated, in a second set of buffers.
+// evaluated. Training queues batch b + 1's step before it waits for batch
+// b's, so the two are in use while b + 2 is filled: three sets of buffers,
+// whose images are pinned for a GPU, which uploads them while the step
+// before trains.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +34,10 @@ public:
   /// when there is none.
   bool fill(const rt::Batcher &batcher, size_t b, bool validation);
 
+  /// Pins the images' memory (the largest part) for `instance`'s device.
+  rt::Status pin(rt::ModelInstance &instance);
+  void unpin(rt::ModelInstance &instance);
+
   std::vector<const rt::Tensor *> inputs() const { return {&images_}; }
   std::vector<const rt::Tensor *> targets() const {
     return {oneHot_ ? &oneHotTargets_ : &labels_};
@@ -42,14 +49,14 @@ private:
   rt::Tensor images_, labels_, oneHotTargets_;
 };
 
-/// Two BatchBuffers and a thread that fills one while the caller uses the
-/// other: start(batcher, first, end), then next() until it gives null. The
-/// batcher must not change (setEpoch) before the batches are all taken or
-/// a new start() is made, and must outlive the prefetcher's use of it.
+/// Three BatchBuffers and a thread that fills one while the caller uses the
+/// other two: start(batcher, first, end), then next() until it gives null.
+/// The batcher must not change (setEpoch) before the batches are all taken
+/// or a new start() is made, and must outlive the prefetcher's use of it.
 class BatchPrefetcher {
 public:
   BatchPrefetcher(const rt::ImageShape &shape, int64_t batch, int64_t oneHot);
-  /// Waits for a fetch under way.
+  /// Waits for a fetch under way; unpins the buffers.
   ~BatchPrefetcher();
   BatchPrefetcher(const BatchPrefetcher &) = delete;
   BatchPrefetcher &operator=(const BatchPrefetcher &) = delete;
@@ -59,8 +66,13 @@ public:
   void start(const rt::Batcher &batcher, size_t first, size_t end,
              bool validation);
   /// The next batch, once filled, while the one after it is filled: valid
-  /// until the next call. Null past the end, or when a batch is missing.
+  /// until the call after next. Null past the end, or when a batch is
+  /// missing.
   BatchBuffers *next();
+
+  /// Pins every buffer's images for `instance`'s device (it must outlive
+  /// the prefetcher, which unpins them).
+  rt::Status pin(rt::ModelInstance &instance);
 
 private:
   /// Fills batch `b` on the thread, in the buffers next() did not give last.
@@ -69,8 +81,10 @@ private:
   BatchBuffers *take();
   void work();
 
-  BatchBuffers buffers_[2];
+  static constexpr int kBuffers = 3;
+  BatchBuffers buffers_[kBuffers];
   int next_ = 0; // the buffers the next fetch fills
+  rt::ModelInstance *pinnedFor_ = nullptr;
 
   // The batches under way; only the caller's thread changes them.
   size_t nextBatch_ = 0, end_ = 0;

@@ -30,6 +30,10 @@ namespace {
 
 volatile std::sig_atomic_t interrupted = 0;
 
+/// Training steps queued at once: the one running and the next, whose
+/// batch a GPU uploads meanwhile (CNNC_MAX_QUEUED_STEPS).
+constexpr int kQueuedSteps = 2;
+
 void onInterrupt(int) { interrupted = 1; }
 
 /// The first Ctrl-C asks for a clean stop; SA_RESETHAND lets a second one
@@ -144,6 +148,12 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
   }
   Batcher &batcher = *trainBatches;
   BatchPrefetcher batches(splits.train.shape, settings.batch, o.oneHotClasses);
+  if (instance.device() != "cpu")
+    if (Status s = batches.pin(instance); !s)
+      std::fprintf(stderr,
+                   "cnnc-train: warning: the batches stay in pageable memory, "
+                   "each upload is copied once more: %s\n",
+                   s.error().message.c_str());
   if (static_cast<size_t>(at.batch) > batcher.batches())
     return report(Error{o.resumedFrom + ": the checkpoint stands at batch " +
                         std::to_string(at.batch) + " of an epoch of " +
@@ -178,14 +188,15 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
     if (!o.quiet)
       progress.startEpoch(at.epoch + 1, o.epochs, batcher.count());
     int64_t imagesThisRun = 0;
-    // Each batch is assembled while the one before it trains.
-    batches.start(batcher, static_cast<size_t>(at.batch), batcher.batches(),
-                  false);
-    while (BatchBuffers *buffers = batches.next()) {
-      Result<StepResult> r = instance.trainStep(
-          buffers->inputs(), buffers->targets(), static_cast<float>(lr));
+    // Each batch is assembled while the one before it trains, and its step
+    // queued before that one's is waited for: on a GPU its upload runs
+    // while the step before trains.
+    int queued = 0;
+    auto takeStep = [&]() -> Status {
+      Result<StepResult> r = instance.waitTrainStep();
+      --queued;
       if (!r)
-        return report(r.error());
+        return r.error();
       ++at.batch;
       at.lossSum +=
           static_cast<double>(r->loss) * static_cast<double>(r->count);
@@ -195,11 +206,27 @@ int train::runTraining(ModelInstance &instance, const DataSplits &splits,
       if (!o.quiet)
         progress.update(static_cast<uint64_t>(at.seen),
                         at.lossSum / static_cast<double>(at.seen));
+      return Status::ok();
+    };
+    batches.start(batcher, static_cast<size_t>(at.batch), batcher.batches(),
+                  false);
+    BatchBuffers *buffers = batches.next();
+    while (buffers) {
+      if (Status s = instance.queueTrainStep(
+              buffers->inputs(), buffers->targets(), static_cast<float>(lr));
+          !s)
+        return report(s.error());
+      ++queued;
       if (++stepsThisRun == o.interruptAfter)
         std::raise(SIGINT);
-      if (interrupted && at.batch < static_cast<int64_t>(batcher.batches()))
-        break;
+      if (queued == kQueuedSteps)
+        if (Status s = takeStep(); !s)
+          return report(s.error());
+      buffers = interrupted ? nullptr : batches.next();
     }
+    while (queued > 0)
+      if (Status s = takeStep(); !s)
+        return report(s.error());
     double trainSeconds = secondsSince(epochStart);
     if (interrupted && at.batch < static_cast<int64_t>(batcher.batches())) {
       if (progress.terminal() && !o.quiet)

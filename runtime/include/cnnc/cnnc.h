@@ -38,6 +38,11 @@
  * there. Tensors still cross the ABI in host memory; the parameters and the
  * optimizer state stay on the device between calls.
  *
+ * A training loop that keeps a GPU busy (ABI 4) pins its batch buffers
+ * (cnnc_pin_host_memory) and queues each step (cnnc_train_step_queue)
+ * before it waits for the one before (cnnc_train_step_wait): the next
+ * batch is uploaded while the current one trains.
+ *
 \*===----------------------------------------------------------------------===*/
 
 #ifndef CNNC_CNNC_H
@@ -50,7 +55,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a function, a struct or the meaning of a field changes. */
-#define CNNC_ABI_VERSION 3u
+#define CNNC_ABI_VERSION 4u
 
 /* The largest rank of any tensor a model describes. */
 #define CNNC_MAX_RANK 8
@@ -241,6 +246,48 @@ CNNC_EXPORT cnnc_status cnnc_set_device(cnnc_model *model, const char *device);
 
 /* Where the instance runs: "cpu" or "cuda:N"; null for a null model. */
 CNNC_EXPORT const char *cnnc_device(const cnnc_model *model);
+
+/* ---- Pinned memory and queued steps (ABI 4) ----------------------------- */
+
+/* Page-locks the caller's memory [data, data + bytes) for the instance's
+ * GPU until cnnc_unpin_host_memory, cnnc_set_device or cnnc_destroy: the
+ * copy engine then reads batches from it directly, without a copy through
+ * the library's staging buffer, and a queued step's batch is uploaded
+ * while the step before it runs. Pin after cnnc_set_device; on the CPU it
+ * does nothing. Pinning is slow (once per buffer, not per batch).
+ * CNNC_DEVICE_ERROR when the driver refuses: part of the range is pinned
+ * already, or too much memory is. The memory must stay allocated while
+ * pinned. */
+CNNC_EXPORT cnnc_status cnnc_pin_host_memory(cnnc_model *model,
+                                             const void *data, int64_t bytes);
+/* Unpins memory pinned at `data`; CNNC_INVALID_ARGUMENT when nothing was.
+ * On the CPU it does nothing. */
+CNNC_EXPORT cnnc_status cnnc_unpin_host_memory(cnnc_model *model,
+                                               const void *data);
+
+/* How many training steps may be queued and not yet waited for. */
+#define CNNC_MAX_QUEUED_STEPS 2
+
+/* Queues one optimizer step, checked as cnnc_train_step checks it, and
+ * returns once it is queued; cnnc_train_step_wait gives its result. On a
+ * GPU the step runs after those queued before it, and with its inputs in
+ * pinned memory its batch is uploaded while they run; on the CPU it runs
+ * before this returns. Its tensors (labels included) must not change until
+ * its result is taken. CNNC_INVALID_ARGUMENT when CNNC_MAX_QUEUED_STEPS
+ * are queued already. While steps are queued, cnnc_train_step,
+ * cnnc_evaluate and cnnc_set_device fail; every other function sees the
+ * instance as the queued steps leave it. */
+CNNC_EXPORT cnnc_status cnnc_train_step_queue(cnnc_model *model,
+                                              const cnnc_tensor *inputs,
+                                              int32_t num_inputs,
+                                              const cnnc_tensor *targets,
+                                              int32_t num_targets, float lr);
+
+/* Waits for the oldest queued step and gives its result, or the device
+ * error it ran into (the step then counts as taken: cnnc_get_step includes
+ * it). CNNC_INVALID_ARGUMENT when no step is queued. */
+CNNC_EXPORT cnnc_status cnnc_train_step_wait(cnnc_model *model,
+                                             cnnc_step_result *result);
 
 #ifdef __cplusplus
 } /* extern "C" */
