@@ -18,7 +18,9 @@
 # and prints the JSON lines and a table with the ratio cnnc / PyTorch speed,
 # the speed-up of the tiled kernels over the untiled ones, and that of the
 # calls replayed as CUDA graphs over the same calls launched kernel by
-# kernel (CNNC_CUDA_GRAPHS=0).
+# kernel (CNNC_CUDA_GRAPHS=0), and for training that of steps queued two at
+# a time from pinned memory (cnnc-bench --queued, as cnnc-train runs them)
+# over steps taken one by one.
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
 # bench/cpu.sh. See bench/README.md.
 set -euo pipefail
@@ -58,11 +60,14 @@ run)
     local model=$1 mode=$2 batch=$3 train=()
     [[ $mode == train ]] && train=(--train)
     # library, variant tag ("" for none), then VAR=value for the environment
+    # and, after --, more cnnc-bench options
     time_cnnc() {
-      local library=$1 tag=$2
+      local library=$1 tag=$2 environment=() options=()
       shift 2
-      env "$@" "$dir/cnnc-bench" "$dir/$library" --device cuda \
-        --batch "$batch" "${train[@]}" --min-time "$min_time" \
+      while [[ $# -gt 0 && $1 != -- ]]; do environment+=("$1"); shift; done
+      [[ $# -gt 0 ]] && shift && options=("$@")
+      env "${environment[@]}" "$dir/cnnc-bench" "$dir/$library" --device cuda \
+        --batch "$batch" "${train[@]}" "${options[@]}" --min-time "$min_time" \
         --min-iterations "$min_iterations" \
         | sed "s/\"harness\": \"cnnc\"/&${tag:+, \"variant\": \"$tag\"}/" \
         | tee -a "$results"
@@ -70,6 +75,9 @@ run)
     time_cnnc "$model.so" ""
     time_cnnc "$model-untiled.so" untiled
     time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
+    if [[ $mode == train ]]; then
+      time_cnnc "$model.so" queued -- --queued
+    fi
     for variant in "" "--host-data" "--compile"; do
       # shellcheck disable=SC2086 # an empty variant adds nothing
       "$python" "$dir/torch_inference.py" --model "$model" --device cuda \
@@ -89,7 +97,7 @@ cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
 print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
-      f"{'no graphs':>12} {'graphs':>6} "
+      f"{'no graphs':>12} {'graphs':>6} {'queued':>12} {'queue':>6} "
       f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
 for (model, mode, batch), runs in cases.items():
@@ -98,6 +106,7 @@ for (model, mode, batch), runs in cases.items():
     untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
     no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
                      None)
+    queued = next((r for r in runs if r.get("variant") == "queued"), None)
     def torch(host, compiled):
         return next((r for r in runs if r["harness"] == "pytorch"
                      and r["host_data"] == host and r["compiled"] == compiled),
@@ -110,6 +119,11 @@ for (model, mode, batch), runs in cases.items():
         else:
             speedup = cnnc["images_per_s"] / other["images_per_s"]
             line += f" {other['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
+    if queued is None or "images_per_s" not in queued:
+        line += f" {'-':>12} {'-':>6}"
+    else:
+        speedup = queued["images_per_s"] / cnnc["images_per_s"]
+        line += f" {queued['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
     for t in (torch(False, False), torch(True, False), torch(False, True)):
         if t is None or "images_per_s" not in t:
             line += f" {'-':>12} {'-':>6}"

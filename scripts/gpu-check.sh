@@ -20,7 +20,9 @@
 #   3. trains each model 4 steps (cnnc-train --limit 64 --batch 16, a
 #      synthetic IDX data set; on the GPU the second step is recorded and
 #      the last two replay it, with their own learning rate, step and
-#      seed) on both devices from the same seed and compares every
+#      seed; cnnc-train queues each step before it waits for the one
+#      before, and a replay's batch is uploaded from pinned memory on the
+#      second stream) on both devices from the same seed and compares every
 #      parameter of the checkpoints (tolerance 1e-3);
 # and exits 1 if anything differs. GPU_CHECK_DEVICE=cpu compares the CPU
 # with itself: a check of this script on a machine without a GPU. The GPU

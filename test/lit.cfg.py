@@ -31,6 +31,10 @@ llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])
 # The tools' directory, for tests that feed a binary to a tool as input.
 config.substitutions.append(("%cnnc_tools_dir", config.cnnc_tools_dir))
 
+# The stand-in CUDA driver of test/unit/FakeCudaDriver.c, for tests of the
+# tools on a device whose kernels are counted, not run.
+config.substitutions.append(("%fake_cuda_driver", config.fake_cuda_driver))
+
 # PTX generation needs the CUDA toolkit (libdevice, ptxas); tests of it say
 # `REQUIRES: cuda-toolkit`. Every machine of ours has one; a GPU is not needed.
 cuda_root = os.environ.get("CUDA_PATH", "/usr/local/cuda")

@@ -269,7 +269,7 @@ cnnc_status DeviceCall::upload(const char *what) {
   if (spec_.numInputs > kMaxTensors || spec_.numTargets > kMaxTensors ||
       spec_.numResults > kMaxResults)
     return fail(CNNC_INTERNAL_ERROR, "%s: the call has too many tensors", what);
-  if (replaying_ && uploadAhead())
+  if (replaying_ && spec_.behindQueuedWork && uploadAhead())
     return deviceStatus(model_, what);
   bool ok = true;
   if (call_ && call_->hasBuffers) {

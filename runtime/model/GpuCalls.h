@@ -17,12 +17,12 @@
 // A training step reads its scalars (learning rate, step, dropout seed)
 // from device memory uploaded before it, so it is replayed like the rest.
 //
-// A replay's tensors, the large ones in pinned memory (cnnc_pin_host_memory;
-// a small one the driver copies at once from anywhere), are uploaded
-// on a second stream into one of two sets of buffers of the record, while
-// the calls queued before it run (a queued training step's batch while the
-// step before trains), and copied into the graph's buffers on the device
-// when its turn comes.
+// A replay queued behind other work (a queued training step's batch while
+// the step before trains) whose large tensors are in pinned memory
+// (cnnc_pin_host_memory; a small one the driver copies at once from
+// anywhere) is uploaded on a second stream into one of two sets of buffers
+// of the record while that work runs, and copied into the graph's buffers
+// on the device when its turn comes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,7 +43,9 @@ void releaseRecordedCalls(cnnc_model *model);
 
 /// What a call of a CUDA entry binds: the generated function (what tells
 /// one entry from another), whether its scalars are the same every call,
-/// the caller's tensors and the rank of each result.
+/// the caller's tensors, the rank of each result, and whether work queued
+/// before it may still run (a queued step behind another), so that its
+/// upload beside that work gains something.
 struct DeviceCallSpec {
   const void *entry;
   bool replayable;
@@ -53,6 +55,7 @@ struct DeviceCallSpec {
   int32_t numTargets;
   const int32_t *resultRanks;
   int32_t numResults;
+  bool behindQueuedWork = false;
 };
 
 /// One call of a CUDA entry on the instance's device: its tensors uploaded,
@@ -106,7 +109,8 @@ private:
   bool beginRecording();
   bool finishRecording();
   void replay();
-  /// For a replay whose large tensors are in pinned memory: queues their
+  /// For a replay behind queued work whose large tensors are in pinned
+  /// memory: queues their
   /// upload on the upload stream into the record's next set of buffers,
   /// so that it runs beside the calls queued before; replay copies them
   /// into the graph's. False when it cannot (the upload then goes in order).

@@ -23,6 +23,10 @@
 // holds device addresses, so giving memory back to the driver makes every
 // graph recorded before it stale (graphIsCurrent).
 //
+// A second stream, made when first needed, carries only uploads from pinned
+// host memory (uploadAside) that are to run while the first computes; fences
+// (events) order them against the work on the first stream both ways.
+//
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/GpuRuntime.h"

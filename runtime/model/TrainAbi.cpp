@@ -568,7 +568,8 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
     ranks[u] = 1;
   DeviceCall call(model,
                   {reinterpret_cast<const void *>(entry.fn), true, inputs,
-                   numInputs, targets, numTargets, ranks, numResults});
+                   numInputs, targets, numTargets, ranks, numResults,
+                   /*behindQueuedWork=*/model->numQueued > 0});
   if (cnnc_status s = call.upload(what))
     return s;
   if (readsScalars(entry) &&

@@ -20,7 +20,9 @@
  * (cuEventSynchronize, cuStreamWaitEvent); the source of a pageable upload
  * is copied at once, as the real driver stages it. Work queued on another
  * stream that touches a block a deferred upload still writes is counted as
- * a race (fakeCudaRaces): the runtime forgot to order it. Stream capture
+ * a race (fakeCudaRaces): the runtime forgot to order it; with
+ * FAKE_CUDA_REPORT set, the process prints those counts when it ends, for
+ * tests of whole tools. Stream capture
  * records launches, device copies and memsets into a graph that
  * cuGraphLaunch replays (FAKE_CUDA_NO_CAPTURE makes cuStreamBeginCapture
  * fail; FAKE_CUDA_BREAK_CAPTURE makes a launch while capturing fail, as an
@@ -30,6 +32,7 @@
  *===---------------------------------------------------------------------===*/
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +53,15 @@ FAKE_EXPORT long fakeCudaStreamWaits;       /* a stream waited for another */
 FAKE_EXPORT long fakeCudaRaces;
 
 static int emulated(void) { return getenv("FAKE_CUDA_DEVICES") != NULL; }
+
+__attribute__((destructor)) static void report(void) {
+  if (getenv("FAKE_CUDA_REPORT"))
+    fprintf(stderr,
+            "fake cuda: %ld graph launches, %ld uploads from registered "
+            "memory, %ld stream waits, %ld races\n",
+            fakeCudaGraphLaunches, fakeCudaRegisteredUploads,
+            fakeCudaStreamWaits, fakeCudaRaces);
+}
 
 /* Every emulated function starts with this. */
 #define FAKE_REQUIRE_DEVICES                                                   \

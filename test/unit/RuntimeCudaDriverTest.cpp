@@ -286,6 +286,75 @@ TEST_F(CudaDriverTest, UploadsWithoutPinnedMemoryGoDirectly) {
   EXPECT_IN_CHILD(uploadWithoutPinnedMemory, "done");
 }
 
+/// Pinned caller memory is uploaded without the staging copy; an upload on
+/// the second stream reaches the first stream's work only through a fence,
+/// and a download queued into the context's pinned memory is there once a
+/// fence marked after it is passed. The stand-in runs an upload only when
+/// something waits for it, so a missing wait shows as a race.
+void uploadAsideWithFences() {
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  const size_t count = 1 << 18, bytes = count * sizeof(float);
+  std::vector<float> batch(count);
+  for (size_t i = 0; i < count; ++i)
+    batch[i] = static_cast<float>(i);
+  CHILD_EXPECT(pinHostMemory(c, batch.data(), bytes));
+  CHILD_EXPECT(isPinned(c, batch.data() + 8, bytes - 64));
+  CHILD_EXPECT(!isPinned(c, batch.data() + 8, bytes));
+  CHILD_EXPECT(!pinHostMemory(c, batch.data() + 4, 64));
+  CHILD_EXPECT_CONTAINS(takeError(c), "cannot pin 64 bytes of host memory");
+
+  // In order, from the caller's memory: no staging buffer is made.
+  void *aside = deviceAlloc(c, bytes), *used = deviceAlloc(c, bytes);
+  CHILD_EXPECT(upload(c, used, batch.data(), bytes));
+  CHILD_EXPECT(fakeCounter("fakeCudaRegisteredUploads") == 1);
+  CHILD_EXPECT(fakeCounter("fakeCudaHostAllocs") == 0);
+
+  Fence *uploaded = createFence(c), *consumed = createFence(c);
+  Fence *downloaded = createFence(c);
+  CHILD_EXPECT(uploaded && consumed && downloaded);
+  auto *back = static_cast<float *>(hostAlloc(c, bytes));
+  CHILD_EXPECT(back != nullptr);
+  for (int round = 0; round < 2; ++round) {
+    batch[5] = static_cast<float>(100 + round);
+    CHILD_EXPECT(
+        uploadAside(c, aside, batch.data(), bytes, consumed, uploaded));
+    CHILD_EXPECT(streamWaitsFor(c, uploaded));
+    CHILD_EXPECT(copyOnDevice(c, used, aside, bytes));
+    CHILD_EXPECT(markFence(c, consumed));
+    CHILD_EXPECT(queueDownload(c, back, used, bytes));
+    CHILD_EXPECT(markFence(c, downloaded));
+    CHILD_EXPECT(waitForFence(c, downloaded));
+    CHILD_EXPECT(back[5] == static_cast<float>(100 + round));
+    CHILD_EXPECT(back[count - 1] == static_cast<float>(count - 1));
+  }
+  CHILD_EXPECT(fakeCounter("fakeCudaRaces") == 0);
+  // Without the wait, the copy reads the buffer before the upload is done.
+  CHILD_EXPECT(uploadAside(c, aside, batch.data(), bytes, consumed, uploaded));
+  CHILD_EXPECT(copyOnDevice(c, used, aside, bytes));
+  CHILD_EXPECT(fakeCounter("fakeCudaRaces") == 1);
+  CHILD_EXPECT(takeError(c) == nullptr);
+
+  CHILD_EXPECT(unpinHostMemory(c, batch.data()));
+  CHILD_EXPECT(!unpinHostMemory(c, batch.data()));
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedRanges") == 0);
+  CHILD_EXPECT(pinHostMemory(c, batch.data(), bytes)); // left to the context
+  hostFree(c, back);
+  destroyFence(c, uploaded);
+  destroyFence(c, consumed);
+  destroyFence(c, downloaded);
+  deviceFree(c, aside);
+  deviceFree(c, used);
+  destroyDeviceContext(c);
+  CHILD_EXPECT(fakeCounter("fakeCudaPinnedRanges") == 0);
+  std::fprintf(stderr, "done\n");
+}
+
+TEST_F(CudaDriverTest, UploadsBesideTheStreamAreOrderedByFences) {
+  EXPECT_IN_CHILD(uploadAsideWithFences, "done");
+}
+
 const char kBinary[] = "a fake cubin";
 const char kBadBinary[] = "bad cubin";
 
