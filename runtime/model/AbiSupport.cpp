@@ -122,6 +122,16 @@ cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
   return CNNC_OK;
 }
 
+cnnc_status checkNothingQueued(const cnnc_model *model, const char *what) {
+  if (model->numQueued == 0)
+    return CNNC_OK;
+  return fail(CNNC_INVALID_ARGUMENT,
+              "%s: %d queued training step%s not been waited for "
+              "(cnnc_train_step_wait)",
+              what, model->numQueued,
+              model->numQueued == 1 ? " has" : "s have");
+}
+
 cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,
                              const void *data, int64_t count,
                              const char *what) {

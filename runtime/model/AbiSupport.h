@@ -135,6 +135,10 @@ cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
                          const cnnc_tensor_info *infos, const char *role,
                          int64_t *batch);
 
+/// Refuses (`what` names the call) what must not overtake the instance's
+/// queued training steps: a step, an evaluation, a move.
+cnnc_status checkNothingQueued(const cnnc_model *model, const char *what);
+
 /// Checks a get/set of parameter `index` (or of its optimizer state) with
 /// `count` elements at `data`; `what` names the function for the message.
 cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,

@@ -238,11 +238,8 @@ cnnc_status cnnc_set_device(cnnc_model *model, const char *device) {
                 "without a CUDA toolkit, or with --no-cuda); recompile it with "
                 "cnnc on a machine with the toolkit to run on %s",
                 device);
-  if (model->numQueued > 0)
-    return fail(CNNC_INVALID_ARGUMENT,
-                "set_device: %d queued training step%s not been waited for "
-                "(cnnc_train_step_wait)",
-                model->numQueued, model->numQueued == 1 ? " has" : "s have");
+  if (cnnc_status s = checkNothingQueued(model, "set_device"))
+    return s;
   if (ordinal >= 0 && onDevice(model) &&
       gpu::deviceOrdinal(model->device) == ordinal)
     return CNNC_OK;

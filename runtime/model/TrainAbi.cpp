@@ -742,17 +742,6 @@ cnnc_status runOnHost(cnnc_model *model, const cnnc_tensor *inputs,
   return status;
 }
 
-/// Refuses a call that must not overtake the queued steps.
-cnnc_status checkNothingQueued(const cnnc_model *model, const char *what) {
-  if (model->numQueued == 0)
-    return CNNC_OK;
-  return fail(CNNC_INVALID_ARGUMENT,
-              "%s: %d queued training step%s not been waited for "
-              "(cnnc_train_step_wait)",
-              what, model->numQueued,
-              model->numQueued == 1 ? " has" : "s have");
-}
-
 /// A training step (`training`) or an evaluation, run now.
 cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
                      int32_t numInputs, const cnnc_tensor *targets,
