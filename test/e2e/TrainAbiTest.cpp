@@ -111,18 +111,24 @@ protected:
     tg = {labels.data(), CNNC_I32, 1, labelShape};
     return tg;
   }
+  /// The number of elements of parameter `p`.
+  int64_t paramElements(int32_t p) {
+    cnnc_tensor_info info;
+    EXPECT_EQ(fn<decltype(&cnnc_param_info)>("cnnc_param_info")(p, &info),
+              CNNC_OK);
+    int64_t n = 1;
+    for (int32_t d = 0; d < info.rank; ++d)
+      n *= info.shape[d];
+    return n;
+  }
   /// Every parameter and optimizer state value, and the step.
   std::vector<float> snapshot() {
     std::vector<float> all;
     auto get = fn<decltype(&cnnc_get_param)>("cnnc_get_param");
     auto state =
         fn<decltype(&cnnc_get_optimizer_state)>("cnnc_get_optimizer_state");
-    cnnc_tensor_info info;
     for (int32_t p = 0; p < 4; ++p) {
-      fn<decltype(&cnnc_param_info)>("cnnc_param_info")(p, &info);
-      int64_t n = 1;
-      for (int32_t d = 0; d < info.rank; ++d)
-        n *= info.shape[d];
+      int64_t n = paramElements(p);
       std::vector<float> v(static_cast<size_t>(n));
       EXPECT_EQ(get(model, p, v.data(), n), CNNC_OK);
       all.insert(all.end(), v.begin(), v.end());
@@ -263,14 +269,9 @@ TEST_F(TrainAbi, QueuedStepsAreTheStepsInTurn) {
   ASSERT_EQ(fn<decltype(&cnnc_set_step)>("cnnc_set_step")(model, 0), CNNC_OK);
   auto setState =
       fn<decltype(&cnnc_set_optimizer_state)>("cnnc_set_optimizer_state");
-  std::vector<float> zeros(64, 0.0f);
-  cnnc_tensor_info info;
   for (int32_t p = 0; p < 4; ++p) {
-    fn<decltype(&cnnc_param_info)>("cnnc_param_info")(p, &info);
-    int64_t n = 1;
-    for (int32_t d = 0; d < info.rank; ++d)
-      n *= info.shape[d];
-    zeros.resize(static_cast<size_t>(n), 0.0f);
+    int64_t n = paramElements(p);
+    std::vector<float> zeros(static_cast<size_t>(n), 0.0f);
     for (int32_t st = 0; st < 2; ++st)
       ASSERT_EQ(setState(model, st, p, zeros.data(), n), CNNC_OK);
   }
