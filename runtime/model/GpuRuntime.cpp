@@ -23,17 +23,14 @@
 // holds device addresses, so giving memory back to the driver makes every
 // graph recorded before it stale (graphIsCurrent).
 //
-// A second stream, made when first needed, carries only uploads from pinned
-// host memory (uploadAside) that are to run while the first computes; fences
-// (events) order them against the work on the first stream both ways.
+// The context's fields are in GpuContext.h; pinned memory, fences and the
+// upload stream in GpuStreams.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "runtime/model/GpuRuntime.h"
 
-#include "runtime/model/CudaDriver.h"
-
-#include <pthread.h>
+#include "runtime/model/GpuContext.h"
 
 #include <climits>
 #include <cstdarg>
@@ -43,10 +40,28 @@
 #include <new>
 
 using namespace cnnc::gpu;
+using namespace cnnc::gpu::internal;
+
+thread_local DeviceContext *cnnc::gpu::internal::current = nullptr;
+
+void cnnc::gpu::internal::record(DeviceContext *c, const char *format, ...) {
+  Guard guard(c);
+  if (c->hasError)
+    return;
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(c->error, sizeof c->error, format, args);
+  va_end(args);
+  c->hasError = true;
+}
+
+bool cnnc::gpu::internal::pending(DeviceContext *c) {
+  Guard guard(c);
+  return c->hasError;
+}
 
 namespace {
 
-constexpr size_t kErrorSize = 1024;
 /// Device blocks are rounded to this many bytes (cuMemAlloc's alignment), so
 /// that nearby sizes share a free list.
 constexpr size_t kGranularity = 256;
@@ -54,18 +69,6 @@ constexpr size_t kGranularity = 256;
 constexpr uint64_t kManaged = uint64_t(1) << 63;
 constexpr CUresult kCudaErrorNoBinaryForGpu = 209;
 constexpr CUresult kCudaErrorUnsupportedPtxVersion = 222;
-
-const CudaDriverApi &cu() { return cudaDriver(); }
-
-CUdeviceptr devicePointer(const void *p) {
-  return static_cast<CUdeviceptr>(reinterpret_cast<uintptr_t>(p));
-}
-
-void *hostView(CUdeviceptr p) {
-  return reinterpret_cast<void *>(static_cast<uintptr_t>(p));
-}
-
-uint64_t keyOf(const void *p) { return reinterpret_cast<uintptr_t>(p); }
 
 /// Grows `items` (plain data, from malloc) to hold at least `needed`.
 template <typename T>
@@ -83,227 +86,6 @@ bool reserve(T *&items, int32_t &capacity, int32_t needed) {
   return true;
 }
 
-/// A hash map from nonzero 64-bit keys (addresses, sizes) to 64-bit values:
-/// open addressing with linear probing, grown at half full.
-class PtrMap {
-public:
-  bool find(uint64_t key, uint64_t *value) const {
-    if (capacity_ == 0)
-      return false;
-    for (size_t i = slot(key);; i = (i + 1) & (capacity_ - 1)) {
-      if (keys_[i] == 0)
-        return false;
-      if (keys_[i] == key) {
-        if (value)
-          *value = values_[i];
-        return true;
-      }
-    }
-  }
-
-  /// Adds or replaces `key`; false when host memory runs out.
-  bool insert(uint64_t key, uint64_t value) {
-    if ((count_ + 1) * 2 > capacity_ && !grow())
-      return false;
-    size_t i = slot(key);
-    while (keys_[i] != 0 && keys_[i] != key)
-      i = (i + 1) & (capacity_ - 1);
-    if (keys_[i] == 0)
-      ++count_;
-    keys_[i] = key;
-    values_[i] = value;
-    return true;
-  }
-
-  /// Removes `key`, giving its value; false when it is absent.
-  bool erase(uint64_t key, uint64_t *value) {
-    if (capacity_ == 0)
-      return false;
-    size_t mask = capacity_ - 1, i = slot(key);
-    while (keys_[i] != key) {
-      if (keys_[i] == 0)
-        return false;
-      i = (i + 1) & mask;
-    }
-    if (value)
-      *value = values_[i];
-    // Backward-shift deletion: move later entries of the probe run into the
-    // hole unless their home slot lies cyclically in (hole, entry].
-    for (size_t j = i;;) {
-      j = (j + 1) & mask;
-      if (keys_[j] == 0)
-        break;
-      size_t home = slot(keys_[j]);
-      bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays)
-        continue;
-      keys_[i] = keys_[j];
-      values_[i] = values_[j];
-      i = j;
-    }
-    keys_[i] = 0;
-    --count_;
-    return true;
-  }
-
-  size_t capacity() const { return capacity_; }
-  /// The key in slot `i` (0 when the slot is empty), for walking the map.
-  uint64_t keyAt(size_t i) const { return keys_[i]; }
-
-  void release() {
-    std::free(keys_);
-    std::free(values_);
-    keys_ = values_ = nullptr;
-    capacity_ = count_ = 0;
-  }
-
-private:
-  size_t slot(uint64_t key) const {
-    key ^= key >> 33;
-    key *= 0xff51afd7ed558ccdULL;
-    key ^= key >> 33;
-    return static_cast<size_t>(key) & (capacity_ - 1);
-  }
-
-  bool grow() {
-    size_t grown = capacity_ == 0 ? 64 : capacity_ * 2;
-    auto *keys = static_cast<uint64_t *>(std::calloc(grown, sizeof(uint64_t)));
-    auto *values =
-        static_cast<uint64_t *>(std::malloc(grown * sizeof(uint64_t)));
-    if (!keys || !values) {
-      std::free(keys);
-      std::free(values);
-      return false;
-    }
-    uint64_t *oldKeys = keys_, *oldValues = values_;
-    size_t oldCapacity = capacity_;
-    keys_ = keys;
-    values_ = values;
-    capacity_ = grown;
-    count_ = 0;
-    for (size_t i = 0; i < oldCapacity; ++i)
-      if (oldKeys[i] != 0)
-        insert(oldKeys[i], oldValues[i]); // cannot grow again
-    std::free(oldKeys);
-    std::free(oldValues);
-    return true;
-  }
-
-  uint64_t *keys_ = nullptr;
-  uint64_t *values_ = nullptr;
-  size_t capacity_ = 0; // 0 or a power of two
-  size_t count_ = 0;
-};
-
-struct FunctionEntry {
-  char *name; // a copy, from malloc
-  CUfunction function;
-};
-
-struct ModuleEntry {
-  const void *data; // the binary it was loaded from
-  CUmodule module;
-  FunctionEntry *functions;
-  int32_t numFunctions;
-  int32_t functionsCapacity;
-};
-
-/// Cached free blocks of one rounded size.
-struct FreeList {
-  size_t bytes;
-  CUdeviceptr *blocks;
-  int32_t count;
-  int32_t capacity;
-};
-
-} // namespace
-
-struct cnnc::gpu::DeviceContext {
-  int ordinal;
-  CUdevice device;
-  CUcontext context;
-  CUstream stream;
-  char name[256];
-  char label[300]; // "cuda:0 (NVIDIA H100 80GB HBM3)"
-
-  /// Recursive: errors are recorded with it held.
-  pthread_mutex_t lock;
-
-  ModuleEntry *modules;
-  int32_t numModules;
-  int32_t modulesCapacity;
-  PtrMap moduleByData;   // binary address -> index in modules
-  PtrMap moduleByHandle; // CUmodule -> index in modules
-  PtrMap kernelNames;    // CUfunction -> its name (for messages)
-
-  FreeList *freeLists;
-  int32_t numFreeLists;
-  int32_t freeListsCapacity;
-  PtrMap freeListBySize; // rounded bytes -> index in freeLists
-  PtrMap live;           // device address -> rounded bytes (| kManaged)
-
-  /// Pinned host memory large uploads are copied through (null before the
-  /// first, or when the driver gave none), its size, and the event after
-  /// the last copy out of it, which the next waits for before refilling it.
-  void *staging;
-  size_t stagingBytes;
-  CUevent stagingDone;
-  bool stagingQueued;
-
-  /// The caller's host memory pinned for the context (pinHostMemory): its
-  /// address -> its bytes; and the stream uploadAside queues on, made at
-  /// its first use.
-  PtrMap pinned;
-  CUstream uploadStream;
-
-  /// Whether work may be recorded as graphs (canCapture), whether it is
-  /// being recorded now, and how many times device memory was given back
-  /// to the driver: a graph recorded before may hold such an address.
-  bool graphs;
-  bool capturing;
-  uint64_t memoryReleases;
-
-  bool hasError;
-  char error[kErrorSize];
-  char taken[kErrorSize]; // what takeError returned last
-};
-
-namespace {
-
-/// The calling thread's context for the mgpu* functions (CurrentDevice).
-thread_local DeviceContext *current = nullptr;
-
-class Guard {
-public:
-  explicit Guard(DeviceContext *c) : lock_(c->lock) {
-    pthread_mutex_lock(&lock_);
-  }
-  ~Guard() { pthread_mutex_unlock(&lock_); }
-  Guard(const Guard &) = delete;
-  Guard &operator=(const Guard &) = delete;
-
-private:
-  pthread_mutex_t &lock_;
-};
-
-/// Records `format...` as the context's error unless one is recorded.
-__attribute__((format(printf, 2, 3))) void record(DeviceContext *c,
-                                                  const char *format, ...) {
-  Guard guard(c);
-  if (c->hasError)
-    return;
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(c->error, sizeof c->error, format, args);
-  va_end(args);
-  c->hasError = true;
-}
-
-bool pending(DeviceContext *c) {
-  Guard guard(c);
-  return c->hasError;
-}
-
 /// The context the mgpu* functions act on: the current one, unless an error
 /// is recorded in it (then they do nothing).
 DeviceContext *usable() {
@@ -314,41 +96,6 @@ DeviceContext *usable() {
 CUstream streamOf(DeviceContext *c, void *stream) {
   return stream ? static_cast<CUstream>(stream) : c->stream;
 }
-
-/// Makes `c`'s CUDA context current on this thread for the public functions
-/// below, unless a CurrentDevice already did.
-class Activate {
-public:
-  Activate(DeviceContext *c, const char *what) {
-    if (current == c) {
-      ok_ = true;
-      return;
-    }
-    CUresult r = cu().cuCtxPushCurrent(c->context);
-    if (r != kCudaSuccess) {
-      record(c,
-             "%s: cannot make %s current on this thread (cuCtxPushCurrent: "
-             "%s)",
-             what, c->label, cudaErrorText(r));
-      return;
-    }
-    pushed_ = ok_ = true;
-  }
-  ~Activate() {
-    if (pushed_) {
-      CUcontext ignored;
-      cu().cuCtxPopCurrent(&ignored);
-    }
-  }
-  Activate(const Activate &) = delete;
-  Activate &operator=(const Activate &) = delete;
-
-  bool ok() const { return ok_; }
-
-private:
-  bool ok_ = false;
-  bool pushed_ = false;
-};
 
 //===----------------------------------------------------------------------===//
 // The caching allocator (the context's lock held)
@@ -770,44 +517,6 @@ void cnnc::gpu::deviceFree(DeviceContext *c, void *pointer) {
 
 namespace {
 
-/// What upload, download and copyOnDevice share: checks, then `copy`.
-template <typename Copy>
-bool transfer(DeviceContext *c, const char *what, const void *dst,
-              const void *src, size_t bytes, Copy copy) {
-  if (!c)
-    return false;
-  if (bytes == 0)
-    return true;
-  if (!dst || !src) {
-    record(c, "%s: a copy of %zu bytes on %s has a null %s", what, bytes,
-           c->label, dst ? "source" : "destination");
-    return false;
-  }
-  Activate active(c, what);
-  if (!active.ok())
-    return false;
-  CUresult r = copy();
-  if (r != kCudaSuccess) {
-    record(c, "%s: a copy of %zu bytes on %s failed: %s", what, bytes, c->label,
-           cudaErrorText(r));
-    return false;
-  }
-  return true;
-}
-
-/// Whether [data, data + bytes) lies in memory pinned for the context. The
-/// context's lock held.
-bool pinnedRange(const DeviceContext *c, const void *data, size_t bytes) {
-  auto begin = reinterpret_cast<uintptr_t>(data);
-  for (size_t i = 0; i < c->pinned.capacity(); ++i) {
-    uint64_t start = c->pinned.keyAt(i), size = 0;
-    if (start && c->pinned.find(start, &size) && begin >= start &&
-        begin - start <= size && bytes <= size - (begin - start))
-      return true;
-  }
-  return false;
-}
-
 /// `bytes` from `src` copied into the context's pinned staging buffer, once
 /// the copy queued from it before has finished; null when the upload is
 /// small or no pinned memory can be had, and it goes from `src` directly.
@@ -997,192 +706,6 @@ CurrentDevice::~CurrentDevice() {
     cu().cuCtxPopCurrent(&popped);
   }
   current = previous_;
-}
-
-//===----------------------------------------------------------------------===//
-// Pinned memory, fences and the upload stream
-//===----------------------------------------------------------------------===//
-
-bool cnnc::gpu::pinHostMemory(DeviceContext *c, const void *data,
-                              size_t bytes) {
-  if (!c)
-    return false;
-  if (!data || bytes == 0) {
-    record(c, "pinHostMemory: %s on %s", data ? "0 bytes" : "a null address",
-           c->label);
-    return false;
-  }
-  Activate active(c, "pinHostMemory");
-  if (!active.ok())
-    return false;
-  Guard guard(c);
-  void *p = const_cast<void *>(data);
-  CUresult r = cu().cuMemHostRegister(p, bytes, 0);
-  if (r != kCudaSuccess) {
-    record(c, "cannot pin %zu bytes of host memory for %s: %s", bytes, c->label,
-           cudaErrorText(r));
-    return false;
-  }
-  if (!c->pinned.insert(keyOf(data), bytes)) {
-    cu().cuMemHostUnregister(p);
-    record(c, "pinHostMemory: out of host memory");
-    return false;
-  }
-  return true;
-}
-
-bool cnnc::gpu::unpinHostMemory(DeviceContext *c, const void *data) {
-  if (!c || !data)
-    return false;
-  Activate active(c, "unpinHostMemory");
-  if (!active.ok())
-    return false;
-  Guard guard(c);
-  if (!c->pinned.erase(keyOf(data), nullptr))
-    return false;
-  // An upload may still read it.
-  const CudaDriverApi &d = cu();
-  d.cuStreamSynchronize(c->stream);
-  if (c->uploadStream)
-    d.cuStreamSynchronize(c->uploadStream);
-  d.cuMemHostUnregister(const_cast<void *>(data));
-  return true;
-}
-
-bool cnnc::gpu::isPinned(const DeviceContext *c, const void *data,
-                         size_t bytes) {
-  if (!c)
-    return false;
-  auto *context = const_cast<DeviceContext *>(c);
-  Guard guard(context);
-  return pinnedRange(context, data, bytes);
-}
-
-void *cnnc::gpu::hostAlloc(DeviceContext *c, size_t bytes) {
-  if (!c)
-    return nullptr;
-  Activate active(c, "hostAlloc");
-  if (!active.ok())
-    return nullptr;
-  void *p = nullptr;
-  CUresult r = cu().cuMemAllocHost(&p, bytes ? bytes : 1);
-  if (r != kCudaSuccess) {
-    record(c, "cannot allocate %zu bytes of pinned host memory for %s: %s",
-           bytes, c->label, cudaErrorText(r));
-    return nullptr;
-  }
-  return p;
-}
-
-void cnnc::gpu::hostFree(DeviceContext *c, void *data) {
-  if (!c || !data)
-    return;
-  Activate active(c, "hostFree");
-  cu().cuStreamSynchronize(c->stream); // a download may still write it
-  cu().cuMemFreeHost(data);
-}
-
-struct cnnc::gpu::Fence {
-  CUevent event;
-};
-
-Fence *cnnc::gpu::createFence(DeviceContext *c) {
-  if (!c)
-    return nullptr;
-  Activate active(c, "createFence");
-  if (!active.ok())
-    return nullptr;
-  auto *fence = static_cast<Fence *>(std::malloc(sizeof(Fence)));
-  CUresult r = fence ? cu().cuEventCreate(&fence->event, kCuEventDisableTiming)
-                     : kCudaErrorOutOfMemory;
-  if (r != kCudaSuccess) {
-    record(c, "createFence: no event can be made on %s: %s", c->label,
-           cudaErrorText(r));
-    std::free(fence);
-    return nullptr;
-  }
-  return fence;
-}
-
-void cnnc::gpu::destroyFence(DeviceContext *c, Fence *fence) {
-  if (!c || !fence)
-    return;
-  {
-    Activate active(c, "destroyFence");
-    cu().cuEventDestroy(fence->event); // freed by the driver once passed
-  }
-  std::free(fence);
-}
-
-namespace {
-
-/// Records `r`, a failure of `call` on the context's streams, as its error.
-bool succeeded(DeviceContext *c, CUresult r, const char *call) {
-  if (r == kCudaSuccess)
-    return true;
-  record(c, "%s on %s failed: %s", call, c->label, cudaErrorText(r));
-  return false;
-}
-
-} // namespace
-
-bool cnnc::gpu::markFence(DeviceContext *c, Fence *fence) {
-  if (!c || !fence)
-    return false;
-  Activate active(c, "markFence");
-  return active.ok() &&
-         succeeded(c, cu().cuEventRecord(fence->event, c->stream),
-                   "markFence (cuEventRecord)");
-}
-
-bool cnnc::gpu::waitForFence(DeviceContext *c, Fence *fence) {
-  if (!c || !fence)
-    return false;
-  Activate active(c, "waitForFence");
-  return active.ok() && succeeded(c, cu().cuEventSynchronize(fence->event),
-                                  "the work queued (cuEventSynchronize)");
-}
-
-bool cnnc::gpu::streamWaitsFor(DeviceContext *c, Fence *fence) {
-  if (!c || !fence)
-    return false;
-  Activate active(c, "streamWaitsFor");
-  return active.ok() &&
-         succeeded(c, cu().cuStreamWaitEvent(c->stream, fence->event, 0),
-                   "streamWaitsFor (cuStreamWaitEvent)");
-}
-
-bool cnnc::gpu::uploadAside(DeviceContext *c, void *devDst, const void *hostSrc,
-                            size_t bytes, Fence *after, Fence *done) {
-  if (!c || !done)
-    return false;
-  return transfer(c, "uploadAside", devDst, hostSrc, bytes, [&] {
-    Guard guard(c);
-    const CudaDriverApi &d = cu();
-    CUresult r = kCudaSuccess;
-    if (!c->uploadStream &&
-        (r = d.cuStreamCreate(&c->uploadStream, kCuStreamNonBlocking)) !=
-            kCudaSuccess) {
-      c->uploadStream = nullptr;
-      return r;
-    }
-    if (after)
-      r = d.cuStreamWaitEvent(c->uploadStream, after->event, 0);
-    if (r == kCudaSuccess)
-      r = d.cuMemcpyHtoDAsync(devicePointer(devDst), hostSrc, bytes,
-                              c->uploadStream);
-    if (r == kCudaSuccess)
-      r = d.cuEventRecord(done->event, c->uploadStream);
-    return r;
-  });
-}
-
-bool cnnc::gpu::queueDownload(DeviceContext *c, void *hostDst,
-                              const void *devSrc, size_t bytes) {
-  return transfer(c, "queueDownload", hostDst, devSrc, bytes, [&] {
-    return cu().cuMemcpyDtoHAsync(hostDst, devicePointer(devSrc), bytes,
-                                  c->stream);
-  });
 }
 
 //===----------------------------------------------------------------------===//
