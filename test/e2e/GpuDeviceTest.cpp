@@ -426,6 +426,25 @@ TEST_F(TinyOnFakeDevice, QueuedStepsUploadBesideTheStepBefore) {
       << again.error().message;
 }
 
+// An instance destroyed with steps queued and memory pinned waits for them
+// and gives everything back.
+TEST_F(TinyOnFakeDevice, DestroyedWithQueuedStepsLeavesNothing) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long ranges = counter("fakeCudaPinnedRanges");
+  ASSERT_TRUE(instance->pinHostMemory(images.f32.data(), 4 * 36 * 4));
+  for (int step = 0; step < 5; ++step) {
+    ASSERT_TRUE(instance->queueTrainStep({&images}, {&labels}, 1e-2f));
+    if (step < 4) {
+      ASSERT_TRUE(instance->waitTrainStep());
+    }
+  }
+  ASSERT_TRUE(instance->queueTrainStep({&images}, {&labels}, 1e-2f));
+  instance.reset();
+  EXPECT_EQ(counter("fakeCudaBytesInUse"), 0);
+  EXPECT_EQ(counter("fakeCudaPinnedRanges"), ranges);
+  EXPECT_EQ(since("fakeCudaGraphs"), 0);
+}
+
 // The driver's refusal to pin is reported; what the instance pinned is
 // unpinned when it leaves the device.
 TEST_F(TinyOnFakeDevice, PinningIsReportedAndUndone) {
