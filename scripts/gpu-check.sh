@@ -24,6 +24,12 @@
 #      before, and a replay's batch is uploaded from pinned memory on the
 #      second stream) on both devices from the same seed and compares every
 #      parameter of the checkpoints (tolerance 1e-3);
+#   4. when `prepare` found MNIST in data/mnist (scripts/fetch-data.sh
+#      mnist; carried gzipped, 11 MB), trains LeNet-5 on all of it with the
+#      reference recipe (scripts/train-lenet5.sh: Adam, lr 1e-3 constant,
+#      batch 100, 5 epochs, seed 1) on both devices and compares the test
+#      accuracy after each epoch (tolerance 0.5 percentage points: the two
+#      sum in different orders, and 3,000 steps let that show);
 # and exits 1 if anything differs. GPU_CHECK_DEVICE=cpu compares the CPU
 # with itself: a check of this script on a machine without a GPU. The GPU
 # tests of the e2e suite need cnnc and so cannot run there; this is their
@@ -56,6 +62,19 @@ prepare)
     cp -L "/lib/x86_64-linux-gnu/$lib" "$dir/lib/"
   done
   cp "$0" "$root/test/tools/Inputs/make-idx-dataset.py" "$dir/"
+  if [[ -d $root/data/mnist ]]; then
+    mkdir -p "$dir/mnist"
+    for f in train-images-idx3-ubyte train-labels-idx1-ubyte \
+      t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+      if [[ -f $root/data/mnist/$f.gz ]]; then
+        cp "$root/data/mnist/$f.gz" "$dir/mnist/"
+      else
+        gzip -c "$root/data/mnist/$f" >"$dir/mnist/$f.gz"
+      fi
+    done
+  else
+    echo "no data/mnist (scripts/fetch-data.sh mnist): step 4 will be skipped"
+  fi
   du -sh "$dir"
   ;;
 run)
@@ -121,6 +140,25 @@ ok &= worst[0] <= 1e-3 and cpu.keys() == cuda.keys()
 sys.exit(0 if ok else 1)
 PY
   done
+  if [[ -d $dir/mnist ]]; then
+    echo "== LeNet-5 on MNIST, 5 epochs of the reference recipe"
+    for device in cpu "${GPU_CHECK_DEVICE:-cuda}"; do
+      "$dir/bin/cnnc-train" "$dir/models/lenet5.so" --data "$dir/mnist" \
+        --epochs 5 --batch 100 --lr 1e-3 --schedule constant --seed 1 \
+        --quiet --device "$device" | tee -a "$work/mnist.txt" || failed=1
+    done
+    "$python" - "$work/mnist.txt" <<'PY' || failed=1
+import re, sys
+acc = [float(a) for a in re.findall(r"test loss \S+ acc ([0-9.]+)%",
+                                    open(sys.argv[1]).read())]
+if len(acc) != 10:
+    sys.exit(f"  expected 5 epochs on each device, read {len(acc)} accuracies")
+worst = max(abs(a - b) for a, b in zip(acc[:5], acc[5:]))
+print(f"  test accuracy: cpu {acc[4]:.2f}%, other {acc[9]:.2f}%; largest "
+      f"difference over the epochs {worst:.2f} points (tolerance 0.5)")
+sys.exit(0 if worst <= 0.5 else 1)
+PY
+  fi
   if ((failed)); then
     echo "gpu-check: FAILED"
     exit 1
