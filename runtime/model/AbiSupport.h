@@ -41,10 +41,13 @@ struct QueuedStep {
   cnnc_step_result result;
   /// On a GPU: passed once the loss and the prediction are in `download`
   /// (pinned: the loss, then the prediction), of `capacity` floats; the
-  /// batch and the caller's targets, to count the correct predictions.
-  /// The fence and buffer stay with the instance's device for later steps.
+  /// step's scalars, uploaded from pinned memory too (from pageable memory
+  /// the driver may wait for the steps queued before); the batch and the
+  /// caller's targets, to count the correct predictions. The fence and the
+  /// buffers stay with the instance's device for later steps.
   bool onDevice;
   cnnc::gpu::Fence *done;
+  Scalars *scalars;
   float *download;
   int64_t capacity;
   int64_t batch;

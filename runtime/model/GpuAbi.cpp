@@ -139,6 +139,7 @@ void cnnc::abi::releaseDevice(cnnc_model *model) {
   for (QueuedStep &slot : model->queued) {
     gpu::destroyFence(model->device, slot.done);
     gpu::hostFree(model->device, slot.download);
+    gpu::hostFree(model->device, slot.scalars);
     slot = QueuedStep{};
   }
   model->queueHead = model->numQueued = 0;

@@ -513,10 +513,14 @@ void queueUpdate(cnnc_model *model, ResultCursor cursor) {
 }
 
 /// Gives `slot` a pinned buffer of at least `floats` for what a step
-/// downloads, and its fence.
+/// downloads, one for its scalars, and its fence.
 cnnc_status prepareSlot(cnnc_model *model, QueuedStep &slot, int64_t floats,
                         const char *what) {
   if (!slot.done && !(slot.done = cnnc::gpu::createFence(model->device)))
+    return deviceStatus(model, what);
+  if (!slot.scalars &&
+      !(slot.scalars = static_cast<Scalars *>(
+            cnnc::gpu::hostAlloc(model->device, sizeof(Scalars)))))
     return deviceStatus(model, what);
   if (slot.capacity >= floats)
     return CNNC_OK;
@@ -572,8 +576,10 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                    /*behindQueuedWork=*/model->numQueued > 0});
   if (cnnc_status s = call.upload(what))
     return s;
+  // The slot's scalars were read by its last step, which was waited for.
+  *slot.scalars = scalars;
   if (readsScalars(entry) &&
-      !cnnc::gpu::upload(model->device, &model->deviceScalars[0], &scalars,
+      !cnnc::gpu::upload(model->device, &model->deviceScalars[0], slot.scalars,
                          sizeof scalars))
     return deviceStatus(model, what);
   {

@@ -381,6 +381,7 @@ TEST_F(TinyOnFakeDevice, QueuedStepsUploadBesideTheStepBefore) {
   long waits = counter("fakeCudaStreamWaits");
   long races = counter("fakeCudaRaces");
   long direct = counter("fakeCudaRegisteredUploads");
+  long pinned = counter("fakeCudaPinnedUploads");
   for (int step = 0; step < 8; ++step) {
     if (step >= 2) {
       auto r = instance->waitTrainStep();
@@ -409,8 +410,11 @@ TEST_F(TinyOnFakeDevice, QueuedStepsUploadBesideTheStepBefore) {
   EXPECT_EQ(instance->step(), 8);
   EXPECT_EQ(since("fakeCudaCaptures"), 1);
   EXPECT_EQ(since("fakeCudaGraphLaunches"), 7);
-  // Every batch went from the caller's memory, without a staging copy.
+  // Every batch went from the caller's memory, without a staging copy, and
+  // every step's scalars from the instance's pinned memory (a copy from
+  // pageable memory may wait for the stream): all uploads but the labels.
   EXPECT_EQ(counter("fakeCudaRegisteredUploads") - direct, 8);
+  EXPECT_EQ(counter("fakeCudaPinnedUploads") - pinned, 8 + 8);
   // The six replays: the step's stream waits for each upload, and each
   // upload into a set used before waits for the copy out of it.
   EXPECT_EQ(counter("fakeCudaStreamWaits") - waits, 6 + 4);
