@@ -16,15 +16,31 @@ BatchBuffers::BatchBuffers(const ImageShape &shape, int64_t batch,
     oneHotTargets_ = Tensor::zerosF32({batch, oneHot});
 }
 
+namespace {
+
+/// Smaller batches are not pinned: the driver copies them at once from
+/// anywhere, and a small block of the heap may share its pages with other
+/// memory.
+constexpr size_t kPinnedBatchMin = 64 * 1024;
+
+} // namespace
+
 Status BatchBuffers::pin(ModelInstance &instance) {
+  size_t bytes = images_.f32.size() * sizeof(float);
+  if (bytes < kPinnedBatchMin)
+    return Status::ok();
   // fill() resizes within the capacity the constructor gave: the address
   // stays.
-  return instance.pinHostMemory(images_.f32.data(),
-                                images_.f32.size() * sizeof(float));
+  if (Status s = instance.pinHostMemory(images_.f32.data(), bytes); !s)
+    return s;
+  pinned_ = true;
+  return Status::ok();
 }
 
 void BatchBuffers::unpin(ModelInstance &instance) {
-  (void)instance.unpinHostMemory(images_.f32.data());
+  if (pinned_)
+    (void)instance.unpinHostMemory(images_.f32.data());
+  pinned_ = false;
 }
 
 bool BatchBuffers::fill(const Batcher &batcher, size_t b, bool validation) {

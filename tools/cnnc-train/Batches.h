@@ -34,7 +34,8 @@ public:
   /// when there is none.
   bool fill(const rt::Batcher &batcher, size_t b, bool validation);
 
-  /// Pins the images' memory (the largest part) for `instance`'s device.
+  /// Pins the images' memory (the largest part) for `instance`'s device,
+  /// if it is large enough to gain from it.
   rt::Status pin(rt::ModelInstance &instance);
   void unpin(rt::ModelInstance &instance);
 
@@ -47,6 +48,7 @@ private:
   rt::ImageShape shape_;
   int64_t batch_, oneHot_;
   rt::Tensor images_, labels_, oneHotTargets_;
+  bool pinned_ = false;
 };
 
 /// Three BatchBuffers and a thread that fills one while the caller uses the
