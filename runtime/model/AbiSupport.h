@@ -83,8 +83,8 @@ struct cnnc_model {
   /// each call that reads them; [1] zeros, inference's dropout seed.
   cnnc::abi::Scalars *deviceScalars;
   /// The steps queued and not yet waited for: `numQueued` of them, the
-  /// oldest at `queued[queueHead]`. A step or an evaluation on a GPU runs
-  /// through the slot after them too.
+  /// oldest at `queued[queueHead]`. A step or an evaluation run at once on
+  /// a GPU goes through `queued[queueHead]` too (nothing is queued then).
   cnnc::abi::QueuedStep queued[CNNC_MAX_QUEUED_STEPS];
   int32_t queueHead;
   int32_t numQueued;

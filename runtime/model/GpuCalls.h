@@ -110,10 +110,10 @@ private:
   bool finishRecording();
   void replay();
   /// For a replay behind queued work whose large tensors are in pinned
-  /// memory: queues their
-  /// upload on the upload stream into the record's next set of buffers,
-  /// so that it runs beside the calls queued before; replay copies them
-  /// into the graph's. False when it cannot (the upload then goes in order).
+  /// memory: queues their upload on the upload stream into the record's
+  /// next set of buffers, so that it runs beside the calls queued before;
+  /// replay copies them into the graph's. False when it cannot (the upload
+  /// then goes in order).
   bool uploadAhead();
 
   cnnc_model *model_;
