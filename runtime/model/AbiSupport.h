@@ -45,7 +45,6 @@ struct QueuedStep {
   /// the driver may wait for the steps queued before); the batch and the
   /// caller's targets, to count the correct predictions. The fence and the
   /// buffers stay with the instance's device for later steps.
-  bool onDevice;
   cnnc::gpu::Fence *done;
   Scalars *scalars;
   float *download;

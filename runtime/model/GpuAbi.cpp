@@ -182,8 +182,8 @@ cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
   for (int32_t k = 0; k < numOutputs && k < DeviceCall::kMaxResults; ++k)
     ranks[k] = r.outputs[k].rank;
   // Every call with these shapes is the same work: it is replayed.
-  DeviceCall call(model, {reinterpret_cast<const void *>(r.gpu_infer), true,
-                          inputs, numInputs, nullptr, 0, ranks, numOutputs});
+  DeviceCall call(model, {reinterpret_cast<const void *>(r.gpu_infer), inputs,
+                          numInputs, nullptr, 0, ranks, numOutputs});
   if (cnnc_status s = call.upload("infer"))
     return s;
 

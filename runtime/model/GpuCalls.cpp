@@ -167,7 +167,7 @@ bool allocateAhead(cnnc_model *model, RecordedCall &call) {
 /// The record of calls like `spec`, made when there is none, or null when
 /// the call cannot be replayed.
 RecordedCall *findRecord(cnnc_model *model, const DeviceCallSpec &spec) {
-  if (!spec.replayable || spec.numInputs > DeviceCall::kMaxTensors ||
+  if (spec.numInputs > DeviceCall::kMaxTensors ||
       spec.numTargets > DeviceCall::kMaxTensors ||
       spec.numResults > DeviceCall::kMaxResults)
     return nullptr;

@@ -42,13 +42,11 @@ struct RecordedCall;
 void releaseRecordedCalls(cnnc_model *model);
 
 /// What a call of a CUDA entry binds: the generated function (what tells
-/// one entry from another), whether its scalars are the same every call,
-/// the caller's tensors, the rank of each result, and whether work queued
-/// before it may still run (a queued step behind another), so that its
-/// upload beside that work gains something.
+/// one entry from another), the caller's tensors, the rank of each result, and
+/// whether work queued before it may still run (a queued step behind another),
+/// so that its upload beside that work gains something.
 struct DeviceCallSpec {
   const void *entry;
-  bool replayable;
   const cnnc_tensor *inputs;
   int32_t numInputs;
   const cnnc_tensor *targets;
@@ -118,7 +116,7 @@ private:
 
   cnnc_model *model_;
   DeviceCallSpec spec_;
-  RecordedCall *call_ = nullptr; // its record, when replayable
+  RecordedCall *call_ = nullptr; // its record, when it can have one
   cnnc_tensor tensors_[2 * kMaxTensors];
   bool ownsTensors_ = false; // uploaded for this call only
   bool replaying_ = false;

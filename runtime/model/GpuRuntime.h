@@ -58,10 +58,13 @@ void deviceFree(DeviceContext *context, void *pointer);
 /// driver's own staging, which copies it at once.
 constexpr size_t kStagedUploadMin = 64 * 1024;
 
-/// Queues a copy of `bytes` from (pageable) host memory to the device;
-/// `hostSrc` may be changed once it returns. A large copy (a batch) goes
-/// through the context's pinned staging buffer, which the copy engine reads
-/// faster; if the driver gives no pinned memory it goes from `hostSrc`.
+/// Queues a copy of `bytes` from host memory to the device. From pageable
+/// memory, `hostSrc` may be changed once it returns: a large copy (a batch)
+/// goes through the context's pinned staging buffer, which the copy engine
+/// reads faster (from `hostSrc` if the driver gives no pinned memory). From
+/// memory pinned by pinHostMemory or hostAlloc the copy engine reads
+/// `hostSrc` itself, later: it must not change until the work queued after
+/// the copy is waited for.
 bool upload(DeviceContext *context, void *devDst, const void *hostSrc,
             size_t bytes);
 /// Copies `bytes` from the device to host memory after the work queued

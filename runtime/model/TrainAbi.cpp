@@ -570,10 +570,9 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
   int32_t numResults = training ? 3 + r.num_states : 2;
   for (int32_t u = 2; u < numResults; ++u)
     ranks[u] = 1;
-  DeviceCall call(model,
-                  {reinterpret_cast<const void *>(entry.fn), true, inputs,
-                   numInputs, targets, numTargets, ranks, numResults,
-                   /*behindQueuedWork=*/model->numQueued > 0});
+  DeviceCall call(model, {reinterpret_cast<const void *>(entry.fn), inputs,
+                          numInputs, targets, numTargets, ranks, numResults,
+                          /*behindQueuedWork=*/model->numQueued > 0});
   if (cnnc_status s = call.upload(what))
     return s;
   // The slot's scalars were read by its last step, which was waited for.
@@ -625,7 +624,6 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                 static_cast<long long>(predictionElements));
   if (training)
     ++model->step;
-  slot.onDevice = true;
   slot.batch = batch;
   slot.numTargets = numTargets;
   std::memcpy(static_cast<void *>(slot.targets), targets,
@@ -803,7 +801,6 @@ cnnc_status queueStep(cnnc_model *model, const cnnc_tensor *inputs,
     status = queueOnDevice(record().gpu_train_step, model, inputs, numInputs,
                            targets, numTargets, batch, scalars, true, slot);
   } else {
-    slot.onDevice = false;
     status = runOnHost(model, inputs, numInputs, targets, numTargets, batch,
                        scalars, true, &slot.result);
   }
@@ -824,7 +821,8 @@ cnnc_status waitForStep(cnnc_model *model, cnnc_step_result *result) {
   QueuedStep &slot = model->queued[model->queueHead];
   model->queueHead = (model->queueHead + 1) % CNNC_MAX_QUEUED_STEPS;
   --model->numQueued;
-  if (!slot.onDevice) {
+  // The instance cannot move while steps are queued.
+  if (!onDevice(model)) {
     *result = slot.result;
     return CNNC_OK;
   }
