@@ -348,6 +348,10 @@ int benchTraining(const Options &o, const ModelLibrary &lib,
   if (rc == 0 && primed)
     if (Result<StepResult> r = instance.waitTrainStep(); !r)
       return failure(kTool, r.error());
+  // The inputs are freed before the instance: they must not stay pinned.
+  for (const Tensor *t : inputs)
+    if (Status s = instance.unpinHostMemory(t->f32.data()); !s && rc == 0)
+      return failure(kTool, s.error());
   return rc;
 }
 
