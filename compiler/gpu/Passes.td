@@ -166,6 +166,69 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
                            "scf::SCFDialect", "affine::AffineDialect"];
 }
 
+def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
+  let summary = "Sum over the batch in chunks, one thread per chunk and output";
+  let description = [{
+    Runs on linalg on tensors after cnn-fuse-kernels, when each generic is
+    one kernel with one thread per output element.
+
+    A sum over the batch alone has as many threads as outputs, and each
+    adds the whole batch one term after another: a dense layer's bias
+    gradient (10 outputs, each a sum over N), its weight gradient (840),
+    the partial sums cnn-split-reductions leaves for a convolution's bias,
+    the batch's mean loss (one). At N = 1024 that is 1,024 dependent
+    additions, each after a load, on a handful of threads of a GPU that
+    holds 270,000: the kernel's time is the loop's latency, however little
+    it adds. Static reduction dimensions are split before
+    (cnn-split-reductions); the batch, whose size is known only at run
+    time, is split here.
+
+    For an all-parallel `linalg.generic` with fewer than `min-threads`
+    outputs (all static) whose body has one `scf.for` from 0 to a dynamic
+    bound that only adds onto the value it carries (directly, or through
+    nested loops that do the same), a first generic sums each chunk of
+    `chunk-size` iterations into a tensor of partial sums with a new
+    leading dynamic dimension of ceil(N / chunk-size) chunks, so
+    consecutive threads still read consecutive outputs; the loop in the
+    original generic then adds those partial sums onto its old starting
+    value, and the rest of the body (the mean loss's scaling) follows as
+    before. At N = 1024 and the default chunk of 32, each thread of either
+    kernel adds 32 terms. Sums are reassociated, so results change in
+    their last bits.
+
+    Before (a dense layer's bias gradient):
+    ```mlir
+    linalg.generic {iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
+      %o = linalg.index 0 : index
+      %s = scf.for %n = %c0 to %N step %c1 iter_args(%acc = %zero) {
+        %g = tensor.extract %grad[%n, %o] : tensor<?x10xf32>
+        ...
+    ```
+    After:
+    ```mlir
+    %chunks = arith.divui (%N + %c31), %c32 : index
+    %p = linalg.generic {iterator_types = ["parallel", "parallel"]}
+        outs(%pe : tensor<?x10xf32>) {
+      %first = arith.muli %chunk, %c32 : index
+      %end = arith.minui %first + %c32, %N : index
+      %s = scf.for %n = %first to %end step %c1 iter_args(%acc = %zero) ...
+    }
+    linalg.generic {iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
+      %s = scf.for %c = %c0 to %chunks step %c1 iter_args(%acc = %zero) {
+        %t = tensor.extract %p[%c, %o] : tensor<?x10xf32>
+        ...
+    ```
+  }];
+  let options = [
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"65536",
+           "Outputs below which a sum over the batch is split">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"32",
+           "Terms of the batch each partial sum adds">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "scf::SCFDialect", "arith::ArithDialect"];
+}
+
 def MapLoopsToGPU : Pass<"cnn-map-loops-to-gpu", "func::FuncOp"> {
   let summary = "Turn every loop nest into one 1-D grid of thread blocks";
   let description = [{

@@ -1,0 +1,232 @@
+//===- SplitLongSums.cpp - partial sums over chunks of the batch ---------===//
+//
+// Passes.td says when and why. A kernel-shaped generic whose one long loop
+// (over the batch) sums onto few outputs becomes two: the first sums each chunk
+// of the batch into a partial sum (a new leading dimension, one thread per
+// chunk and output), the second adds the chunks' partial sums onto the
+// loop's old starting value and does what the old body did after the loop.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/gpu/Passes.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::cnn {
+#define GEN_PASS_DEF_SPLITLONGSUMS
+#include "compiler/gpu/Passes.h.inc"
+} // namespace mlir::cnn
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `loop` adds a term onto its one carried value at each iteration
+/// and does nothing else with it, directly or through a nested loop of the
+/// same kind that starts from it: then its iterations can be summed in
+/// chunks, and the chunks' sums added in any grouping.
+bool onlyAdds(scf::ForOp loop) {
+  if (loop.getNumRegionIterArgs() != 1)
+    return false;
+  BlockArgument sum = loop.getRegionIterArgs()[0];
+  if (!sum.hasOneUse())
+    return false;
+  Operation *user = *sum.user_begin();
+  Value next = loop.getBody()->getTerminator()->getOperand(0);
+  if (user->getBlock() != loop.getBody() || next.getDefiningOp() != user)
+    return false;
+  if (isa<arith::AddFOp, arith::AddIOp>(user))
+    return true;
+  auto nested = dyn_cast<scf::ForOp>(user);
+  return nested && nested.getInitArgs()[0] == sum && onlyAdds(nested);
+}
+
+/// The trip count of a loop from 0 by 1 to a constant, or none if the
+/// bound is known only at run time (the batch).
+std::optional<int64_t> staticTripCount(scf::ForOp loop) {
+  APInt bound;
+  if (!matchPattern(loop.getUpperBound(), m_ConstantInt(&bound)))
+    return std::nullopt;
+  return bound.getSExtValue();
+}
+
+/// The one loop at the top of `generic`'s body that runs from 0, one step
+/// at a time, over the batch or more than two chunks, and only adds; null
+/// if there is not exactly one such loop.
+scf::ForOp longSum(linalg::GenericOp generic, int64_t chunkSize) {
+  scf::ForOp found;
+  for (auto loop : generic.getBody()->getOps<scf::ForOp>()) {
+    std::optional<int64_t> trips = staticTripCount(loop);
+    if (trips && *trips <= 2 * chunkSize)
+      continue;
+    if (found)
+      return {};
+    found = loop;
+  }
+  if (!found || !matchPattern(found.getLowerBound(), m_Zero()) ||
+      !matchPattern(found.getStep(), m_One()) || !onlyAdds(found))
+    return {};
+  // The bound sizes the partial sums, outside the generic.
+  Region *boundRegion = found.getUpperBound().getParentRegion();
+  if (!boundRegion->isProperAncestor(&generic.getRegion()))
+    return {};
+  // The partial sums start from zero; the old output element may only
+  // start the loop or be used after it.
+  Block *body = generic.getBody();
+  for (Operation *user : body->getArguments().back().getUsers()) {
+    Operation *top = body->findAncestorOpInBlock(*user);
+    if (user != found.getOperation() && !found->isBeforeInBlock(top))
+      return {};
+  }
+  return found;
+}
+
+/// The number of outputs, or 0 if any dimension is dynamic (a batch of
+/// outputs has threads enough).
+int64_t staticOutputs(linalg::GenericOp generic) {
+  int64_t outputs = 1;
+  for (int64_t range : generic.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(range))
+      return 0;
+    outputs *= range;
+  }
+  return outputs;
+}
+
+/// The partial sums: a generic with a new leading dimension over the
+/// chunks, whose body is `generic`'s up to `loop`, `loop` summing one chunk
+/// from zero.
+Value buildPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
+                       scf::ForOp loop, Value chunk, Value numChunks) {
+  Location loc = generic.getLoc();
+  MLIRContext *ctx = generic.getContext();
+  unsigned numLoops = generic.getNumLoops();
+  Type element = loop.getResult(0).getType();
+
+  std::optional<int64_t> chunks = getConstantIntValue(numChunks);
+  SmallVector<int64_t> shape{chunks.value_or(ShapedType::kDynamic)};
+  llvm::append_range(shape, generic.getStaticLoopRanges());
+  SmallVector<Value> dynamicSizes;
+  if (!chunks)
+    dynamicSizes.push_back(numChunks);
+  Value empty =
+      rewriter.create<tensor::EmptyOp>(loc, shape, element, dynamicSizes);
+
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : generic.getDpsInputOperands())
+    maps.push_back(generic.getMatchingIndexingMap(input).shiftDims(1));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(numLoops + 1, ctx));
+  SmallVector<utils::IteratorType> iterators(numLoops + 1,
+                                             utils::IteratorType::parallel);
+
+  Block *oldBody = generic.getBody();
+  auto partial = rewriter.create<linalg::GenericOp>(
+      loc, empty.getType(), generic.getDpsInputs(), ValueRange{empty}, maps,
+      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+        IRMapping mapping;
+        for (auto [oldArg, newArg] :
+             llvm::zip(oldBody->getArguments().drop_back(), args))
+          mapping.map(oldArg, newArg);
+        for (Operation &op : *oldBody) {
+          if (&op == loop.getOperation())
+            break;
+          if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+            mapping.map(index.getResult(),
+                        b.create<linalg::IndexOp>(l, index.getDim() + 1));
+            continue;
+          }
+          b.clone(op, mapping);
+        }
+        Value first =
+            b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, 0), chunk);
+        Value end = b.create<arith::MinUIOp>(
+            l, b.create<arith::AddIOp>(l, first, chunk), loop.getUpperBound());
+        Value zero =
+            b.create<arith::ConstantOp>(l, element, b.getZeroAttr(element));
+        auto sum = cast<scf::ForOp>(b.clone(*loop, mapping));
+        sum.getLowerBoundMutable().assign(first);
+        sum.getUpperBoundMutable().assign(end);
+        sum.getInitArgsMutable()[0].assign(zero);
+        b.create<linalg::YieldOp>(l, sum.getResult(0));
+      });
+  return partial.getResult(0);
+}
+
+/// Replaces `loop` in `generic` by a loop that adds the partial sums of
+/// each chunk onto the value `loop` started from.
+void sumPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
+                    scf::ForOp loop, Value partial, Value numChunks) {
+  Location loc = loop.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(loop);
+  // The body's own indices where it reads them before the loop.
+  SmallVector<Value> indices(generic.getNumLoops() + 1);
+  for (auto index : generic.getBody()->getOps<linalg::IndexOp>())
+    if (index->isBeforeInBlock(loop) && !indices[index.getDim() + 1])
+      indices[index.getDim() + 1] = index;
+  for (unsigned dim = 0; dim < generic.getNumLoops(); ++dim)
+    if (!indices[dim + 1])
+      indices[dim + 1] = rewriter.create<linalg::IndexOp>(loc, dim);
+  Value zero = rewriter.create<arith::ConstantIndexOp>(loc, 0);
+  Value one = rewriter.create<arith::ConstantIndexOp>(loc, 1);
+  bool isFloat = isa<FloatType>(loop.getResult(0).getType());
+  auto sum = rewriter.create<scf::ForOp>(
+      loc, zero, numChunks, one, loop.getInitArgs(),
+      [&](OpBuilder &b, Location l, Value chunkIndex, ValueRange sums) {
+        indices[0] = chunkIndex;
+        Value term = b.create<tensor::ExtractOp>(l, partial, indices);
+        Value added =
+            isFloat ? b.create<arith::AddFOp>(l, sums[0], term).getResult()
+                    : b.create<arith::AddIOp>(l, sums[0], term).getResult();
+        b.create<scf::YieldOp>(l, added);
+      });
+  rewriter.replaceOp(loop, sum.getResults());
+}
+
+/// ceil(n / d) as a division of n + d - 1, which the lowerings to LLVM
+/// and NVVM know (arith.ceildivui would need arith-expand first).
+Value ceilDiv(OpBuilder &b, Location loc, Value n, Value d, int64_t dValue) {
+  Value dMinusOne = b.create<arith::ConstantIndexOp>(loc, dValue - 1);
+  return b.create<arith::DivUIOp>(
+      loc, b.create<arith::AddIOp>(loc, n, dMinusOne), d);
+}
+
+struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
+  using SplitLongSumsBase::SplitLongSumsBase;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    for (linalg::GenericOp generic : generics) {
+      if (!generic.hasPureTensorSemantics() || generic.getNumResults() != 1 ||
+          generic.getNumReductionLoops() != 0)
+        continue;
+      int64_t outputs = staticOutputs(generic);
+      if (outputs == 0 || outputs >= minThreads)
+        continue;
+      scf::ForOp loop = longSum(generic, chunkSize);
+      if (!loop)
+        continue;
+      rewriter.setInsertionPoint(generic);
+      Location loc = generic.getLoc();
+      Value chunk = rewriter.create<arith::ConstantIndexOp>(loc, chunkSize);
+      std::optional<int64_t> trips = staticTripCount(loop);
+      Value numChunks =
+          trips
+              ? rewriter
+                    .create<arith::ConstantIndexOp>(
+                        loc, llvm::divideCeil(*trips, chunkSize))
+                    .getResult()
+              : ceilDiv(rewriter, loc, loop.getUpperBound(), chunk, chunkSize);
+      Value partial =
+          buildPartialSums(rewriter, generic, loop, chunk, numChunks);
+      sumPartialSums(rewriter, generic, loop, partial, numChunks);
+    }
+  }
+};
+
+} // namespace

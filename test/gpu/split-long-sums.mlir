@@ -1,0 +1,178 @@
+// RUN: cnnc-opt %s -cnn-split-long-sums | FileCheck %s
+// RUN: cnnc-opt %s -cnn-split-long-sums=min-threads=8 | FileCheck %s --check-prefix=FEW
+
+// cnn-split-long-sums (SplitLongSums.cpp): a dense layer's bias gradient,
+// 10 sums over the batch, becomes partial sums of 32 images each (one
+// thread per chunk and output), then 10 sums of ceil(N / 32) partial sums.
+// CHECK-LABEL: func @bias_gradient
+// CHECK-SAME:    (%[[G:.*]]: tensor<?x10xf32>)
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C31:.*]] = arith.constant 31 : index
+// CHECK-DAG:     %[[N:.*]] = tensor.dim %[[G]], %c0
+// CHECK:         %[[ROUNDED:.*]] = arith.addi %[[N]], %[[C31]] : index
+// CHECK:         %[[CHUNKS:.*]] = arith.divui %[[ROUNDED]], %[[C32]] : index
+// CHECK:         %[[PE:.*]] = tensor.empty(%[[CHUNKS]]) : tensor<?x10xf32>
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} outs(%[[PE]] : tensor<?x10xf32>)
+// CHECK:           %[[O:.*]] = linalg.index 1 : index
+// CHECK:           %[[CHUNK:.*]] = linalg.index 0 : index
+// CHECK:           %[[FIRST:.*]] = arith.muli %[[CHUNK]], %[[C32]] : index
+// CHECK:           %[[NEXT:.*]] = arith.addi %[[FIRST]], %[[C32]] : index
+// CHECK:           %[[END:.*]] = arith.minui %[[NEXT]], %[[N]] : index
+// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK:           scf.for %[[I:.*]] = %[[FIRST]] to %[[END]] step %{{.*}} iter_args(%{{.*}} = %[[ZERO]])
+// CHECK:             tensor.extract %[[G]][%[[I]], %[[O]]]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel"]} outs(%{{.*}} : tensor<10xf32>)
+// CHECK:           %[[O2:.*]] = linalg.index 0 : index
+// CHECK:           scf.for %[[C:.*]] = %{{.*}} to %[[CHUNKS]] step %{{.*}} iter_args(%[[ACC:.*]] = %cst)
+// CHECK:             %[[T:.*]] = tensor.extract %[[PART]][%[[C]], %[[O2]]] : tensor<?x10xf32>
+// CHECK:             arith.addf %[[ACC]], %[[T]] : f32
+// CHECK-NOT:     linalg.generic
+// With 8 threads wanted, its 10 outputs are enough: one generic stays.
+// FEW-LABEL:   func @bias_gradient
+// FEW:           linalg.generic
+// FEW-NOT:       linalg.generic
+// FEW-LABEL:   func @mean_loss
+func.func @bias_gradient(%g: tensor<?x10xf32>) -> tensor<10xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %n = tensor.dim %g, %c0 : tensor<?x10xf32>
+  %e = tensor.empty() : tensor<10xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %cst) -> (f32) {
+      %x = tensor.extract %g[%i, %o] : tensor<?x10xf32>
+      %a = arith.addf %acc, %x : f32
+      scf.yield %a : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<10xf32>
+  return %0 : tensor<10xf32>
+}
+
+// The mean loss: one output whose sum is scaled after the loop. The
+// scaling stays after the sum of the partial sums; the sum starts from
+// the output's old value where the loop did.
+// CHECK-LABEL: func @mean_loss
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.*}} : tensor<f32>) outs(%{{.*}} : tensor<?xf32>)
+// CHECK:           scf.for
+// CHECK:             math.log
+// CHECK:         linalg.generic {{.*}} iterator_types = []} ins(%{{.*}} : tensor<f32>) outs(%{{.*}} : tensor<f32>)
+// CHECK:         ^bb0(%[[INIT:.*]]: f32, %{{.*}}: f32):
+// CHECK:           %[[SUM:.*]] = scf.for %{{.*}} iter_args(%{{.*}} = %[[INIT]])
+// CHECK:             tensor.extract %[[PART]]
+// CHECK-NOT:         math.log
+// CHECK:           %[[MEAN:.*]] = arith.mulf %[[SUM]], %{{.*}} : f32
+// CHECK:           linalg.yield %[[MEAN]]
+func.func @mean_loss(%p: tensor<?xf32>, %init: tensor<f32>, %scale: f32) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = tensor.dim %p, %c0 : tensor<?xf32>
+  %e = tensor.empty() : tensor<f32>
+  %0 = linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []} ins(%init : tensor<f32>) outs(%e : tensor<f32>) {
+  ^bb0(%start: f32, %out: f32):
+    %s = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %start) -> (f32) {
+      %x = tensor.extract %p[%i] : tensor<?xf32>
+      %l = math.log %x : f32
+      %a = arith.addf %acc, %l : f32
+      scf.yield %a : f32
+    }
+    %m = arith.mulf %s, %scale : f32
+    linalg.yield %m : f32
+  } -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// A long static loop (1,000 terms) is split too, into 32 chunks known at
+// compile time; nested loops that only add are summed by chunks of the
+// outer one.
+// CHECK-LABEL: func @static_and_nested
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<32x6xf32>)
+// CHECK:           scf.for
+// CHECK:             scf.for %{{.*}} = %c0 to %c4
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<6xf32>)
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c32
+// CHECK:             tensor.extract %[[PART]]
+func.func @static_and_nested(%g: tensor<1000x6x4xf32>) -> tensor<6xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c1000 = arith.constant 1000 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %e = tensor.empty() : tensor<6xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e : tensor<6xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %c1000 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %t = scf.for %j = %c0 to %c4 step %c1 iter_args(%acc2 = %acc) -> (f32) {
+        %x = tensor.extract %g[%i, %o, %j] : tensor<1000x6x4xf32>
+        %a = arith.addf %acc2, %x : f32
+        scf.yield %a : f32
+      }
+      scf.yield %t : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
+
+// Left as they are: a sum with enough outputs (2^16 by default), a short
+// static loop, a loop that takes a maximum, and a loop that reads the
+// output it writes.
+// CHECK-LABEL: func @left_alone
+// CHECK-COUNT-4: linalg.generic
+// CHECK-NOT:     linalg.generic
+func.func @left_alone(%g: tensor<?x65536xf32>, %h: tensor<64x10xf32>, %k: tensor<?x10xf32>)
+    -> (tensor<65536xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %n = tensor.dim %g, %c0 : tensor<?x65536xf32>
+  %m = tensor.dim %k, %c0 : tensor<?x10xf32>
+  %wide = tensor.empty() : tensor<65536xf32>
+  %e = tensor.empty() : tensor<10xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%wide : tensor<65536xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %cst) -> (f32) {
+      %x = tensor.extract %g[%i, %o] : tensor<?x65536xf32>
+      %a = arith.addf %acc, %x : f32
+      scf.yield %a : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<65536xf32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %c64 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %x = tensor.extract %h[%i, %o] : tensor<64x10xf32>
+      %a = arith.addf %acc, %x : f32
+      scf.yield %a : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<10xf32>
+  %2 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %m step %c1 iter_args(%acc = %cst) -> (f32) {
+      %x = tensor.extract %k[%i, %o] : tensor<?x10xf32>
+      %a = arith.maximumf %acc, %x : f32
+      scf.yield %a : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<10xf32>
+  %3 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %m step %c1 iter_args(%acc = %cst) -> (f32) {
+      %x = tensor.extract %k[%i, %o] : tensor<?x10xf32>
+      %y = arith.mulf %x, %out : f32
+      %a = arith.addf %acc, %y : f32
+      scf.yield %a : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<10xf32>
+  return %0, %1, %2, %3 : tensor<65536xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>
+}
