@@ -184,17 +184,21 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     time, is split here.
 
     For an all-parallel `linalg.generic` with fewer than `min-threads`
-    outputs (all static) whose body has one `scf.for` from 0 to a dynamic
-    bound that only adds onto the value it carries (directly, or through
-    nested loops that do the same), a first generic sums each chunk of
-    `chunk-size` iterations into a tensor of partial sums with a new
-    leading dynamic dimension of ceil(N / chunk-size) chunks, so
-    consecutive threads still read consecutive outputs; the loop in the
-    original generic then adds those partial sums onto its old starting
-    value, and the rest of the body (the mean loss's scaling) follows as
-    before. At N = 1024 and the default chunk of 32, each thread of either
-    kernel adds 32 terms. Sums are reassociated, so results change in
-    their last bits.
+    outputs (all static) whose body has one `scf.for` from 0 that only adds
+    onto the value it carries (directly, or through nested loops of static
+    trip counts that do the same) and whose bound is dynamic or makes more
+    than four chunks of terms (a shorter one is not worth a kernel), a
+    first generic sums each chunk of the
+    loop's iterations (as many as make about `chunk-size` terms, at least
+    one) into a tensor of partial sums with a new leading dimension, one
+    per chunk (dynamic for the batch), so consecutive threads still read
+    consecutive outputs; the loop in the original generic then adds those
+    partial sums onto its old starting value, and the rest of the body
+    (the mean loss's scaling) follows as before. At N = 1024 and the
+    default chunk of 32, each thread of either kernel adds 32 terms; the
+    sums of 28 x 28 partial sums cnn-split-reductions leaves for conv1's
+    bias gradient are summed a row at a time. Sums are reassociated, so
+    results change in their last bits.
 
     Before (a dense layer's bias gradient):
     ```mlir
@@ -223,7 +227,7 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     Option<"minThreads", "min-threads", "int64_t", /*default=*/"65536",
            "Outputs below which a sum over the batch is split">,
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"32",
-           "Terms of the batch each partial sum adds">,
+           "Terms each partial sum adds (whole iterations of the loop)">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "scf::SCFDialect", "arith::ArithDialect"];

@@ -1,4 +1,4 @@
-//===- SplitLongSums.cpp - partial sums over chunks of the batch ---------===//
+//===- SplitLongSums.cpp - partial sums over chunks of a long loop --------===//
 //
 // Passes.td says when and why. A kernel-shaped generic whose one long loop
 // (over the batch) sums onto few outputs becomes two: the first sums each chunk
@@ -44,42 +44,71 @@ bool onlyAdds(scf::ForOp loop) {
   return nested && nested.getInitArgs()[0] == sum && onlyAdds(nested);
 }
 
-/// The trip count of a loop from 0 by 1 to a constant, or none if the
-/// bound is known only at run time (the batch).
+/// The trip count of `loop` if its bounds and step are constants; none if
+/// they are known only at run time (the batch).
 std::optional<int64_t> staticTripCount(scf::ForOp loop) {
-  APInt bound;
-  if (!matchPattern(loop.getUpperBound(), m_ConstantInt(&bound)))
+  std::optional<int64_t> lower = getConstantIntValue(loop.getLowerBound()),
+                         upper = getConstantIntValue(loop.getUpperBound()),
+                         step = getConstantIntValue(loop.getStep());
+  if (!lower || !upper || !step || *step <= 0)
     return std::nullopt;
-  return bound.getSExtValue();
+  return std::max<int64_t>(0, llvm::divideCeil(*upper - *lower, *step));
 }
 
+/// The terms one iteration of `loop` (which only adds) adds: the product
+/// of the trip counts of the loops nested in it, 1 if none; none if one
+/// of them is known only at run time.
+std::optional<int64_t> termsPerIteration(scf::ForOp loop) {
+  Operation *user = *loop.getRegionIterArgs()[0].user_begin();
+  auto nested = dyn_cast<scf::ForOp>(user);
+  if (!nested)
+    return 1;
+  std::optional<int64_t> trips = staticTripCount(nested);
+  std::optional<int64_t> inner = termsPerIteration(nested);
+  if (!trips || !inner)
+    return std::nullopt;
+  return *trips * *inner;
+}
+
+/// A loop to split and how many of its iterations each chunk takes.
+struct LongSum {
+  scf::ForOp loop;
+  int64_t iterationsPerChunk;
+};
+
 /// The one loop at the top of `generic`'s body that runs from 0, one step
-/// at a time, over the batch or more than two chunks, and only adds; null
-/// if there is not exactly one such loop.
-scf::ForOp longSum(linalg::GenericOp generic, int64_t chunkSize) {
-  scf::ForOp found;
+/// at a time, only adds, and adds the batch's terms or more than four
+/// chunks' (its nested loops' terms included); none if there is not
+/// exactly one such loop.
+std::optional<LongSum> longSum(linalg::GenericOp generic, int64_t chunkSize) {
+  std::optional<LongSum> found;
   for (auto loop : generic.getBody()->getOps<scf::ForOp>()) {
+    if (!matchPattern(loop.getLowerBound(), m_Zero()) ||
+        !matchPattern(loop.getStep(), m_One()) || !onlyAdds(loop))
+      continue;
+    std::optional<int64_t> inner = termsPerIteration(loop);
     std::optional<int64_t> trips = staticTripCount(loop);
-    if (trips && *trips <= 2 * chunkSize)
+    if (!inner || *inner == 0 ||
+        (trips && (*trips < 2 || *trips * *inner <= 4 * chunkSize)))
       continue;
     if (found)
-      return {};
-    found = loop;
+      return std::nullopt;
+    found = LongSum{loop, std::max<int64_t>(1, chunkSize / *inner)};
   }
-  if (!found || !matchPattern(found.getLowerBound(), m_Zero()) ||
-      !matchPattern(found.getStep(), m_One()) || !onlyAdds(found))
-    return {};
+  if (!found)
+    return std::nullopt;
   // The bound sizes the partial sums, outside the generic.
-  Region *boundRegion = found.getUpperBound().getParentRegion();
+  scf::ForOp loop = found->loop;
+  Region *boundRegion = loop.getUpperBound().getParentRegion();
   if (!boundRegion->isProperAncestor(&generic.getRegion()))
-    return {};
+    return std::nullopt;
   // The partial sums start from zero; the old output element may only
   // start the loop or be used after it.
   Block *body = generic.getBody();
   for (Operation *user : body->getArguments().back().getUsers()) {
     Operation *top = body->findAncestorOpInBlock(*user);
-    if (user != found.getOperation() && !found->isBeforeInBlock(top))
-      return {};
+    if (user != loop.getOperation() && !loop->isBeforeInBlock(top))
+      return std::nullopt;
   }
   return found;
 }
@@ -208,20 +237,23 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
       int64_t outputs = staticOutputs(generic);
       if (outputs == 0 || outputs >= minThreads)
         continue;
-      scf::ForOp loop = longSum(generic, chunkSize);
-      if (!loop)
+      std::optional<LongSum> sum = longSum(generic, chunkSize);
+      if (!sum)
         continue;
+      scf::ForOp loop = sum->loop;
       rewriter.setInsertionPoint(generic);
       Location loc = generic.getLoc();
-      Value chunk = rewriter.create<arith::ConstantIndexOp>(loc, chunkSize);
+      Value chunk =
+          rewriter.create<arith::ConstantIndexOp>(loc, sum->iterationsPerChunk);
       std::optional<int64_t> trips = staticTripCount(loop);
       Value numChunks =
           trips
               ? rewriter
                     .create<arith::ConstantIndexOp>(
-                        loc, llvm::divideCeil(*trips, chunkSize))
+                        loc, llvm::divideCeil(*trips, sum->iterationsPerChunk))
                     .getResult()
-              : ceilDiv(rewriter, loc, loop.getUpperBound(), chunk, chunkSize);
+              : ceilDiv(rewriter, loc, loop.getUpperBound(), chunk,
+                        sum->iterationsPerChunk);
       Value partial =
           buildPartialSums(rewriter, generic, loop, chunk, numChunks);
       sumPartialSums(rewriter, generic, loop, partial, numChunks);

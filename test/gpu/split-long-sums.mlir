@@ -84,15 +84,17 @@ func.func @mean_loss(%p: tensor<?xf32>, %init: tensor<f32>, %scale: f32) -> tens
   return %0 : tensor<f32>
 }
 
-// A long static loop (1,000 terms) is split too, into 32 chunks known at
-// compile time; nested loops that only add are summed by chunks of the
-// outer one.
+// A long static loop is split too, in chunks known at compile time; with
+// loops nested in it that only add, a chunk takes as many of its
+// iterations as make about 32 terms: 8 of 1,000 iterations of 4 terms
+// here, 125 chunks.
 // CHECK-LABEL: func @static_and_nested
-// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<32x6xf32>)
-// CHECK:           scf.for
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<125x6xf32>)
+// CHECK:           %[[FIRST:.*]] = arith.muli %{{.*}}, %c8 : index
+// CHECK:           scf.for %{{.*}} = %[[FIRST]] to
 // CHECK:             scf.for %{{.*}} = %c0 to %c4
 // CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<6xf32>)
-// CHECK:           scf.for %{{.*}} = %{{.*}} to %c32
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c125
 // CHECK:             tensor.extract %[[PART]]
 func.func @static_and_nested(%g: tensor<1000x6x4xf32>) -> tensor<6xf32> {
   %c0 = arith.constant 0 : index
@@ -107,6 +109,35 @@ func.func @static_and_nested(%g: tensor<1000x6x4xf32>) -> tensor<6xf32> {
     %s = scf.for %i = %c0 to %c1000 step %c1 iter_args(%acc = %cst) -> (f32) {
       %t = scf.for %j = %c0 to %c4 step %c1 iter_args(%acc2 = %acc) -> (f32) {
         %x = tensor.extract %g[%i, %o, %j] : tensor<1000x6x4xf32>
+        %a = arith.addf %acc2, %x : f32
+        scf.yield %a : f32
+      }
+      scf.yield %t : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<6xf32>
+  return %0 : tensor<6xf32>
+}
+
+// The sum of 28 x 28 partial sums per output (what cnn-split-reductions
+// leaves of conv1's bias gradient): a row of 28 terms per chunk.
+// CHECK-LABEL: func @rows
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<28x6xf32>)
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<6xf32>)
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c28
+// CHECK:             tensor.extract %[[PART]]
+func.func @rows(%p: tensor<6x28x28xf32>) -> tensor<6xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c28 = arith.constant 28 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %e = tensor.empty() : tensor<6xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e : tensor<6xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %s = scf.for %i = %c0 to %c28 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %t = scf.for %j = %c0 to %c28 step %c1 iter_args(%acc2 = %acc) -> (f32) {
+        %x = tensor.extract %p[%o, %i, %j] : tensor<6x28x28xf32>
         %a = arith.addf %acc2, %x : f32
         scf.yield %a : f32
       }
