@@ -20,7 +20,9 @@
 # calls replayed as CUDA graphs over the same calls launched kernel by
 # kernel (CNNC_CUDA_GRAPHS=0), and for training that of steps queued two at
 # a time from pinned memory (cnnc-bench --queued, as cnnc-train runs them)
-# over steps taken one by one.
+# over steps taken one by one. Then each case once more with
+# CNNC_CUDA_PROFILE (docs/gpu.md): each kernel's time, into
+# DIR/profile-MODEL-MODE-bB.txt, whose slowest kernels it prints.
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
 # bench/cpu.sh. See bench/README.md.
 set -euo pipefail
@@ -132,6 +134,25 @@ for (model, mode, batch), runs in cases.items():
             line += f" {t['images_per_s']:>10,.0f}/s {ratio:>6.2f}"
     print(line)
 PY
+  profile() { # model mode batch
+    local model=$1 mode=$2 batch=$3 train=()
+    local file=$dir/profile-$model-$mode-b$batch.txt
+    [[ $mode == train ]] && train=(--train)
+    rm -f "$file"
+    # Kernels loaded before the first launch, so no launch times a load;
+    # 50 calls, so the first (unrecorded, as the others) weighs little.
+    CNNC_CUDA_PROFILE=$file CUDA_MODULE_LOADING=EAGER "$dir/cnnc-bench" \
+      "$dir/$model.so" --device cuda --batch "$batch" "${train[@]}" \
+      --iterations 50 --warmup 1 >/dev/null
+    echo
+    echo "$model $mode b$batch, the slowest kernels ($file):"
+    head -n 14 "$file"
+  }
+  profile lenet5 train 256
+  profile lenet5 train 1024
+  profile lenet5 infer 1024
+  profile alexnet train 128
+  profile alexnet infer 128
   ;;
 *) usage ;;
 esac

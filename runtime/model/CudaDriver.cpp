@@ -113,6 +113,8 @@ void load() {
     return;
   }
   bind(library, "cuGetErrorString", api.cuGetErrorString); // optional
+  if (!bind(library, "cuEventElapsedTime_v2", api.cuEventElapsedTime))
+    bind(library, "cuEventElapsedTime", api.cuEventElapsedTime); // optional
   bindGraphs(library);
   __atomic_store_n(&loaded, true, __ATOMIC_RELEASE);
 }

@@ -1,10 +1,11 @@
 //===- GpuContext.h - the inside of a DeviceContext ------------*- C++ -*-===//
 //
-// What the two files of the CUDA layer share: GpuRuntime.cpp (contexts,
-// device memory, modules, graphs and the functions MLIR's host code calls)
-// and GpuStreams.cpp (pinned memory, fences and the upload stream). The
-// context's fields, and the helpers that lock it, record its errors and
-// make it current. Internal to them: nothing else includes this.
+// What the files of the CUDA layer share: GpuRuntime.cpp (contexts,
+// device memory, modules, graphs and the functions MLIR's host code calls),
+// GpuStreams.cpp (pinned memory, fences and the upload stream) and
+// GpuProfile.cpp (kernel times). The context's fields, and the helpers that
+// lock it, record its errors and make it current. Internal to them:
+// nothing else includes this.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 namespace cnnc::gpu {
 namespace internal {
@@ -36,6 +38,24 @@ inline void *hostView(CUdeviceptr p) {
 }
 
 inline uint64_t keyOf(const void *p) { return reinterpret_cast<uintptr_t>(p); }
+
+/// Grows `items` (plain data, from malloc) to hold at least `needed`.
+template <typename T>
+bool reserve(T *&items, int32_t &capacity, int32_t needed) {
+  if (needed <= capacity)
+    return true;
+  int32_t grown = capacity < 8 ? 8 : capacity * 2;
+  if (grown < needed)
+    grown = needed;
+  void *p = std::realloc(items, sizeof(T) * static_cast<size_t>(grown));
+  if (!p)
+    return false;
+  items = static_cast<T *>(p);
+  capacity = grown;
+  return true;
+}
+
+struct KernelProfile; // GpuProfile.cpp
 
 struct FunctionEntry {
   char *name; // a copy, from malloc
@@ -104,6 +124,9 @@ struct DeviceContext {
   bool graphs;
   bool capturing;
   uint64_t memoryReleases;
+
+  /// Kernel times, when CNNC_CUDA_PROFILE names a file (GpuProfile.cpp).
+  internal::KernelProfile *profile;
 
   bool hasError;
   char error[internal::kErrorSize];
@@ -198,6 +221,16 @@ inline bool transfer(DeviceContext *c, const char *what, const void *dst,
 /// Whether [data, data + bytes) lies in memory pinned for the context. The
 /// context's lock held.
 bool pinnedRange(const DeviceContext *c, const void *data, size_t bytes);
+
+/// Kernel times (GpuProfile.cpp): a profile if CNNC_CUDA_PROFILE names a
+/// file, else null; around each launch on `stream` of `blocks` blocks of
+/// `threads` (`launched`: whether it was); when the context goes, the table
+/// appended to the file, and the profile freed.
+KernelProfile *createProfile();
+void beforeLaunch(DeviceContext *c, CUstream stream);
+void afterLaunch(DeviceContext *c, CUstream stream, const char *name,
+                 uint64_t blocks, uint64_t threads, bool launched);
+void finishProfile(DeviceContext *c);
 
 } // namespace internal
 } // namespace cnnc::gpu

@@ -70,22 +70,6 @@ constexpr uint64_t kManaged = uint64_t(1) << 63;
 constexpr CUresult kCudaErrorNoBinaryForGpu = 209;
 constexpr CUresult kCudaErrorUnsupportedPtxVersion = 222;
 
-/// Grows `items` (plain data, from malloc) to hold at least `needed`.
-template <typename T>
-bool reserve(T *&items, int32_t &capacity, int32_t needed) {
-  if (needed <= capacity)
-    return true;
-  int32_t grown = capacity < 8 ? 8 : capacity * 2;
-  if (grown < needed)
-    grown = needed;
-  void *p = std::realloc(items, sizeof(T) * static_cast<size_t>(grown));
-  if (!p)
-    return false;
-  items = static_cast<T *>(p);
-  capacity = grown;
-  return true;
-}
-
 /// The context the mgpu* functions act on: the current one, unless an error
 /// is recorded in it (then they do nothing).
 DeviceContext *usable() {
@@ -443,6 +427,10 @@ DeviceContext *cnnc::gpu::createDeviceContext(int ordinal, char *error,
     freeContextMemory(c);
     return nullptr;
   }
+  // Timed launches one by one: a graph's replay would be one launch.
+  c->profile = createProfile();
+  if (c->profile)
+    c->graphs = false;
   return c;
 }
 
@@ -454,6 +442,7 @@ void cnnc::gpu::destroyDeviceContext(DeviceContext *c) {
     Guard guard(c);
     const CudaDriverApi &d = cu();
     d.cuStreamSynchronize(c->stream);
+    finishProfile(c);
     for (int32_t i = 0; i < c->numFreeLists; ++i)
       for (int32_t b = 0; b < c->freeLists[i].count; ++b)
         d.cuMemFree(c->freeLists[i].blocks[b]);
@@ -771,13 +760,20 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
   for (intptr_t dim : dims)
     fits = fits && dim >= 1 && static_cast<uintmax_t>(dim) <= UINT_MAX;
   CUresult r = kCudaSuccess;
-  if (fits)
+  CUstream on = streamOf(c, stream);
+  if (fits) {
+    beforeLaunch(c, on);
     r = cu().cuLaunchKernel(
         static_cast<CUfunction>(function), static_cast<unsigned>(gridX),
         static_cast<unsigned>(gridY), static_cast<unsigned>(gridZ),
         static_cast<unsigned>(blockX), static_cast<unsigned>(blockY),
-        static_cast<unsigned>(blockZ), static_cast<unsigned>(smem),
-        streamOf(c, stream), params, extra);
+        static_cast<unsigned>(blockZ), static_cast<unsigned>(smem), on, params,
+        extra);
+    afterLaunch(c, on, kernelName(c, function),
+                static_cast<uint64_t>(gridX * gridY * gridZ),
+                static_cast<uint64_t>(blockX * blockY * blockZ),
+                r == kCudaSuccess);
+  }
   if (!fits || r != kCudaSuccess)
     record(c,
            "mgpuLaunchKernel: %s cannot be launched on %s with %ld x %ld x %ld "

@@ -28,7 +28,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 using namespace cnnc::test;
 using namespace cnnc::rt;
@@ -512,6 +514,52 @@ TEST_F(TinyOnFakeDevice, GraphsTurnedOffRecordNothing) {
     ASSERT_TRUE(instance->infer({&images}));
   EXPECT_EQ(since("fakeCudaCaptures"), 0);
   EXPECT_EQ(since("fakeCudaGraphLaunches"), 0);
+}
+
+// CNNC_CUDA_PROFILE: each launch is timed between two events (on the
+// stand-in a launch takes a microsecond), calls are not recorded as graphs
+// meanwhile, and when the instance leaves the device a table of its
+// kernels is appended to the file.
+TEST_F(TinyOnFakeDevice, ProfileTimesEachKernel) {
+  std::string path = scratchDir() + "/profile.txt";
+  std::filesystem::remove(path);
+  ScopedEnv profile{"CNNC_CUDA_PROFILE", path.c_str()};
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  long before = counter("fakeCudaLaunches");
+  for (int call = 0; call < 3; ++call)
+    ASSERT_TRUE(instance->infer({&images}));
+  long launches = counter("fakeCudaLaunches") - before;
+  ASSERT_GT(launches, 3);
+  EXPECT_EQ(since("fakeCudaCaptures"), 0);
+  ASSERT_TRUE(instance->setDevice("cpu"));
+
+  std::ifstream file(path);
+  ASSERT_TRUE(file) << path;
+  std::string header, columns, row;
+  std::getline(file, header);
+  EXPECT_EQ(header,
+            "# kernel times on cuda:0 (Fake GPU): " + std::to_string(launches) +
+                " launches, " + std::to_string(launches) +
+                ".0 us in kernels, 0 not timed");
+  std::getline(file, columns);
+  EXPECT_EQ(columns.rfind("kernel ", 0), 0u) << columns;
+  long rows = 0, counted = 0;
+  while (std::getline(file, row)) {
+    std::istringstream fields(row);
+    std::string name, share;
+    long blocks = 0, threads = 0, calls = 0;
+    double total = 0, mean = 0;
+    fields >> name >> blocks >> threads >> calls >> total >> mean >> share;
+    EXPECT_EQ(name.rfind("tiny_kernel", 0), 0u) << row;
+    EXPECT_GE(blocks, 1) << row;
+    EXPECT_TRUE(threads >= 1 && threads <= 256) << row;
+    EXPECT_EQ(calls, 3) << row; // each of the call's kernels, once a call
+    EXPECT_DOUBLE_EQ(mean, 1.0) << row;
+    ++rows;
+    counted += calls;
+  }
+  EXPECT_EQ(counted, launches);
+  EXPECT_EQ(rows * 3, launches);
 }
 
 struct GpuCase {

@@ -26,8 +26,10 @@
  * records launches, device copies and memsets into a graph that
  * cuGraphLaunch replays (FAKE_CUDA_NO_CAPTURE makes cuStreamBeginCapture
  * fail; FAKE_CUDA_BREAK_CAPTURE makes a launch while capturing fail, as an
- * operation the driver cannot capture does). The fakeCuda* counters tell a
- * test what the runtime did.
+ * operation the driver cannot capture does). Its time is its launches:
+ * each takes a microsecond, between events (cuEventElapsedTime), and each
+ * kernel name has its own handle. The fakeCuda* counters tell a test what
+ * the runtime did.
  *
  *===---------------------------------------------------------------------===*/
 
@@ -154,8 +156,12 @@ FAKE_EXPORT int cuStreamCreate(void **stream, unsigned flags) {
   return 0;
 }
 
+/* Time on the stand-in is its launches: each takes one microsecond. */
+static long launchClock;
+
 typedef struct FakeEvent {
   void *stream;
+  long clock; /* launchClock when recorded */
 } FakeEvent;
 
 /* Uploads not run yet, in the order queued. */
@@ -383,6 +389,15 @@ FAKE_EXPORT int cuEventDestroy_v2(void *event) {
 FAKE_EXPORT int cuEventRecord(void *event, void *stream) {
   FAKE_REQUIRE_DEVICES;
   ((FakeEvent *)event)->stream = stream;
+  ((FakeEvent *)event)->clock = launchClock;
+  return 0;
+}
+
+FAKE_EXPORT int cuEventElapsedTime_v2(float *milliseconds, void *start,
+                                      void *end) {
+  FAKE_REQUIRE_DEVICES;
+  *milliseconds =
+      (float)(((FakeEvent *)end)->clock - ((FakeEvent *)start)->clock) / 1000;
   return 0;
 }
 
@@ -405,7 +420,7 @@ FAKE_EXPORT int cuEventCreate(void **event, unsigned flags) {
 static int loadModule(void **module, const void *image) {
   if (strncmp((const char *)image, "bad", 3) == 0)
     return 209;
-  *module = (void *)(uintptr_t)(0x4000 + 16 * ++fakeCudaModuleLoads);
+  *module = (void *)(uintptr_t)(0x100000 + 0x10000 * ++fakeCudaModuleLoads);
   return 0;
 }
 
@@ -447,7 +462,15 @@ FAKE_EXPORT int cuModuleGetFunction(void **function, void *module,
   if (strcmp(name, "missing") == 0)
     return 500;
   ++fakeCudaFunctionLookups;
-  *function = (char *)module + 1;
+  /* Each name its own handle, as a real module's kernels have. */
+  static char names[4096][128];
+  static int numNames;
+  int index = 0;
+  while (index < numNames && strcmp(names[index], name) != 0)
+    ++index;
+  if (index == numNames && numNames < 4096)
+    snprintf(names[numNames++], sizeof names[0], "%s", name);
+  *function = (char *)module + 1 + index;
   return 0;
 }
 
@@ -467,6 +490,7 @@ FAKE_EXPORT int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
     return 0;
   }
   ++fakeCudaLaunches;
+  ++launchClock;
   return 0;
 }
 
