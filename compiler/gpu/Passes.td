@@ -200,6 +200,18 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     bias gradient are summed a row at a time. Sums are reassociated, so
     results change in their last bits.
 
+    A sum of products over the batch with more outputs (at least
+    `min-threads`, fewer than `max-product-outputs`: the partial sums over
+    the pixels that cnn-split-reductions makes of a convolution's weight
+    gradient, 16 x 6 x 5 x 5 x 10 x 10 for LeNet-5's c3) has threads
+    enough but reads two operands for each multiply-add, as the one-thread-
+    per-output kernels do, and too few outputs for cnn-tile-contractions to
+    fill a GPU with tiles (100 for c3). It is summed in `product-chunks`
+    chunks of ceil(N / product-chunks) images, each chunk's loop the same
+    length for every thread: an image past the batch reads image 0 and its
+    left factor is zero. The chunks are one more dimension of independent
+    products, so the tiles are eight times as many.
+
     Before (a dense layer's bias gradient):
     ```mlir
     linalg.generic {iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
@@ -228,6 +240,11 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
            "Outputs below which a sum over the batch is split">,
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"32",
            "Terms each partial sum adds (whole iterations of the loop)">,
+    Option<"maxProductOutputs", "max-product-outputs", "int64_t",
+           /*default=*/"524288",
+           "Outputs from which a product over the batch is left whole">,
+    Option<"productChunks", "product-chunks", "int64_t", /*default=*/"8",
+           "Chunks of the batch a product with many outputs is summed in">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "scf::SCFDialect", "arith::ArithDialect"];

@@ -44,6 +44,23 @@ bool onlyAdds(scf::ForOp loop) {
   return nested && nested.getInitArgs()[0] == sum && onlyAdds(nested);
 }
 
+/// The product the innermost of `loop`'s nested loops (which only add)
+/// adds at each iteration, or null if it adds something else.
+arith::MulFOp innermostProduct(scf::ForOp loop) {
+  Operation *user = *loop.getRegionIterArgs()[0].user_begin();
+  if (auto nested = dyn_cast<scf::ForOp>(user))
+    return innermostProduct(nested);
+  auto add = dyn_cast<arith::AddFOp>(user);
+  if (!add)
+    return {};
+  Value sum = loop.getRegionIterArgs()[0];
+  Value term = add.getLhs() == sum ? add.getRhs() : add.getLhs();
+  auto mul = term.getDefiningOp<arith::MulFOp>();
+  return mul && mul->getBlock() == loop.getBody() && mul->hasOneUse()
+             ? mul
+             : arith::MulFOp();
+}
+
 /// The trip count of `loop` if its bounds and step are constants; none if
 /// they are known only at run time (the batch).
 std::optional<int64_t> staticTripCount(scf::ForOp loop) {
@@ -184,6 +201,78 @@ Value buildPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
   return partial.getResult(0);
 }
 
+/// The partial sums of a product over the batch in `numChunks` chunks of
+/// `chunk` images: like buildPartialSums, but each chunk's loop runs from 0
+/// to `chunk`, the same for every thread, and an image past the batch
+/// (the last chunk's) reads image 0 and adds zero, its left factor made 0.
+/// So the loop is still a sum of products from zero to a bound fixed for
+/// the kernel, which cnn-tile-contractions tiles, the chunks a dimension of
+/// its grid.
+Value buildPartialProducts(RewriterBase &rewriter, linalg::GenericOp generic,
+                           scf::ForOp loop, Value chunk, int64_t numChunks) {
+  Location loc = generic.getLoc();
+  MLIRContext *ctx = generic.getContext();
+  unsigned numLoops = generic.getNumLoops();
+  Type element = loop.getResult(0).getType();
+  SmallVector<int64_t> shape{numChunks};
+  llvm::append_range(shape, generic.getStaticLoopRanges());
+  Value empty = rewriter.create<tensor::EmptyOp>(loc, shape, element);
+
+  SmallVector<AffineMap> maps;
+  for (OpOperand *input : generic.getDpsInputOperands())
+    maps.push_back(generic.getMatchingIndexingMap(input).shiftDims(1));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(numLoops + 1, ctx));
+  SmallVector<utils::IteratorType> iterators(numLoops + 1,
+                                             utils::IteratorType::parallel);
+
+  Block *oldBody = generic.getBody();
+  auto partial = rewriter.create<linalg::GenericOp>(
+      loc, empty.getType(), generic.getDpsInputs(), ValueRange{empty}, maps,
+      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
+        IRMapping mapping;
+        for (auto [oldArg, newArg] :
+             llvm::zip(oldBody->getArguments().drop_back(), args))
+          mapping.map(oldArg, newArg);
+        for (Operation &op : *oldBody) {
+          if (&op == loop.getOperation())
+            break;
+          if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+            mapping.map(index.getResult(),
+                        b.create<linalg::IndexOp>(l, index.getDim() + 1));
+            continue;
+          }
+          b.clone(op, mapping);
+        }
+        Value first =
+            b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, 0), chunk);
+        Value zero =
+            b.create<arith::ConstantOp>(l, element, b.getZeroAttr(element));
+        auto sum = cast<scf::ForOp>(b.clone(*loop, mapping));
+        sum.getUpperBoundMutable().assign(chunk);
+        sum.getInitArgsMutable()[0].assign(zero);
+
+        // The image this iteration adds, or image 0 past the batch.
+        OpBuilder inner = OpBuilder::atBlockBegin(sum.getBody());
+        Value iv = sum.getInductionVar();
+        Value image = inner.create<arith::AddIOp>(l, first, iv);
+        Value inBatch = inner.create<arith::CmpIOp>(
+            l, arith::CmpIPredicate::ult, image, loop.getUpperBound());
+        Value read = inner.create<arith::SelectOp>(
+            l, inBatch, image, inner.create<arith::ConstantIndexOp>(l, 0));
+        iv.replaceAllUsesExcept(read, image.getDefiningOp());
+
+        arith::MulFOp mul = innermostProduct(sum);
+        OpBuilder atMul(mul);
+        Value factor = atMul.create<arith::SelectOp>(
+            l, inBatch, mul.getLhs(),
+            atMul.create<arith::ConstantOp>(l, element,
+                                            atMul.getZeroAttr(element)));
+        mul->setOperand(0, factor);
+        b.create<linalg::YieldOp>(l, sum.getResult(0));
+      });
+  return partial.getResult(0);
+}
+
 /// Replaces `loop` in `generic` by a loop that adds the partial sums of
 /// each chunk onto the value `loop` started from.
 void sumPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
@@ -226,6 +315,24 @@ Value ceilDiv(OpBuilder &b, Location loc, Value n, Value d, int64_t dValue) {
 struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
   using SplitLongSumsBase::SplitLongSumsBase;
 
+  /// A product summed over the batch onto many outputs (a convolution's
+  /// weight gradient split over its pixels): summed in productChunks
+  /// chunks of the batch, which cnn-tile-contractions can tile.
+  void splitProduct(RewriterBase &rewriter, linalg::GenericOp generic) {
+    std::optional<LongSum> sum = longSum(generic, chunkSize);
+    if (!sum || staticTripCount(sum->loop) || !innermostProduct(sum->loop))
+      return;
+    scf::ForOp loop = sum->loop;
+    rewriter.setInsertionPoint(generic);
+    Location loc = generic.getLoc();
+    Value chunks = rewriter.create<arith::ConstantIndexOp>(loc, productChunks);
+    Value chunk =
+        ceilDiv(rewriter, loc, loop.getUpperBound(), chunks, productChunks);
+    Value partial =
+        buildPartialProducts(rewriter, generic, loop, chunk, productChunks);
+    sumPartialSums(rewriter, generic, loop, partial, chunks);
+  }
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     SmallVector<linalg::GenericOp> generics;
@@ -235,8 +342,12 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
           generic.getNumReductionLoops() != 0)
         continue;
       int64_t outputs = staticOutputs(generic);
-      if (outputs == 0 || outputs >= minThreads)
+      if (outputs == 0 || outputs >= maxProductOutputs)
         continue;
+      if (outputs >= minThreads) {
+        splitProduct(rewriter, generic);
+        continue;
+      }
       std::optional<LongSum> sum = longSum(generic, chunkSize);
       if (!sum)
         continue;

@@ -1,5 +1,6 @@
 // RUN: cnnc-opt %s -cnn-split-long-sums | FileCheck %s
 // RUN: cnnc-opt %s -cnn-split-long-sums=min-threads=8 | FileCheck %s --check-prefix=FEW
+// RUN: cnnc-opt %s -cnn-split-long-sums=min-threads=64 | FileCheck %s --check-prefix=PRODUCT
 
 // cnn-split-long-sums (SplitLongSums.cpp): a dense layer's bias gradient,
 // 10 sums over the batch, becomes partial sums of 32 images each (one
@@ -206,4 +207,53 @@ func.func @left_alone(%g: tensor<?x65536xf32>, %h: tensor<64x10xf32>, %k: tensor
     linalg.yield %s : f32
   } -> tensor<10xf32>
   return %0, %1, %2, %3 : tensor<65536xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>
+}
+
+// A product over the batch with many outputs (min-threads lowered to 64
+// here, against 128 outputs) is summed in 8 chunks of ceil(N / 8) images,
+// every chunk's loop from 0 to that bound; an image past the batch reads
+// image 0 with its left factor zero.
+// PRODUCT-LABEL: func @weight_gradient
+// PRODUCT-SAME:    (%[[X:.*]]: tensor<?x16xf32>, %[[G:.*]]: tensor<?x8xf32>)
+// PRODUCT-DAG:     %[[C8:.*]] = arith.constant 8 : index
+// PRODUCT-DAG:     %[[C7:.*]] = arith.constant 7 : index
+// PRODUCT-DAG:     %[[N:.*]] = tensor.dim %[[X]], %c0
+// PRODUCT:         %[[ROUNDED:.*]] = arith.addi %[[N]], %[[C7]] : index
+// PRODUCT:         %[[CHUNK:.*]] = arith.divui %[[ROUNDED]], %[[C8]] : index
+// PRODUCT:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8x16x8xf32>)
+// PRODUCT:           %[[FIRST:.*]] = arith.muli %{{.*}}, %[[CHUNK]] : index
+// PRODUCT:           scf.for %[[J:.*]] = %c0 to %[[CHUNK]] step
+// PRODUCT:             %[[IMAGE:.*]] = arith.addi %[[FIRST]], %[[J]] : index
+// PRODUCT:             %[[IN:.*]] = arith.cmpi ult, %[[IMAGE]], %[[N]] : index
+// PRODUCT:             %[[READ:.*]] = arith.select %[[IN]], %[[IMAGE]], %{{.*}} : index
+// PRODUCT:             %[[A:.*]] = tensor.extract %[[X]][%[[READ]], %{{.*}}]
+// PRODUCT:             %[[B:.*]] = tensor.extract %[[G]][%[[READ]], %{{.*}}]
+// PRODUCT:             %[[LEFT:.*]] = arith.select %[[IN]], %[[A]], %{{.*}} : f32
+// PRODUCT:             arith.mulf %[[LEFT]], %[[B]] : f32
+// PRODUCT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<16x8xf32>)
+// PRODUCT:           scf.for %{{.*}} = %{{.*}} to %[[C8]]
+// PRODUCT:             tensor.extract %[[PART]]
+// With the default min-threads, 128 outputs are few: chunks of 32 images.
+// CHECK-LABEL: func @weight_gradient
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?x16x8xf32>)
+func.func @weight_gradient(%x: tensor<?x16xf32>, %g: tensor<?x8xf32>) -> tensor<16x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x16xf32>
+  %e = tensor.empty() : tensor<16x8xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<16x8xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %s = scf.for %k = %c0 to %n step %c1 iter_args(%acc = %cst) -> (f32) {
+      %a = tensor.extract %x[%k, %i] : tensor<?x16xf32>
+      %b = tensor.extract %g[%k, %j] : tensor<?x8xf32>
+      %p = arith.mulf %a, %b : f32
+      %s2 = arith.addf %acc, %p : f32
+      scf.yield %s2 : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<16x8xf32>
+  return %0 : tensor<16x8xf32>
 }
