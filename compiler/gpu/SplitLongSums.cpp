@@ -143,10 +143,12 @@ int64_t staticOutputs(linalg::GenericOp generic) {
 }
 
 /// The partial sums: a generic with a new leading dimension over the
-/// chunks, whose body is `generic`'s up to `loop`, `loop` summing one chunk
-/// from zero.
-Value buildPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
-                       scf::ForOp loop, Value chunk, Value numChunks) {
+/// chunks (`numChunks` of them), whose body is `generic`'s up to `loop`,
+/// then a copy of `loop` from zero that `shapeChunk` makes sum one chunk,
+/// given the chunk's first iteration.
+Value buildPartials(RewriterBase &rewriter, linalg::GenericOp generic,
+                    scf::ForOp loop, Value chunk, Value numChunks,
+                    function_ref<void(scf::ForOp, Value)> shapeChunk) {
   Location loc = generic.getLoc();
   MLIRContext *ctx = generic.getContext();
   unsigned numLoops = generic.getNumLoops();
@@ -188,69 +190,45 @@ Value buildPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
         }
         Value first =
             b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, 0), chunk);
-        Value end = b.create<arith::MinUIOp>(
-            l, b.create<arith::AddIOp>(l, first, chunk), loop.getUpperBound());
         Value zero =
             b.create<arith::ConstantOp>(l, element, b.getZeroAttr(element));
         auto sum = cast<scf::ForOp>(b.clone(*loop, mapping));
-        sum.getLowerBoundMutable().assign(first);
-        sum.getUpperBoundMutable().assign(end);
         sum.getInitArgsMutable()[0].assign(zero);
+        shapeChunk(sum, first);
         b.create<linalg::YieldOp>(l, sum.getResult(0));
       });
   return partial.getResult(0);
 }
 
-/// The partial sums of a product over the batch in `numChunks` chunks of
-/// `chunk` images: like buildPartialSums, but each chunk's loop runs from 0
-/// to `chunk`, the same for every thread, and an image past the batch
-/// (the last chunk's) reads image 0 and adds zero, its left factor made 0.
-/// So the loop is still a sum of products from zero to a bound fixed for
-/// the kernel, which cnn-tile-contractions tiles, the chunks a dimension of
-/// its grid.
+/// Chunks of `chunk` iterations: from the chunk's first iteration to the
+/// next chunk's or the end.
+Value buildPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
+                       scf::ForOp loop, Value chunk, Value numChunks) {
+  return buildPartials(rewriter, generic, loop, chunk, numChunks,
+                       [&](scf::ForOp sum, Value first) {
+                         Location l = sum.getLoc();
+                         OpBuilder b(sum);
+                         Value end = b.create<arith::MinUIOp>(
+                             l, b.create<arith::AddIOp>(l, first, chunk),
+                             loop.getUpperBound());
+                         sum.getLowerBoundMutable().assign(first);
+                         sum.getUpperBoundMutable().assign(end);
+                       });
+}
+
+/// A product over the batch in `numChunks` chunks of `chunk` images: each
+/// chunk's loop runs from 0 to `chunk`, the same for every thread, and an
+/// image past the batch (the last chunk's) reads image 0 and adds zero,
+/// its left factor made 0. So the loop is still a sum of products from
+/// zero to a bound fixed for the kernel, which cnn-tile-contractions
+/// tiles, the chunks a dimension of its grid.
 Value buildPartialProducts(RewriterBase &rewriter, linalg::GenericOp generic,
-                           scf::ForOp loop, Value chunk, int64_t numChunks) {
-  Location loc = generic.getLoc();
-  MLIRContext *ctx = generic.getContext();
-  unsigned numLoops = generic.getNumLoops();
-  Type element = loop.getResult(0).getType();
-  SmallVector<int64_t> shape{numChunks};
-  llvm::append_range(shape, generic.getStaticLoopRanges());
-  Value empty = rewriter.create<tensor::EmptyOp>(loc, shape, element);
-
-  SmallVector<AffineMap> maps;
-  for (OpOperand *input : generic.getDpsInputOperands())
-    maps.push_back(generic.getMatchingIndexingMap(input).shiftDims(1));
-  maps.push_back(AffineMap::getMultiDimIdentityMap(numLoops + 1, ctx));
-  SmallVector<utils::IteratorType> iterators(numLoops + 1,
-                                             utils::IteratorType::parallel);
-
-  Block *oldBody = generic.getBody();
-  auto partial = rewriter.create<linalg::GenericOp>(
-      loc, empty.getType(), generic.getDpsInputs(), ValueRange{empty}, maps,
-      iterators, [&](OpBuilder &b, Location l, ValueRange args) {
-        IRMapping mapping;
-        for (auto [oldArg, newArg] :
-             llvm::zip(oldBody->getArguments().drop_back(), args))
-          mapping.map(oldArg, newArg);
-        for (Operation &op : *oldBody) {
-          if (&op == loop.getOperation())
-            break;
-          if (auto index = dyn_cast<linalg::IndexOp>(op)) {
-            mapping.map(index.getResult(),
-                        b.create<linalg::IndexOp>(l, index.getDim() + 1));
-            continue;
-          }
-          b.clone(op, mapping);
-        }
-        Value first =
-            b.create<arith::MulIOp>(l, b.create<linalg::IndexOp>(l, 0), chunk);
-        Value zero =
-            b.create<arith::ConstantOp>(l, element, b.getZeroAttr(element));
-        auto sum = cast<scf::ForOp>(b.clone(*loop, mapping));
+                           scf::ForOp loop, Value chunk, Value numChunks) {
+  return buildPartials(
+      rewriter, generic, loop, chunk, numChunks,
+      [&](scf::ForOp sum, Value first) {
+        Location l = sum.getLoc();
         sum.getUpperBoundMutable().assign(chunk);
-        sum.getInitArgsMutable()[0].assign(zero);
-
         // The image this iteration adds, or image 0 past the batch.
         OpBuilder inner = OpBuilder::atBlockBegin(sum.getBody());
         Value iv = sum.getInductionVar();
@@ -263,14 +241,13 @@ Value buildPartialProducts(RewriterBase &rewriter, linalg::GenericOp generic,
 
         arith::MulFOp mul = innermostProduct(sum);
         OpBuilder atMul(mul);
+        Type element = mul.getType();
         Value factor = atMul.create<arith::SelectOp>(
             l, inBatch, mul.getLhs(),
             atMul.create<arith::ConstantOp>(l, element,
                                             atMul.getZeroAttr(element)));
         mul->setOperand(0, factor);
-        b.create<linalg::YieldOp>(l, sum.getResult(0));
       });
-  return partial.getResult(0);
 }
 
 /// Replaces `loop` in `generic` by a loop that adds the partial sums of
@@ -329,7 +306,7 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
     Value chunk =
         ceilDiv(rewriter, loc, loop.getUpperBound(), chunks, productChunks);
     Value partial =
-        buildPartialProducts(rewriter, generic, loop, chunk, productChunks);
+        buildPartialProducts(rewriter, generic, loop, chunk, chunks);
     sumPartialSums(rewriter, generic, loop, partial, chunks);
   }
 

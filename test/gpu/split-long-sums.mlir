@@ -17,9 +17,9 @@
 // CHECK:           %[[O:.*]] = linalg.index 1 : index
 // CHECK:           %[[CHUNK:.*]] = linalg.index 0 : index
 // CHECK:           %[[FIRST:.*]] = arith.muli %[[CHUNK]], %[[C32]] : index
+// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:           %[[NEXT:.*]] = arith.addi %[[FIRST]], %[[C32]] : index
 // CHECK:           %[[END:.*]] = arith.minui %[[NEXT]], %[[N]] : index
-// CHECK:           %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK:           scf.for %[[I:.*]] = %[[FIRST]] to %[[END]] step %{{.*}} iter_args(%{{.*}} = %[[ZERO]])
 // CHECK:             tensor.extract %[[G]][%[[I]], %[[O]]]
 // CHECK:         linalg.generic {{.*}} iterator_types = ["parallel"]} outs(%{{.*}} : tensor<10xf32>)
