@@ -769,7 +769,9 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
         static_cast<unsigned>(blockX), static_cast<unsigned>(blockY),
         static_cast<unsigned>(blockZ), static_cast<unsigned>(smem), on, params,
         extra);
-    afterLaunch(c, on, kernelName(c, function),
+    // The name is looked up (under the lock) only for a profile: any other
+    // launch stays one driver call.
+    afterLaunch(c, on, c->profile ? kernelName(c, function) : nullptr,
                 static_cast<uint64_t>(gridX * gridY * gridZ),
                 static_cast<uint64_t>(blockX * blockY * blockZ),
                 r == kCudaSuccess);
