@@ -1,15 +1,16 @@
 //===- LoopUtils.h - small queries the GPU loop passes share ----*- C++ -*-===//
 //
 // Helpers for the passes that reshape the kernel-shaped loops
-// (cnn-map-loops-to-gpu, cnn-tile-contractions, cnn-launch-tiled-loops) and
-// move a step's scalars into them (cnn-sink-scalars-into-kernels,
-// cnn-scalars-in-device-memory).
+// (cnn-map-loops-to-gpu, cnn-tile-contractions, cnn-launch-tiled-loops,
+// cnn-split-long-sums) and move a step's scalars into them
+// (cnn-sink-scalars-into-kernels, cnn-scalars-in-device-memory).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef CNNC_COMPILER_GPU_LOOPUTILS_H
 #define CNNC_COMPILER_GPU_LOOPUTILS_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -27,6 +28,15 @@ inline Value rootBuffer(Value memref) {
 inline bool isConstantIndex(Value value, int64_t expected) {
   std::optional<int64_t> constant = getConstantIntValue(value);
   return constant && *constant == expected;
+}
+
+/// ceil(n / d) as (n + d - 1) / d: arith.ceildivui has no lowering to LLVM
+/// or NVVM without arith-expand first.
+inline Value ceilDivIndex(OpBuilder &b, Location loc, Value n, int64_t d) {
+  Value rounded = b.create<arith::AddIOp>(
+      loc, n, b.create<arith::ConstantIndexOp>(loc, d - 1));
+  return b.create<arith::DivUIOp>(loc, rounded,
+                                  b.create<arith::ConstantIndexOp>(loc, d));
 }
 
 /// Whether `value` is one of the scalar arguments of a training step that

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -281,14 +282,6 @@ void sumPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
   rewriter.replaceOp(loop, sum.getResults());
 }
 
-/// ceil(n / d) as a division of n + d - 1, which the lowerings to LLVM
-/// and NVVM know (arith.ceildivui would need arith-expand first).
-Value ceilDiv(OpBuilder &b, Location loc, Value n, Value d, int64_t dValue) {
-  Value dMinusOne = b.create<arith::ConstantIndexOp>(loc, dValue - 1);
-  return b.create<arith::DivUIOp>(
-      loc, b.create<arith::AddIOp>(loc, n, dMinusOne), d);
-}
-
 struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
   using SplitLongSumsBase::SplitLongSumsBase;
 
@@ -304,7 +297,7 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
     Location loc = generic.getLoc();
     Value chunks = rewriter.create<arith::ConstantIndexOp>(loc, productChunks);
     Value chunk =
-        ceilDiv(rewriter, loc, loop.getUpperBound(), chunks, productChunks);
+        cnn::ceilDivIndex(rewriter, loc, loop.getUpperBound(), productChunks);
     Value partial =
         buildPartialProducts(rewriter, generic, loop, chunk, chunks);
     sumPartialSums(rewriter, generic, loop, partial, chunks);
@@ -340,8 +333,8 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
                     .create<arith::ConstantIndexOp>(
                         loc, llvm::divideCeil(*trips, sum->iterationsPerChunk))
                     .getResult()
-              : ceilDiv(rewriter, loc, loop.getUpperBound(), chunk,
-                        sum->iterationsPerChunk);
+              : cnn::ceilDivIndex(rewriter, loc, loop.getUpperBound(),
+                                  sum->iterationsPerChunk);
       Value partial =
           buildPartialSums(rewriter, generic, loop, chunk, numChunks);
       sumPartialSums(rewriter, generic, loop, partial, numChunks);

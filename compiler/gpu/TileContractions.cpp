@@ -448,12 +448,8 @@ void Contraction::tile(OpBuilder &builder) {
   Value kTotal = product(builder, loc, kExtents);
   Value zero = constantIndex(builder, loc, 0);
   Value one = constantIndex(builder, loc, 1);
-  // (total + block - 1) / block: arith.ceildivui has no LLVM lowering.
   auto blocksAlong = [&](Value total, int64_t block) {
-    Value rounded = builder.create<arith::AddIOp>(
-        loc, total, constantIndex(builder, loc, block - 1));
-    return builder.create<arith::DivUIOp>(loc, rounded,
-                                          constantIndex(builder, loc, block));
+    return cnn::ceilDivIndex(builder, loc, total, block);
   };
   auto blocks = builder.create<scf::ParallelOp>(
       loc, ValueRange{zero, zero, zero},

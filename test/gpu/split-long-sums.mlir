@@ -11,7 +11,7 @@
 // CHECK-DAG:     %[[C31:.*]] = arith.constant 31 : index
 // CHECK-DAG:     %[[N:.*]] = tensor.dim %[[G]], %c0
 // CHECK:         %[[ROUNDED:.*]] = arith.addi %[[N]], %[[C31]] : index
-// CHECK:         %[[CHUNKS:.*]] = arith.divui %[[ROUNDED]], %[[C32]] : index
+// CHECK:         %[[CHUNKS:.*]] = arith.divui %[[ROUNDED]], %c32{{(_[0-9]+)?}} : index
 // CHECK:         %[[PE:.*]] = tensor.empty(%[[CHUNKS]]) : tensor<?x10xf32>
 // CHECK:         %[[PART:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} outs(%[[PE]] : tensor<?x10xf32>)
 // CHECK:           %[[O:.*]] = linalg.index 1 : index
@@ -219,7 +219,7 @@ func.func @left_alone(%g: tensor<?x65536xf32>, %h: tensor<64x10xf32>, %k: tensor
 // PRODUCT-DAG:     %[[C7:.*]] = arith.constant 7 : index
 // PRODUCT-DAG:     %[[N:.*]] = tensor.dim %[[X]], %c0
 // PRODUCT:         %[[ROUNDED:.*]] = arith.addi %[[N]], %[[C7]] : index
-// PRODUCT:         %[[CHUNK:.*]] = arith.divui %[[ROUNDED]], %[[C8]] : index
+// PRODUCT:         %[[CHUNK:.*]] = arith.divui %[[ROUNDED]], %c8{{(_[0-9]+)?}} : index
 // PRODUCT:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8x16x8xf32>)
 // PRODUCT:           %[[FIRST:.*]] = arith.muli %{{.*}}, %[[CHUNK]] : index
 // PRODUCT:           scf.for %[[J:.*]] = %c0 to %[[CHUNK]] step
