@@ -201,16 +201,20 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     results change in their last bits.
 
     A sum of products over the batch with more outputs (at least
-    `min-threads`, fewer than `max-product-outputs`: the partial sums over
-    the pixels that cnn-split-reductions makes of a convolution's weight
-    gradient, 16 x 6 x 5 x 5 x 10 x 10 for LeNet-5's c3) has threads
-    enough but reads two operands for each multiply-add, as the one-thread-
-    per-output kernels do, and too few outputs for cnn-tile-contractions to
-    fill a GPU with tiles (100 for c3). It is summed in `product-chunks`
-    chunks of ceil(N / product-chunks) images, each chunk's loop the same
-    length for every thread: an image past the batch reads image 0 and its
-    left factor is zero. The chunks are one more dimension of independent
-    products, so the tiles are eight times as many.
+    `min-threads`) has threads enough, but too few tiles for
+    cnn-tile-contractions to fill a GPU, each with a long loop: LeNet-5's
+    c3 weight gradient, split over its pixels by cnn-split-reductions
+    (16 x 6 x 5 x 5 x 10 x 10 outputs), makes 100 tiles; AlexNet's conv2
+    weight gradient (256 x 96 x 5 x 5 outputs, each a sum over N x 27 x
+    27 terms) 152, fewer than two per multiprocessor of an H100, each one
+    a loop of 93,312 terms at N = 128. It is summed in chunks of the
+    batch, as many as keep outputs x chunks within `product-outputs` (a
+    thousand tiles' worth) and at most `product-chunks`: 8 for c3, 6 for
+    conv2, none above 2^21 outputs. Each chunk has ceil(N / chunks) images
+    and its loop is the same length for every thread: an image past the
+    batch reads image 0 and its left factor is zero. The chunks are one
+    more dimension of independent products, so the tiles are as many
+    times more.
 
     Before (a dense layer's bias gradient):
     ```mlir
@@ -240,11 +244,13 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
            "Outputs below which a sum over the batch is split">,
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"32",
            "Terms each partial sum adds (whole iterations of the loop)">,
-    Option<"maxProductOutputs", "max-product-outputs", "int64_t",
-           /*default=*/"524288",
-           "Outputs from which a product over the batch is left whole">,
+    Option<"productOutputs", "product-outputs", "int64_t",
+           /*default=*/"4194304",
+           "Partial sums a product over the batch is split into at most "
+           "(its outputs times its chunks)">,
     Option<"productChunks", "product-chunks", "int64_t", /*default=*/"8",
-           "Chunks of the batch a product with many outputs is summed in">,
+           "Chunks of the batch a product with many outputs is summed in, "
+           "at most">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "scf::SCFDialect", "arith::ArithDialect"];

@@ -286,18 +286,25 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
   using SplitLongSumsBase::SplitLongSumsBase;
 
   /// A product summed over the batch onto many outputs (a convolution's
-  /// weight gradient split over its pixels): summed in productChunks
-  /// chunks of the batch, which cnn-tile-contractions can tile.
-  void splitProduct(RewriterBase &rewriter, linalg::GenericOp generic) {
+  /// weight gradient, whole or split over its pixels): summed in as many
+  /// chunks of the batch as keep the partial sums within productOutputs,
+  /// at most productChunks, which cnn-tile-contractions tiles with the
+  /// chunks as one more dimension of its grid.
+  void splitProduct(RewriterBase &rewriter, linalg::GenericOp generic,
+                    int64_t outputs) {
+    int64_t numChunks =
+        std::min<int64_t>(productChunks, productOutputs / outputs);
+    if (numChunks < 2)
+      return;
     std::optional<LongSum> sum = longSum(generic, chunkSize);
     if (!sum || staticTripCount(sum->loop) || !innermostProduct(sum->loop))
       return;
     scf::ForOp loop = sum->loop;
     rewriter.setInsertionPoint(generic);
     Location loc = generic.getLoc();
-    Value chunks = rewriter.create<arith::ConstantIndexOp>(loc, productChunks);
+    Value chunks = rewriter.create<arith::ConstantIndexOp>(loc, numChunks);
     Value chunk =
-        cnn::ceilDivIndex(rewriter, loc, loop.getUpperBound(), productChunks);
+        cnn::ceilDivIndex(rewriter, loc, loop.getUpperBound(), numChunks);
     Value partial =
         buildPartialProducts(rewriter, generic, loop, chunk, chunks);
     sumPartialSums(rewriter, generic, loop, partial, chunks);
@@ -312,10 +319,10 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
           generic.getNumReductionLoops() != 0)
         continue;
       int64_t outputs = staticOutputs(generic);
-      if (outputs == 0 || outputs >= maxProductOutputs)
+      if (outputs == 0)
         continue;
       if (outputs >= minThreads) {
-        splitProduct(rewriter, generic);
+        splitProduct(rewriter, generic, outputs);
         continue;
       }
       std::optional<LongSum> sum = longSum(generic, chunkSize);

@@ -44,7 +44,8 @@ TEST_P(OpsOnCuda, MatchTheCpu) {
   expectCudaSameAsCpu(opModelPath(GetParam()), kBatch);
 }
 
-// Convolutions (strided, dilated, grouped, with a connection table), pools
+// Convolutions (strided, dilated, grouped, with a connection table, wide
+// enough that its weight gradient is summed in chunks of the batch), pools
 // (padded, overlapping), subsampling, LRN, dropout, softmax, add, concat,
 // and the optimizers' variants (SGD with Nesterov momentum, Adam, both
 // with weight decay).
@@ -52,6 +53,7 @@ const char *const kOps[] = {
     "conv_strided_dilated",
     "conv_grouped_relu",
     "conv_table_sigmoid",
+    "conv_wide",
     "avg_pool_padded",
     "max_pool_overlapping",
     "subsample_scaled_tanh",

@@ -1,6 +1,8 @@
 // RUN: cnnc-opt %s -cnn-split-long-sums | FileCheck %s
 // RUN: cnnc-opt %s -cnn-split-long-sums=min-threads=8 | FileCheck %s --check-prefix=FEW
 // RUN: cnnc-opt %s -cnn-split-long-sums=min-threads=64 | FileCheck %s --check-prefix=PRODUCT
+// RUN: cnnc-opt %s -cnn-split-long-sums="min-threads=64 product-outputs=767" | FileCheck %s --check-prefix=FEWER
+// RUN: cnnc-opt %s -cnn-split-long-sums="min-threads=64 product-outputs=255" | FileCheck %s --check-prefix=WHOLE
 
 // cnn-split-long-sums (SplitLongSums.cpp): a dense layer's bias gradient,
 // 10 sums over the batch, becomes partial sums of 32 images each (one
@@ -233,6 +235,19 @@ func.func @left_alone(%g: tensor<?x65536xf32>, %h: tensor<64x10xf32>, %k: tensor
 // PRODUCT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<16x8xf32>)
 // PRODUCT:           scf.for %{{.*}} = %{{.*}} to %[[C8]]
 // PRODUCT:             tensor.extract %[[PART]]
+// As many chunks as keep the partial sums within product-outputs: 5 of
+// 128 outputs in 767, and none where 2 would not fit.
+// FEWER-LABEL: func @weight_gradient
+// FEWER-DAG:     %[[C5:.*]] = arith.constant 5 : index
+// FEWER-DAG:     %[[C4:.*]] = arith.constant 4 : index
+// FEWER:         %[[ROUNDED:.*]] = arith.addi %{{.*}}, %[[C4]] : index
+// FEWER:         arith.divui %[[ROUNDED]], %c5{{(_[0-9]+)?}} : index
+// FEWER:         linalg.generic {{.*}} outs(%{{.*}} : tensor<5x16x8xf32>)
+// FEWER:         linalg.generic {{.*}} outs(%{{.*}} : tensor<16x8xf32>)
+// FEWER:           scf.for %{{.*}} = %{{.*}} to %[[C5]]
+// WHOLE-LABEL: func @weight_gradient
+// WHOLE-COUNT-1: linalg.generic
+// WHOLE-NOT:     linalg.generic
 // With the default min-threads, 128 outputs are few: chunks of 32 images.
 // CHECK-LABEL: func @weight_gradient
 // CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?x16x8xf32>)
