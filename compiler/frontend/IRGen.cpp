@@ -175,12 +175,14 @@ void IRGenerator::buildFunction(mlir::ModuleOp module, bool loss) {
     const CheckedLoss &spec = *model.train.loss;
     Value prediction = valueOf(spec.prediction);
     Value target = valueOf(spec.target);
+    mlir::Location at =
+        mlir::NameLoc::get(builder.getStringAttr("loss"), loc(spec.range));
     if (spec.kind == CheckedLoss::Kind::CrossEntropy)
-      results.push_back(builder.create<mlir::cnn::CrossEntropyOp>(
-          loc(spec.range), prediction, target));
+      results.push_back(
+          builder.create<mlir::cnn::CrossEntropyOp>(at, prediction, target));
     else
-      results.push_back(builder.create<mlir::cnn::MSEOp>(loc(spec.range),
-                                                         prediction, target));
+      results.push_back(
+          builder.create<mlir::cnn::MSEOp>(at, prediction, target));
   } else {
     for (const CheckedOutput &output : model.outputs)
       results.push_back(valueOf(output.value));
@@ -202,7 +204,10 @@ Value IRGenerator::emitLayer(const CheckedLayer &layer,
                              llvm::ArrayRef<Value> operands,
                              llvm::ArrayRef<Value> params, Value seed) {
   namespace cnn = mlir::cnn;
-  mlir::Location at = loc(layer.range);
+  // The layer's name goes with its ops down to the kernels they become,
+  // which cnn-merge-gpu-modules names after it.
+  mlir::Location at =
+      mlir::NameLoc::get(builder.getStringAttr(layer.name), loc(layer.range));
   Value input = operands.front();
   auto bias = [&]() { return layer.bias ? params[1] : Value(); };
   switch (layer.kind) {

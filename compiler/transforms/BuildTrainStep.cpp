@@ -74,6 +74,8 @@ SmallVector<Value> emitUpdate(OpBuilder &b, Location loc,
                               const cnnc::TrainSection &opt, Value params,
                               Value grads, ValueRange state, Value lr,
                               Value step) {
+  // Named after the optimizer, as the kernels of the update will be.
+  loc = NameLoc::get(b.getStringAttr(opt.optimizer), loc);
   auto f32 = [&](double value) { return b.getF32FloatAttr(value); };
   if (opt.optimizer == "adam") {
     auto adam = b.create<cnn::AdamUpdateOp>(

@@ -53,6 +53,28 @@ llvm::DenseSet<Value> valuesNeedingGradients(func::FuncOp func) {
   return needs;
 }
 
+/// Where the backward ops of an op at `forward` are: its layer's name with
+/// `.grad` appended, so the kernels they become say which layer's gradient
+/// they compute (cnn-merge-gpu-modules names kernels after layers).
+Location backwardLocation(Location forward) {
+  auto name = dyn_cast<NameLoc>(forward);
+  if (!name)
+    return forward;
+  return NameLoc::get(
+      StringAttr::get(forward.getContext(), name.getName().str() + ".grad"),
+      name.getChildLoc());
+}
+
+/// Moves the ops built before `end` since `start` (the op before them, or
+/// null for the block's start) to `backwardLocation(forward)`.
+void markBackward(Block &body, Operation *start, Operation *end,
+                  Location forward) {
+  Location backward = backwardLocation(forward);
+  auto first = start ? std::next(start->getIterator()) : body.begin();
+  for (Operation &op : llvm::make_range(first, end->getIterator()))
+    op.setLoc(backward);
+}
+
 LogicalResult differentiate(func::FuncOp grad) {
   Block &body = grad.front();
   auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
@@ -73,9 +95,11 @@ LogicalResult differentiate(func::FuncOp grad) {
       it->second =
           b.create<cnn::AddOp>(gradient.getLoc(), it->second, gradient);
   };
+  Operation *start = ret->getPrevNode();
   FailureOr<Value> lossGradient = cnnc::emitLossGradient(b, lossOp);
   if (failed(lossGradient))
     return failure();
+  markBackward(body, start, ret, lossOp->getLoc());
   if (needs.contains(prediction))
     add(prediction, *lossGradient);
 
@@ -88,10 +112,12 @@ LogicalResult differentiate(func::FuncOp grad) {
     auto it = gradients.find(op.getResult(0));
     if (it == gradients.end())
       continue;
+    start = ret->getPrevNode();
     if (failed(cnnc::emitGradient(
             b, &op, it->second, [&](Value v) { return needs.contains(v); },
             add)))
       return failure();
+    markBackward(body, start, ret, op.getLoc());
   }
 
   SmallVector<Value> results{ret.getOperand(0), prediction};

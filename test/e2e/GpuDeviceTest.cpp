@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 using namespace cnnc::test;
@@ -544,13 +545,14 @@ TEST_F(TinyOnFakeDevice, ProfileTimesEachKernel) {
   std::getline(file, columns);
   EXPECT_EQ(columns.rfind("kernel ", 0), 0u) << columns;
   long rows = 0, counted = 0;
+  std::set<std::string> names;
   while (std::getline(file, row)) {
     std::istringstream fields(row);
     std::string name, share;
     long blocks = 0, threads = 0, calls = 0;
     double total = 0, mean = 0;
     fields >> name >> blocks >> threads >> calls >> total >> mean >> share;
-    EXPECT_EQ(name.rfind("tiny_kernel", 0), 0u) << row;
+    names.insert(name);
     EXPECT_GE(blocks, 1) << row;
     EXPECT_TRUE(threads >= 1 && threads <= 256) << row;
     EXPECT_EQ(calls, 3) << row; // each of the call's kernels, once a call
@@ -560,6 +562,10 @@ TEST_F(TinyOnFakeDevice, ProfileTimesEachKernel) {
   }
   EXPECT_EQ(counted, launches);
   EXPECT_EQ(rows * 3, launches);
+  // Named after the statements they compute for: c1's convolution with
+  // logits' tanh, then the dense layer.
+  EXPECT_EQ(names,
+            (std::set<std::string>{"tiny_k0_c1_logits", "tiny_k1_logits"}));
 }
 
 struct GpuCase {
