@@ -61,9 +61,12 @@ LogicalResult packGradients(func::FuncOp func,
              << "', which is not a parameter of the function";
     Value grad = ret.getOperand(i);
     int64_t size = slot->type.getNumElements();
+    // Where the gradient is computed: a collapse that must copy (of a
+    // strided convolution's gradient, gathered from its phases) is part of
+    // its layer's backward work.
     if (slot->type.getRank() != 1)
       grad = builder.create<tensor::CollapseShapeOp>(
-          loc, grad, collapseAll(slot->type.getRank()));
+          grad.getLoc(), grad, collapseAll(slot->type.getRank()));
     flat = builder.create<tensor::InsertSliceOp>(
         loc, grad, flat, ValueRange{}, ValueRange{}, ValueRange{},
         builder.getDenseI64ArrayAttr({slot->offset}),

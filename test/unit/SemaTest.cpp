@@ -288,11 +288,22 @@ TEST(IRGen, LocationsAndArgumentAttributes) {
   mlir::cnn::Conv2DOp conv;
   forward.walk([&](mlir::cnn::Conv2DOp op) { conv = op; });
   ASSERT_TRUE(conv);
-  auto loc = llvm::dyn_cast<mlir::FileLineColLoc>(conv.getLoc());
+  // The statement's name, around where its call is.
+  auto named = llvm::dyn_cast<mlir::NameLoc>(conv.getLoc());
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named.getName(), "c");
+  auto loc = llvm::dyn_cast<mlir::FileLineColLoc>(named.getChildLoc());
   ASSERT_TRUE(loc);
   EXPECT_EQ(loc.getFilename(), "test.mdl");
   EXPECT_EQ(loc.getLine(), 4u);
   EXPECT_EQ(loc.getColumn(), 7u);
+  // A call inside a statement is named `<statement>.<callee>`.
+  mlir::cnn::FlattenOp flatten;
+  forward.walk([&](mlir::cnn::FlattenOp op) { flatten = op; });
+  ASSERT_TRUE(flatten);
+  auto flattenName = llvm::dyn_cast<mlir::NameLoc>(flatten.getLoc());
+  ASSERT_TRUE(flattenName);
+  EXPECT_EQ(flattenName.getName(), "logits.flatten");
 
   auto loss = module->lookupSymbol<mlir::func::FuncOp>("m_loss");
   ASSERT_TRUE(loss);
