@@ -167,7 +167,7 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
 }
 
 def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
-  let summary = "Sum over the batch in chunks, one thread per chunk and output";
+  let summary = "Sum long loops in chunks, one thread per chunk and output";
   let description = [{
     Runs on linalg on tensors after cnn-fuse-kernels, when each generic is
     one kernel with one thread per output element.
@@ -216,6 +216,20 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     more dimension of independent products, so the tiles are as many
     times more.
 
+    A sum of products over a long static loop onto the batch's outputs (a
+    dense layer's forward or input gradient, one dynamic dimension) has
+    tiles enough at a large batch, but at AlexNet's 128 its f6 forward
+    (128 x 4,096 outputs, 9,216 terms each) makes 128 tiles, its logits 32.
+    Assuming `batch-hint` images (the batch is known only at run time), it
+    is summed in as many chunks of the loop as keep batch-hint x outputs
+    per image x chunks within `product-outputs`, give each chunk at least
+    `min-chunk-terms` terms, and at most `product-chunks`: 8 for f6 and f7,
+    3 for the logits' input gradient, none for LeNet-5's (at most 400
+    terms) or a convolution (too many outputs). The chunks are ceil(terms
+    / chunks) iterations each; only where that does not divide the loop
+    do the last chunk's iterations past its end read iteration 0 and add
+    zero, as above.
+
     Before (a dense layer's bias gradient):
     ```mlir
     linalg.generic {iterator_types = ["parallel"]} outs(%e : tensor<10xf32>) {
@@ -248,6 +262,11 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
            /*default=*/"4194304",
            "Partial sums a product over the batch is split into at most "
            "(its outputs times its chunks)">,
+    Option<"batchHint", "batch-hint", "int64_t", /*default=*/"128",
+           "Batch size a product over a static loop onto the batch's "
+           "outputs is split for">,
+    Option<"minChunkTerms", "min-chunk-terms", "int64_t", /*default=*/"256",
+           "Terms a chunk of a product over a static loop adds at least">,
     Option<"productChunks", "product-chunks", "int64_t", /*default=*/"8",
            "Chunks of the batch a product with many outputs is summed in, "
            "at most">,

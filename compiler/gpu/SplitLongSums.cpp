@@ -1,16 +1,18 @@
 //===- SplitLongSums.cpp - partial sums over chunks of a long loop --------===//
 //
 // Passes.td says when and why. A kernel-shaped generic whose one long loop
-// (over the batch) sums onto few outputs becomes two: the first sums each chunk
-// of the batch into a partial sum (a new leading dimension, one thread per
-// chunk and output), the second adds the chunks' partial sums onto the
-// loop's old starting value and does what the old body did after the loop.
+// (over the batch, or a static one) sums onto too few outputs becomes two:
+// the first sums each chunk of the loop into a partial sum (a new leading
+// dimension, one thread per chunk and output), the second adds the chunks'
+// partial sums onto the loop's old starting value and does what the old
+// body did after the loop.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -143,6 +145,19 @@ int64_t staticOutputs(linalg::GenericOp generic) {
   return outputs;
 }
 
+/// The outputs for each image of a generic with one dynamic dimension (the
+/// batch); none with another number of them.
+std::optional<int64_t> outputsPerImage(linalg::GenericOp generic) {
+  int64_t outputs = 1, dynamic = 0;
+  for (int64_t range : generic.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(range))
+      ++dynamic;
+    else
+      outputs *= range;
+  }
+  return dynamic == 1 ? std::optional<int64_t>(outputs) : std::nullopt;
+}
+
 /// The partial sums: a generic with a new leading dimension over the
 /// chunks (`numChunks` of them), whose body is `generic`'s up to `loop`,
 /// then a copy of `loop` from zero that `shapeChunk` makes sum one chunk,
@@ -161,6 +176,12 @@ Value buildPartials(RewriterBase &rewriter, linalg::GenericOp generic,
   SmallVector<Value> dynamicSizes;
   if (!chunks)
     dynamicSizes.push_back(numChunks);
+  for (auto [range, staticSize] : llvm::zip(
+           cast<linalg::LinalgOp>(*generic).createLoopRanges(rewriter, loc),
+           generic.getStaticLoopRanges()))
+    if (ShapedType::isDynamic(staticSize))
+      dynamicSizes.push_back(
+          getValueOrCreateConstantIndexOp(rewriter, loc, range.size));
   Value empty =
       rewriter.create<tensor::EmptyOp>(loc, shape, element, dynamicSizes);
 
@@ -217,34 +238,40 @@ Value buildPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
                        });
 }
 
-/// A product over the batch in `numChunks` chunks of `chunk` images: each
-/// chunk's loop runs from 0 to `chunk`, the same for every thread, and an
-/// image past the batch (the last chunk's) reads image 0 and adds zero,
-/// its left factor made 0. So the loop is still a sum of products from
-/// zero to a bound fixed for the kernel, which cnn-tile-contractions
-/// tiles, the chunks a dimension of its grid.
+/// A product in `numChunks` chunks of `chunk` iterations of `loop` (the
+/// batch's images, or a static loop's terms): each chunk's loop runs from
+/// 0 to `chunk`, the same for every thread. Where the chunks may run past
+/// the loop's end (`guarded`), an iteration past it (the last chunk's)
+/// reads iteration 0 and adds zero, its left factor made 0. So the loop is
+/// still a sum of products from zero to a bound fixed for the kernel,
+/// which cnn-tile-contractions tiles, the chunks a dimension of its grid.
 Value buildPartialProducts(RewriterBase &rewriter, linalg::GenericOp generic,
-                           scf::ForOp loop, Value chunk, Value numChunks) {
+                           scf::ForOp loop, Value chunk, Value numChunks,
+                           bool guarded) {
   return buildPartials(
       rewriter, generic, loop, chunk, numChunks,
       [&](scf::ForOp sum, Value first) {
         Location l = sum.getLoc();
         sum.getUpperBoundMutable().assign(chunk);
-        // The image this iteration adds, or image 0 past the batch.
         OpBuilder inner = OpBuilder::atBlockBegin(sum.getBody());
         Value iv = sum.getInductionVar();
-        Value image = inner.create<arith::AddIOp>(l, first, iv);
-        Value inBatch = inner.create<arith::CmpIOp>(
-            l, arith::CmpIPredicate::ult, image, loop.getUpperBound());
+        Value iteration = inner.create<arith::AddIOp>(l, first, iv);
+        if (!guarded) {
+          iv.replaceAllUsesExcept(iteration, iteration.getDefiningOp());
+          return;
+        }
+        // The iteration this one adds, or iteration 0 past the end.
+        Value inside = inner.create<arith::CmpIOp>(
+            l, arith::CmpIPredicate::ult, iteration, loop.getUpperBound());
         Value read = inner.create<arith::SelectOp>(
-            l, inBatch, image, inner.create<arith::ConstantIndexOp>(l, 0));
-        iv.replaceAllUsesExcept(read, image.getDefiningOp());
+            l, inside, iteration, inner.create<arith::ConstantIndexOp>(l, 0));
+        iv.replaceAllUsesExcept(read, iteration.getDefiningOp());
 
         arith::MulFOp mul = innermostProduct(sum);
         OpBuilder atMul(mul);
         Type element = mul.getType();
         Value factor = atMul.create<arith::SelectOp>(
-            l, inBatch, mul.getLhs(),
+            l, inside, mul.getLhs(),
             atMul.create<arith::ConstantOp>(l, element,
                                             atMul.getZeroAttr(element)));
         mul->setOperand(0, factor);
@@ -305,8 +332,39 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
     Value chunks = rewriter.create<arith::ConstantIndexOp>(loc, numChunks);
     Value chunk =
         cnn::ceilDivIndex(rewriter, loc, loop.getUpperBound(), numChunks);
-    Value partial =
-        buildPartialProducts(rewriter, generic, loop, chunk, chunks);
+    Value partial = buildPartialProducts(rewriter, generic, loop, chunk, chunks,
+                                         /*guarded=*/true);
+    sumPartialSums(rewriter, generic, loop, partial, chunks);
+  }
+
+  /// A product over a long static loop onto the batch's outputs (a dense
+  /// layer's forward or input gradient): at batchHint images, summed in as
+  /// many chunks of the loop as keep the partial sums within
+  /// productOutputs and each chunk at least minChunkTerms terms, at most
+  /// productChunks.
+  void splitStaticProduct(RewriterBase &rewriter, linalg::GenericOp generic,
+                          int64_t outputsPerImage) {
+    std::optional<LongSum> sum = longSum(generic, chunkSize);
+    if (!sum || !innermostProduct(sum->loop))
+      return;
+    scf::ForOp loop = sum->loop;
+    std::optional<int64_t> trips = staticTripCount(loop);
+    std::optional<int64_t> inner = termsPerIteration(loop);
+    if (!trips || !inner)
+      return;
+    int64_t numChunks = std::min<int64_t>(
+        {productChunks, productOutputs / (batchHint * outputsPerImage),
+         *trips * *inner / minChunkTerms});
+    if (numChunks < 2)
+      return;
+    int64_t iterations = llvm::divideCeil(*trips, numChunks);
+    numChunks = llvm::divideCeil(*trips, iterations);
+    rewriter.setInsertionPoint(generic);
+    Location loc = generic.getLoc();
+    Value chunks = rewriter.create<arith::ConstantIndexOp>(loc, numChunks);
+    Value chunk = rewriter.create<arith::ConstantIndexOp>(loc, iterations);
+    Value partial = buildPartialProducts(rewriter, generic, loop, chunk, chunks,
+                                         /*guarded=*/*trips % iterations != 0);
     sumPartialSums(rewriter, generic, loop, partial, chunks);
   }
 
@@ -319,8 +377,11 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
           generic.getNumReductionLoops() != 0)
         continue;
       int64_t outputs = staticOutputs(generic);
-      if (outputs == 0)
+      if (outputs == 0) {
+        if (std::optional<int64_t> perImage = outputsPerImage(generic))
+          splitStaticProduct(rewriter, generic, *perImage);
         continue;
+      }
       if (outputs >= minThreads) {
         splitProduct(rewriter, generic, outputs);
         continue;

@@ -61,6 +61,7 @@ const char *const kOps[] = {
     "dropout",
     "dense_softmax",
     "dense_log_softmax",
+    "dense_long",
     "add",
     "concat",
     "sgd_nesterov_decay",

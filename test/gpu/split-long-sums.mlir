@@ -272,3 +272,105 @@ func.func @weight_gradient(%x: tensor<?x16xf32>, %g: tensor<?x8xf32>) -> tensor<
   } -> tensor<16x8xf32>
   return %0 : tensor<16x8xf32>
 }
+
+// A dense layer's forward at small batch: a static loop of 1,000 terms
+// onto the batch's 64 outputs per image. At batch-hint images (128),
+// min(product-chunks, product-outputs / (128 x 64), 1000 / min-chunk-terms)
+// = 3 chunks of 334 terms, every chunk's loop from 0 to 334; the last
+// chunk's two terms past the end read term 0 with the left factor zero.
+// CHECK-LABEL: func @dense_forward
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x1000xf32>, %[[W:.*]]: tensor<1000x64xf32>)
+// CHECK:         %[[PE:.*]] = tensor.empty(%{{.*}}) : tensor<3x?x64xf32>
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} outs(%[[PE]] : tensor<3x?x64xf32>)
+// CHECK:           %[[FIRST:.*]] = arith.muli %{{.*}}, %c334 : index
+// CHECK:           scf.for %[[J:.*]] = %c0 to %c334 step
+// CHECK:             %[[TERM:.*]] = arith.addi %[[FIRST]], %[[J]] : index
+// CHECK:             %[[IN:.*]] = arith.cmpi ult, %[[TERM]], %c1000 : index
+// CHECK:             %[[READ:.*]] = arith.select %[[IN]], %[[TERM]], %{{.*}} : index
+// CHECK:             %[[A:.*]] = tensor.extract %[[X]][%{{.*}}, %[[READ]]]
+// CHECK:             %[[B:.*]] = tensor.extract %[[W]][%[[READ]], %{{.*}}]
+// CHECK:             %[[LEFT:.*]] = arith.select %[[IN]], %[[A]], %{{.*}} : f32
+// CHECK:             arith.mulf %[[LEFT]], %[[B]] : f32
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c3
+// CHECK:             tensor.extract %[[PART]]
+// No partial sums within product-outputs, no split.
+// WHOLE-LABEL: func @dense_forward
+// WHOLE-COUNT-1: linalg.generic
+// WHOLE-NOT:     linalg.generic
+func.func @dense_forward(%x: tensor<?x1000xf32>, %w: tensor<1000x64xf32>) -> tensor<?x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c1000 = arith.constant 1000 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x1000xf32>
+  %e = tensor.empty(%n) : tensor<?x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<?x64xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %s = scf.for %k = %c0 to %c1000 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %a = tensor.extract %x[%i, %k] : tensor<?x1000xf32>
+      %b = tensor.extract %w[%k, %j] : tensor<1000x64xf32>
+      %p = arith.mulf %a, %b : f32
+      %s2 = arith.addf %acc, %p : f32
+      scf.yield %s2 : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// 1,024 terms split evenly in 4 chunks of 256: no term past the end, no
+// guard. 500 terms make one chunk of min-chunk-terms: left alone.
+// CHECK-LABEL: func @dense_even_and_short
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<4x?x64xf32>)
+// CHECK:           %[[FIRST:.*]] = arith.muli %{{.*}}, %c256 : index
+// CHECK:           scf.for %[[J:.*]] = %c0 to %c256 step
+// CHECK:             %[[TERM:.*]] = arith.addi %[[FIRST]], %[[J]] : index
+// CHECK-NOT:         arith.select
+// CHECK:             tensor.extract %{{.*}}[%{{.*}}, %[[TERM]]]
+// CHECK-NOT:         arith.select
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c4
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?x64xf32>)
+// CHECK-NOT:     linalg.generic
+// WHOLE-LABEL: func @dense_even_and_short
+func.func @dense_even_and_short(%x: tensor<?x1024xf32>, %w: tensor<1024x64xf32>,
+                                %y: tensor<?x500xf32>, %v: tensor<500x64xf32>)
+    -> (tensor<?x64xf32>, tensor<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c500 = arith.constant 500 : index
+  %c1024 = arith.constant 1024 : index
+  %cst = arith.constant 0.000000e+00 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x1024xf32>
+  %e = tensor.empty(%n) : tensor<?x64xf32>
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<?x64xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %s = scf.for %k = %c0 to %c1024 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %a = tensor.extract %x[%i, %k] : tensor<?x1024xf32>
+      %b = tensor.extract %w[%k, %j] : tensor<1024x64xf32>
+      %p = arith.mulf %a, %b : f32
+      %s2 = arith.addf %acc, %p : f32
+      scf.yield %s2 : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<?x64xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %s = scf.for %k = %c0 to %c500 step %c1 iter_args(%acc = %cst) -> (f32) {
+      %a = tensor.extract %y[%i, %k] : tensor<?x500xf32>
+      %b = tensor.extract %v[%k, %j] : tensor<500x64xf32>
+      %p = arith.mulf %a, %b : f32
+      %s2 = arith.addf %acc, %p : f32
+      scf.yield %s2 : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<?x64xf32>
+  return %0, %1 : tensor<?x64xf32>, tensor<?x64xf32>
+}
