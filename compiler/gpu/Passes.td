@@ -323,7 +323,9 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     runs loops over the block's threads in turn:
 
     1. each thread sets the sums of its outputs (up to 4 x 4, or a small
-       side whole: a layer's 6 filters) to the loop's initial values;
+       side whole: a layer's 6 filters, or a part of it where a whole one
+       would leave a block fewer than 64 threads) to the loop's initial
+       values;
     2. for every 8 terms of the reduction (flattened), the threads copy
        the 8 x tile slices of both factors into two tile buffers (the
        factors' code, padding checks included, cloned at each element;

@@ -304,7 +304,8 @@ void Contraction::cloneWithOperands(Operation *op, IRMapping &mapping,
 /// of `m` and `n` outputs (nullopt: known only at run time, taken large).
 /// A small side (a layer's 6 filters) is taken whole by each thread; the
 /// other then gets more threads and fewer outputs per thread, so the tile
-/// stays within a block and its sums within registers.
+/// stays within a block and its sums within registers. Where both sides
+/// are bounded and that leaves too few threads, outputs are shared out.
 std::optional<std::pair<Side, Side>> chooseTile(std::optional<int64_t> m,
                                                 std::optional<int64_t> n) {
   auto isSmall = [](std::optional<int64_t> extent) {
@@ -334,6 +335,16 @@ std::optional<std::pair<Side, Side>> chooseTile(std::optional<int64_t> m,
       sn.threads *= 2;
     else
       break;
+  }
+  // Two bounded sides can leave the block too few threads (a 5 x 5 window
+  // by 6 filters taken whole: 32). Their outputs are then shared out among
+  // more threads, fewer each, rather than the loop left one output per
+  // thread with no reuse at all.
+  for (Side *side : {&sm, &sn}) {
+    while (side->perThread > 1 && sm.threads * sn.threads < kMinBlockThreads) {
+      side->perThread = llvm::divideCeil(side->perThread, 2);
+      side->threads *= 2;
+    }
   }
   if (sm.threads * sn.threads < kMinBlockThreads)
     return std::nullopt;

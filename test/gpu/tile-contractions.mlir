@@ -154,6 +154,48 @@ func.func @weight_gradient_rows(%dy: memref<?x256x16xf32>, %x: memref<?x96x16xf3
 
 // -----
 
+// A 5 x 5 window by 6 filters (LeNet's first weight gradient, split over
+// the pixels): with the 6 filters whole, 32 threads would cover the window,
+// too few for a block, so each of 64 threads sums 3 filters of one tap
+// instead; each pixel is a tile of its own (1 x 1 x 784 tiles).
+// CHECK-LABEL: func @window_by_filters
+// CHECK:         %[[ROWS:[0-9]+]] = arith.muli %{{.*}}, %c28
+// CHECK-NEXT:    %[[PIXELS:[0-9]+]] = arith.muli %[[ROWS]], %c28
+// CHECK:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}, %[[PIXELS]])
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x32xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x6xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "private"} : memref<64x1x3xf32>
+// CHECK:           scf.for
+// CHECK:             scf.parallel
+// CHECK:             scf.parallel (%{{.*}}) = (%{{.*}}) to (%c64{{.*}})
+// CHECK:               scf.for %{{.*}} iter_args({{.*}}) -> (f32, f32, f32)
+// CHECK-COUNT-3:         arith.mulf
+func.func @window_by_filters(%x: memref<?x32x32xf32>, %dy: memref<?x6x28x28xf32>, %out: memref<6x5x5x28x28xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %c28 = arith.constant 28 : index
+  %cst = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x32x32xf32>
+  scf.parallel (%ky, %kx, %f, %oy, %ox) = (%c0, %c0, %c0, %c0, %c0) to (%c5, %c5, %c6, %c28, %c28) step (%c1, %c1, %c1, %c1, %c1) {
+    %s = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %cst) -> (f32) {
+      %y = arith.addi %oy, %ky : index
+      %xx = arith.addi %ox, %kx : index
+      %u = memref.load %x[%i, %y, %xx] : memref<?x32x32xf32>
+      %v = memref.load %dy[%i, %f, %oy, %ox] : memref<?x6x28x28xf32>
+      %p = arith.mulf %u, %v : f32
+      %r = arith.addf %acc, %p : f32
+      scf.yield %r : f32
+    }
+    memref.store %s, %out[%f, %ky, %kx, %oy, %ox] : memref<6x5x5x28x28xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
 // Not tiled: a sum without products (a pool) reuses nothing; a product
 // whose sides are both small fills no block; one of 64 x 64 outputs is a
 // single tile, which would leave the GPU idle; one whose factor is the
