@@ -198,7 +198,11 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     default chunk of 32, each thread of either kernel adds 32 terms; the
     sums of 28 x 28 partial sums cnn-split-reductions leaves for conv1's
     bias gradient are summed a row at a time. Sums are reassociated, so
-    results change in their last bits.
+    results change in their last bits. A sum of products over the batch
+    (a dense layer's weight gradient) is split as below instead, in
+    `batch-chunks` chunks (32), so that cnn-tile-contractions can tile it
+    (a grid dimension must be static): LeNet-5's c5 weight gradient makes
+    448 tiles.
 
     A sum of products over the batch with more outputs (at least
     `min-threads`) has threads enough, but too few tiles for
@@ -270,6 +274,9 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     Option<"productChunks", "product-chunks", "int64_t", /*default=*/"8",
            "Chunks of the batch a product with many outputs is summed in, "
            "at most">,
+    Option<"batchChunks", "batch-chunks", "int64_t", /*default=*/"32",
+           "Chunks of the batch a product with few outputs (under "
+           "min-threads) is summed in, at most">,
   ];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "scf::SCFDialect", "arith::ArithDialect"];

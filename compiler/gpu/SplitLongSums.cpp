@@ -312,20 +312,19 @@ void sumPartialSums(RewriterBase &rewriter, linalg::GenericOp generic,
 struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
   using SplitLongSumsBase::SplitLongSumsBase;
 
-  /// A product summed over the batch onto many outputs (a convolution's
-  /// weight gradient, whole or split over its pixels): summed in as many
-  /// chunks of the batch as keep the partial sums within productOutputs,
-  /// at most productChunks, which cnn-tile-contractions tiles with the
-  /// chunks as one more dimension of its grid.
-  void splitProduct(RewriterBase &rewriter, linalg::GenericOp generic,
-                    int64_t outputs) {
-    int64_t numChunks =
-        std::min<int64_t>(productChunks, productOutputs / outputs);
+  /// A product summed over the batch (a weight gradient, whole or split
+  /// over its pixels): summed in as many chunks of the batch as keep the
+  /// partial sums within productOutputs, at most `maxChunks`, which
+  /// cnn-tile-contractions tiles with the chunks as one more dimension of
+  /// its grid. Whether it was split.
+  bool splitProduct(RewriterBase &rewriter, linalg::GenericOp generic,
+                    int64_t outputs, int64_t maxChunks) {
+    int64_t numChunks = std::min<int64_t>(maxChunks, productOutputs / outputs);
     if (numChunks < 2)
-      return;
+      return false;
     std::optional<LongSum> sum = longSum(generic, chunkSize);
     if (!sum || staticTripCount(sum->loop) || !innermostProduct(sum->loop))
-      return;
+      return false;
     scf::ForOp loop = sum->loop;
     rewriter.setInsertionPoint(generic);
     Location loc = generic.getLoc();
@@ -335,6 +334,7 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
     Value partial = buildPartialProducts(rewriter, generic, loop, chunk, chunks,
                                          /*guarded=*/true);
     sumPartialSums(rewriter, generic, loop, partial, chunks);
+    return true;
   }
 
   /// A product over a long static loop onto the batch's outputs (a dense
@@ -383,9 +383,14 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
         continue;
       }
       if (outputs >= minThreads) {
-        splitProduct(rewriter, generic, outputs);
+        splitProduct(rewriter, generic, outputs, productChunks);
         continue;
       }
+      // A product onto few outputs (a dense layer's weight gradient) is
+      // split the same way, in more chunks, rather than in chunks of
+      // chunkSize images whose number the batch sets: so it can be tiled.
+      if (splitProduct(rewriter, generic, outputs, batchChunks))
+        continue;
       std::optional<LongSum> sum = longSum(generic, chunkSize);
       if (!sum)
         continue;

@@ -3,6 +3,7 @@
 // RUN: cnnc-opt %s -cnn-split-long-sums=min-threads=64 | FileCheck %s --check-prefix=PRODUCT
 // RUN: cnnc-opt %s -cnn-split-long-sums="min-threads=64 product-outputs=767" | FileCheck %s --check-prefix=FEWER
 // RUN: cnnc-opt %s -cnn-split-long-sums="min-threads=64 product-outputs=255" | FileCheck %s --check-prefix=WHOLE
+// RUN: cnnc-opt %s -cnn-split-long-sums=batch-chunks=4 | FileCheck %s --check-prefix=FOUR
 
 // cnn-split-long-sums (SplitLongSums.cpp): a dense layer's bias gradient,
 // 10 sums over the batch, becomes partial sums of 32 images each (one
@@ -248,9 +249,19 @@ func.func @left_alone(%g: tensor<?x65536xf32>, %h: tensor<64x10xf32>, %k: tensor
 // WHOLE-LABEL: func @weight_gradient
 // WHOLE-COUNT-1: linalg.generic
 // WHOLE-NOT:     linalg.generic
-// With the default min-threads, 128 outputs are few: chunks of 32 images.
+// With the default min-threads, 128 outputs are few: the product is split
+// the same way, in batch-chunks (32) chunks of ceil(N / 32) images rather
+// than in chunks of 32 images (a dynamic number of them, which could not
+// be a dimension of the tiles' grid); at most batch-chunks.
 // CHECK-LABEL: func @weight_gradient
-// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?x16x8xf32>)
+// CHECK:         %[[PART:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<32x16x8xf32>)
+// CHECK:           scf.for
+// CHECK:             arith.cmpi ult
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %c32
+// CHECK:             tensor.extract %[[PART]]
+// FOUR-LABEL: func @weight_gradient
+// FOUR:         linalg.generic {{.*}} outs(%{{.*}} : tensor<4x16x8xf32>)
 func.func @weight_gradient(%x: tensor<?x16xf32>, %g: tensor<?x8xf32>) -> tensor<16x8xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
