@@ -224,9 +224,11 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
     dense layer's forward or input gradient, one dynamic dimension) has
     tiles enough at a large batch, but at AlexNet's 128 its f6 forward
     (128 x 4,096 outputs, 9,216 terms each) makes 128 tiles, its logits 32.
-    Assuming `batch-hint` images (the batch is known only at run time), it
-    is summed in as many chunks of the loop as keep batch-hint x outputs
-    per image x chunks within `product-outputs`, give each chunk at least
+    Assuming B images (the batch is known only at run time: B is
+    `batch-hint` if given, else the batch of the model's `train` section,
+    the module's `cnn.train`, else 128), it is summed in as many chunks of
+    the loop as keep B x outputs per image x chunks within
+    `product-outputs`, give each chunk at least
     `min-chunk-terms` terms, and at most `product-chunks`: 8 for f6 and f7,
     3 for the logits' input gradient, none for LeNet-5's (at most 400
     terms) or a convolution (too many outputs). The chunks are ceil(terms
@@ -266,9 +268,10 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
            /*default=*/"4194304",
            "Partial sums a product over the batch is split into at most "
            "(its outputs times its chunks)">,
-    Option<"batchHint", "batch-hint", "int64_t", /*default=*/"128",
+    Option<"batchHint", "batch-hint", "int64_t", /*default=*/"0",
            "Batch size a product over a static loop onto the batch's "
-           "outputs is split for">,
+           "outputs is split for (0: the model's training batch, its "
+           "`cnn.train` attribute's, else 128)">,
     Option<"minChunkTerms", "min-chunk-terms", "int64_t", /*default=*/"256",
            "Terms a chunk of a product over a static loop adds at least">,
     Option<"productChunks", "product-chunks", "int64_t", /*default=*/"8",

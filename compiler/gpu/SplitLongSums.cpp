@@ -11,6 +11,7 @@
 
 #include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
+#include "compiler/transforms/TrainSection.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -26,6 +27,10 @@ namespace mlir::cnn {
 using namespace mlir;
 
 namespace {
+
+/// The batch assumed where neither the option nor the model gives one
+/// (AlexNet's).
+constexpr int64_t kDefaultBatch = 128;
 
 /// Whether `loop` adds a term onto its one carried value at each iteration
 /// and does nothing else with it, directly or through a nested loop of the
@@ -338,12 +343,12 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
   }
 
   /// A product over a long static loop onto the batch's outputs (a dense
-  /// layer's forward or input gradient): at batchHint images, summed in as
+  /// layer's forward or input gradient): at `batch` images, summed in as
   /// many chunks of the loop as keep the partial sums within
   /// productOutputs and each chunk at least minChunkTerms terms, at most
   /// productChunks.
   void splitStaticProduct(RewriterBase &rewriter, linalg::GenericOp generic,
-                          int64_t outputsPerImage) {
+                          int64_t outputsPerImage, int64_t batch) {
     std::optional<LongSum> sum = longSum(generic, chunkSize);
     if (!sum || !innermostProduct(sum->loop))
       return;
@@ -353,7 +358,7 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
     if (!trips || !inner)
       return;
     int64_t numChunks = std::min<int64_t>(
-        {productChunks, productOutputs / (batchHint * outputsPerImage),
+        {productChunks, productOutputs / (batch * outputsPerImage),
          *trips * *inner / minChunkTerms});
     if (numChunks < 2)
       return;
@@ -368,8 +373,21 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
     sumPartialSums(rewriter, generic, loop, partial, chunks);
   }
 
+  /// The batch the batch's outputs are counted at: batchHint, else the
+  /// model's training batch, else 128.
+  int64_t assumedBatch() {
+    if (batchHint > 0)
+      return batchHint;
+    auto module = getOperation()->getParentOfType<ModuleOp>();
+    auto train =
+        module ? module->getAttrOfType<DictionaryAttr>("cnn.train") : nullptr;
+    int64_t batch = train ? cnnc::readTrainSection(train).batch : 0;
+    return batch > 0 ? batch : kDefaultBatch;
+  }
+
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
+    int64_t batch = assumedBatch();
     SmallVector<linalg::GenericOp> generics;
     getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp generic : generics) {
@@ -379,7 +397,7 @@ struct SplitLongSumsPass : cnn::impl::SplitLongSumsBase<SplitLongSumsPass> {
       int64_t outputs = staticOutputs(generic);
       if (outputs == 0) {
         if (std::optional<int64_t> perImage = outputsPerImage(generic))
-          splitStaticProduct(rewriter, generic, *perImage);
+          splitStaticProduct(rewriter, generic, *perImage, batch);
         continue;
       }
       if (outputs >= minThreads) {
