@@ -51,6 +51,9 @@ from the median.
   --train            time training steps (forward, loss, backward and the
                      optimizer update at the train section's learning rate)
                      on the batch and pseudo-random labels, not inference
+  --pinned           pin the input batch (cnnc_pin_host_memory), so on a GPU
+                     the copy engine reads it directly rather than through
+                     the library's staging buffer; nothing on the CPU
   --queued           with --train: keep two steps queued from pinned input
                      memory, as cnnc-train does (cnnc_train_step_queue); a
                      timed call queues a step and waits for the one before,
@@ -81,6 +84,7 @@ struct Options {
   int64_t warmup = -1; // -1: automatic
   uint64_t seed = 0;
   bool train = false;
+  bool pinned = false;
   bool queued = false;
 };
 
@@ -106,6 +110,10 @@ int parseArgs(int argc, char **argv, Options &o) {
     }
     if (arg == "--queued") {
       o.queued = true;
+      continue;
+    }
+    if (arg == "--pinned") {
+      o.pinned = true;
       continue;
     }
     if (!arg.empty() && arg[0] == '-') {
@@ -151,6 +159,9 @@ int parseArgs(int argc, char **argv, Options &o) {
     return usageError(kTool, "no model given");
   if (o.queued && !o.train)
     return usageError(kTool, "--queued times training steps: add --train");
+  // A queued step's batch is uploaded while the step before runs only from
+  // pinned memory.
+  o.pinned = o.pinned || o.queued;
   return -1;
 }
 
@@ -330,9 +341,6 @@ int benchTraining(const Options &o, const ModelLibrary &lib,
       return Status::ok();
     });
 
-  for (const Tensor *t : inputs)
-    if (Status s = instance.pinHostMemory(t->f32.data(), t->f32.size() * 4); !s)
-      return failure(kTool, s.error());
   // The first (untimed) call queues one step more, which stays in flight.
   bool primed = false;
   int rc = timeCalls(o, lib.name(), "train", [&]() -> Status {
@@ -348,11 +356,42 @@ int benchTraining(const Options &o, const ModelLibrary &lib,
   if (rc == 0 && primed)
     if (Result<StepResult> r = instance.waitTrainStep(); !r)
       return failure(kTool, r.error());
-  // The inputs are freed before the instance: they must not stay pinned.
-  for (const Tensor *t : inputs)
-    if (Status s = instance.unpinHostMemory(t->f32.data()); !s && rc == 0)
-      return failure(kTool, s.error());
   return rc;
+}
+
+/// Inference calls on the batch, which must give the first call's output
+/// every time.
+int benchInference(const Options &o, const ModelLibrary &lib,
+                   ModelInstance &instance, const std::vector<Tensor> &inputs,
+                   const std::vector<const Tensor *> &inputPtrs) {
+  // The first call gives the reference output; --save-params writes it.
+  Result<std::vector<Tensor>> first = instance.infer(inputPtrs);
+  if (!first)
+    return failure(kTool, first.error());
+  if (!o.saveDir.empty())
+    if (Status s = saveAll(o.saveDir, instance, inputs, *first, o); !s)
+      return failure(kTool, s.error());
+
+  return timeCalls(o, lib.name(), "infer", [&]() -> Status {
+    Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
+    if (!r)
+      return r.error();
+    for (size_t i = 0; i < r->size(); ++i)
+      if ((*r)[i].f32 != (*first)[i].f32 || (*r)[i].i32 != (*first)[i].i32)
+        return Error{o.model + ": output " + lib.outputs()[i].name +
+                     " differs between two calls on the same input"};
+    return Status::ok();
+  });
+}
+
+/// The input tensors' float data, the memory --pinned pins.
+std::vector<std::pair<const void *, size_t>>
+inputMemory(const std::vector<Tensor> &inputs) {
+  std::vector<std::pair<const void *, size_t>> ranges;
+  for (const Tensor &t : inputs)
+    if (!t.f32.empty())
+      ranges.emplace_back(t.f32.data(), t.f32.size() * sizeof(float));
+  return ranges;
 }
 
 } // namespace
@@ -382,26 +421,18 @@ int main(int argc, char **argv) {
     inputs.push_back(makeInput(info, o.batch, rng));
   for (const Tensor &t : inputs)
     inputPtrs.push_back(&t);
-  if (o.train)
-    return benchTraining(o, **lib, instance, inputPtrs, rng);
 
-  // The first call gives the reference output; --save-params writes it.
-  Result<std::vector<Tensor>> first = instance.infer(inputPtrs);
-  if (!first)
-    return failure(kTool, first.error());
-  if (!o.saveDir.empty())
-    if (Status s = saveAll(o.saveDir, instance, inputs, *first, o); !s)
+  std::vector<std::pair<const void *, size_t>> pinned;
+  if (o.pinned)
+    pinned = inputMemory(inputs);
+  for (auto [data, bytes] : pinned)
+    if (Status s = instance.pinHostMemory(data, bytes); !s)
       return failure(kTool, s.error());
-
-  // The same batch must give the same output every time.
-  return timeCalls(o, (*lib)->name(), "infer", [&]() -> Status {
-    Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
-    if (!r)
-      return r.error();
-    for (size_t i = 0; i < r->size(); ++i)
-      if ((*r)[i].f32 != (*first)[i].f32 || (*r)[i].i32 != (*first)[i].i32)
-        return Error{o.model + ": output " + (*lib)->outputs()[i].name +
-                     " differs between two calls on the same input"};
-    return Status::ok();
-  });
+  int rc = o.train ? benchTraining(o, **lib, instance, inputPtrs, rng)
+                   : benchInference(o, **lib, instance, inputs, inputPtrs);
+  // The inputs are freed before the instance: they must not stay pinned.
+  for (auto [data, bytes] : pinned)
+    if (Status s = instance.unpinHostMemory(data); !s && rc == 0)
+      return failure(kTool, s.error());
+  return rc;
 }

@@ -20,7 +20,9 @@
 # calls replayed as CUDA graphs over the same calls launched kernel by
 # kernel (CNNC_CUDA_GRAPHS=0), and for training that of steps queued two at
 # a time from pinned memory (cnnc-bench --queued, as cnnc-train runs them)
-# over steps taken one by one. Then each case once more with
+# over steps taken one by one, for inference that of calls on a pinned batch
+# (cnnc-bench --pinned) over calls whose batch goes through the library's
+# staging buffer. Then each case once more with
 # CNNC_CUDA_PROFILE (docs/gpu.md): each kernel's time, into
 # DIR/profile-MODEL-MODE-bB.txt, whose slowest kernels it prints.
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
@@ -79,6 +81,8 @@ run)
     time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
     if [[ $mode == train ]]; then
       time_cnnc "$model.so" queued -- --queued
+    else
+      time_cnnc "$model.so" pinned -- --pinned
     fi
     for variant in "" "--host-data" "--compile"; do
       # shellcheck disable=SC2086 # an empty variant adds nothing
@@ -99,7 +103,7 @@ cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
 print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
-      f"{'no graphs':>12} {'graphs':>6} {'queued':>12} {'queue':>6} "
+      f"{'no graphs':>12} {'graphs':>6} {'pin/queue':>12} {'gain':>6} "
       f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
 for (model, mode, batch), runs in cases.items():
@@ -108,7 +112,9 @@ for (model, mode, batch), runs in cases.items():
     untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
     no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
                      None)
-    queued = next((r for r in runs if r.get("variant") == "queued"), None)
+    # Training steps queued, or inference calls on a pinned batch.
+    queued = next((r for r in runs
+                   if r.get("variant") in ("queued", "pinned")), None)
     def torch(host, compiled):
         return next((r for r in runs if r["harness"] == "pytorch"
                      and r["host_data"] == host and r["compiled"] == compiled),

@@ -25,6 +25,7 @@ tools = [
     ToolSubst("cnnc", unresolved="fatal"),
     ToolSubst("cnnc-run", unresolved="fatal"),
     ToolSubst("cnnc-train", unresolved="fatal"),
+    ToolSubst("cnnc-bench", unresolved="fatal"),
 ]
 llvm_config.add_tool_substitutions(tools, [config.cnnc_tools_dir])
 
