@@ -7,7 +7,9 @@
 #
 # `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
 # DIR, each also with --no-gpu-tiles (MODEL-untiled.so: every kernel one
-# thread per output), with cnnc-bench and these scripts, so DIR alone can be
+# thread per output) and with --gpu-tile-outputs=8 (MODEL-8x8.so: tiles of
+# 128 x 128, 8 x 8 outputs per thread), with cnnc-bench and these scripts,
+# so DIR alone can be
 # carried to a
 # machine without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
 # bench/torch_inference.py --device cuda (eager and torch.compile
@@ -16,7 +18,8 @@
 #   LeNet-5 training steps at batch 256 and 1024, inference at 1024;
 #   AlexNet training steps and inference at batch 128.
 # and prints the JSON lines and a table with the ratio cnnc / PyTorch speed,
-# the speed-up of the tiled kernels over the untiled ones, and that of the
+# the speed-up of the tiled kernels over the untiled ones, that of the 8 x 8
+# tiles over the default 4 x 4 ones, and that of the
 # calls replayed as CUDA graphs over the same calls launched kernel by
 # kernel (CNNC_CUDA_GRAPHS=0), and for training that of steps queued two at
 # a time from pinned memory (cnnc-bench --queued, as cnnc-train runs them)
@@ -48,6 +51,8 @@ prepare)
       -o "$dir/$model.so"
     "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
       --no-gpu-tiles -o "$dir/$model-untiled.so"
+    "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
+      --gpu-tile-outputs=8 -o "$dir/$model-8x8.so"
   done
   cp "$root/build/bin/cnnc-bench" "$here/gpu.sh" "$here/torch_inference.py" \
     "$here/torch_models.py" "$dir/"
@@ -78,6 +83,7 @@ run)
     }
     time_cnnc "$model.so" ""
     time_cnnc "$model-untiled.so" untiled
+    time_cnnc "$model-8x8.so" 8x8
     time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
     if [[ $mode == train ]]; then
       time_cnnc "$model.so" queued -- --queued
@@ -103,6 +109,7 @@ cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
 print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
+      f"{'8x8 tiles':>12} {'8x8':>6} "
       f"{'no graphs':>12} {'graphs':>6} {'pin/queue':>12} {'gain':>6} "
       f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
@@ -110,6 +117,7 @@ for (model, mode, batch), runs in cases.items():
     cnnc = next(r for r in runs
                 if r["harness"] == "cnnc" and "variant" not in r)
     untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
+    eight = next((r for r in runs if r.get("variant") == "8x8"), None)
     no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
                      None)
     # Training steps queued, or inference calls on a pinned batch.
@@ -121,11 +129,16 @@ for (model, mode, batch), runs in cases.items():
                     None)
     line = f"{model + ' ' + mode + ' b' + str(batch):28} " \
            f"{cnnc['images_per_s']:>10,.0f}/s"
-    for other in (untiled, no_graphs):
+    # The ratio is the default's gain over the other, except for 8 x 8,
+    # whose own gain over the default it gives.
+    for other, inverse in ((untiled, False), (eight, True),
+                           (no_graphs, False)):
         if other is None or "images_per_s" not in other:
             line += f" {'-':>12} {'-':>6}"
         else:
             speedup = cnnc["images_per_s"] / other["images_per_s"]
+            if inverse:
+                speedup = 1 / speedup
             line += f" {other['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
     if queued is None or "images_per_s" not in queued:
         line += f" {'-':>12} {'-':>6}"

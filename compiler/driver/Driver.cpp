@@ -195,7 +195,8 @@ int cnnc::runDriver(const DriverOptions &options) {
     std::optional<std::string> toolkit = findCudaToolkit(options, why);
     if (toolkit) {
       CudaOptions cuda{options.cudaArch, *toolkit,
-                       options.emit == EmitStage::Ptx, options.gpuTiles};
+                       options.emit == EmitStage::Ptx, options.gpuTiles,
+                       options.gpuTileOutputs};
       gpuModule = buildGpuModule(*module, *description, cuda);
       if (!gpuModule)
         return 1;
@@ -211,7 +212,7 @@ int cnnc::runDriver(const DriverOptions &options) {
 
   mlir::PassManager pm(&context);
   if (options.gpuLoopsOnCpu && options.emit != EmitStage::Linalg) {
-    buildGPULoopsOnCPUPipeline(pm);
+    buildGPULoopsOnCPUPipeline(pm, options.gpuTileOutputs);
   } else {
     buildCnnToLinalgPipeline(pm, options.fuse);
     if (options.emit != EmitStage::Linalg)

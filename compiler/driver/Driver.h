@@ -36,8 +36,9 @@ struct DriverOptions {
   bool cuda = true;
   bool cudaRequired = false;
   std::string cudaArch = "sm_90";
-  std::string cudaPath; // empty: $CUDA_PATH, else /usr/local/cuda
-  bool gpuTiles = true; // CudaOptions::tileContractions
+  std::string cudaPath;       // empty: $CUDA_PATH, else /usr/local/cuda
+  bool gpuTiles = true;       // CudaOptions::tileContractions
+  int64_t gpuTileOutputs = 4; // CudaOptions::tileOutputsPerThread
 };
 
 /// Runs the pipeline; returns the process exit code (0 on success, 1 after

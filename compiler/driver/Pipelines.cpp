@@ -55,7 +55,7 @@ constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
     "canonicalize,{0}cnn-map-loops-to-gpu,cnn-sink-scalars-into-kernels)";
 constexpr const char *kTileContractions =
-    "cnn-tile-contractions,canonicalize,cse,";
+    "cnn-tile-contractions{{outputs-per-thread={0}},canonicalize,cse,";
 
 /// Loops (and vector code) on the host to the llvm dialect. The GPU's
 /// kernel-shaped loops go this way too when they run on the CPU.
@@ -113,28 +113,33 @@ void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
   addPipeline(pm, kLoopsToLLVM);
 }
 
-/// cnn ops to the GPU's kernel-shaped loops, on buffers.
+/// cnn ops to the GPU's kernel-shaped loops, on buffers; tiled with
+/// `tileOutputsPerThread` (cnn-tile-contractions) unless it is 0.
 static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm,
-                                       bool tileContractions) {
+                                       int64_t tileOutputsPerThread) {
   cnnc::buildCnnToLinalgPipeline(pm, /*fuse=*/false);
   addPipeline(pm, kGPUPrepare);
   addPipeline(pm, kBufferize);
-  addPipeline(
-      pm, llvm::formatv(kGPULoops, tileContractions ? kTileContractions : "")
-              .str());
+  std::string tiles =
+      tileOutputsPerThread > 0
+          ? llvm::formatv(kTileContractions, tileOutputsPerThread).str()
+          : "";
+  addPipeline(pm, llvm::formatv(kGPULoops, tiles).str());
 }
 
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
-  buildCnnToGPULoopsPipeline(pm, cuda.tileContractions);
+  buildCnnToGPULoopsPipeline(
+      pm, cuda.tileContractions ? cuda.tileOutputsPerThread : 0);
   addPipeline(pm,
               llvm::formatv(kGPULoopsToKernels, cuda.arch,
                             cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)
                   .str());
 }
 
-void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm) {
-  buildCnnToGPULoopsPipeline(pm, /*tileContractions=*/true);
+void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm,
+                                      int64_t tileOutputsPerThread) {
+  buildCnnToGPULoopsPipeline(pm, tileOutputsPerThread);
   addPipeline(pm, kLoopsToLLVM);
 }
 

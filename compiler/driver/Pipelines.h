@@ -26,6 +26,8 @@ struct CudaOptions {
   /// Convolutions and matrix products as tiled kernels with shared memory
   /// (cnn-tile-contractions); off, one thread per output, to compare.
   bool tileContractions = true;
+  /// Outputs a thread of a tile sums along each large side (4: 4 x 4).
+  int64_t tileOutputsPerThread = 4;
 };
 
 /// The model's ABI entries: the gradient of the loss (cnn-differentiate),
@@ -58,7 +60,8 @@ void buildCnnToGPUPipeline(mlir::OpPassManager &pm, const CudaOptions &cuda);
 /// for the CPU, where they run one iteration after another. It checks the
 /// GPU-specific rewrites numerically on a machine without a GPU
 /// (test/unit/LoweringTestUtil.h runs every numerics test through it).
-void buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm);
+void buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm,
+                                int64_t tileOutputsPerThread = 4);
 
 /// Registers `cnnc-cpu-to-linalg`, `cnnc-cpu-to-llvm`, `cnnc-gpu-to-llvm`
 /// (sm_90, the toolkit in /usr/local/cuda) and `cnnc-gpu-loops-on-cpu` with

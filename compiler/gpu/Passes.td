@@ -332,8 +332,8 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     parallel dimensions; dimensions of one tile are left out) whose body
     runs loops over the block's threads in turn:
 
-    1. each thread sets the sums of its outputs (up to 4 x 4, or a small
-       side whole: a layer's 6 filters, or a part of it where a whole one
+    1. each thread sets the sums of its outputs (up to 4 x 4, or
+       `outputs-per-thread` along each large side, or a small side whole: a layer's 6 filters, or a part of it where a whole one
        would leave a block fewer than 64 threads) to the loop's initial
        values;
     2. for every 8 terms of the reduction (flattened), the threads copy
@@ -352,7 +352,18 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     added in the same order as before, so the sums are the same. Loops too
     small to fill a block (fewer than 64 threads) or the GPU (fewer than 128
     tiles, when all sizes are known) are left as they are.
+
+    With `outputs-per-thread=8`, two large sides make tiles of 128 x 128
+    outputs, 8 x 8 per thread: each multiply-add then reads a quarter of a
+    value from the tiles instead of half, in a quarter as many tiles, each
+    thread keeping 64 sums in registers. Which pays on a GPU is to be
+    measured (`bench/gpu.sh` times both).
   }];
+  let options = [
+    Option<"outputsPerThread", "outputs-per-thread", "int64_t",
+           /*default=*/"4",
+           "Outputs a thread sums along each large side of a tile (1 to 8)">,
+  ];
   let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect",
                            "memref::MemRefDialect"];
 }

@@ -41,10 +41,11 @@ constexpr int64_t kMinBlocks = 128;
 constexpr int64_t kMaxGridYZ = 65535;
 /// The reduction is staged this many terms at a time.
 constexpr int64_t kTileK = 8;
-/// Outputs one thread sums when both sides are large (4 x 4), and the
-/// budget when one side is small and taken whole.
-constexpr int64_t kPerThreadLarge = 4;
+/// The budget of outputs per thread when one side is small and taken
+/// whole; a large side's outputs per thread are the pass's option.
 constexpr int64_t kSmallSide = 8;
+/// The most outputs along one side of a tile.
+constexpr int64_t kMaxTileSide = 1024;
 
 /// Whether `op` and everything nested in it at most reads memory, so it
 /// can be cloned anywhere and any number of times.
@@ -89,9 +90,10 @@ class Contraction {
 public:
   static std::optional<Contraction> match(scf::ParallelOp loop);
 
-  /// Replaces the loop by its tiled form, or leaves it when the tile would
-  /// be too small to pay.
-  void tile(OpBuilder &builder);
+  /// Replaces the loop by its tiled form, each thread summing up to
+  /// `perThreadLarge` outputs along a large side, or leaves it when the
+  /// tile would be too small to pay.
+  void tile(OpBuilder &builder, int64_t perThreadLarge);
 
 private:
   explicit Contraction(scf::ParallelOp loop) : loop(loop) {}
@@ -301,31 +303,34 @@ void Contraction::cloneWithOperands(Operation *op, IRMapping &mapping,
 }
 
 /// Threads and outputs per thread along the two sides of a tile, for sides
-/// of `m` and `n` outputs (nullopt: known only at run time, taken large).
+/// of `m` and `n` outputs (nullopt: known only at run time, taken large),
+/// `perThreadLarge` per thread along a large side.
 /// A small side (a layer's 6 filters) is taken whole by each thread; the
 /// other then gets more threads and fewer outputs per thread, so the tile
 /// stays within a block and its sums within registers. Where both sides
 /// are bounded and that leaves too few threads, outputs are shared out.
 std::optional<std::pair<Side, Side>> chooseTile(std::optional<int64_t> m,
-                                                std::optional<int64_t> n) {
+                                                std::optional<int64_t> n,
+                                                int64_t perThreadLarge) {
   auto isSmall = [](std::optional<int64_t> extent) {
     return extent && *extent <= kSmallSide;
   };
   if (isSmall(m) && isSmall(n))
     return std::nullopt;
   Side sm, sn;
-  sm.perThread = isSmall(m) ? *m : kPerThreadLarge;
-  sn.perThread = isSmall(n) ? *n : kPerThreadLarge;
+  sm.perThread = isSmall(m) ? *m : perThreadLarge;
+  sn.perThread = isSmall(n) ? *n : perThreadLarge;
   if (isSmall(m))
     sn.perThread = std::max<int64_t>(1, kSmallSide / sm.perThread);
   if (isSmall(n))
     sm.perThread = std::max<int64_t>(1, kSmallSide / sn.perThread);
-  // At most 4 per thread on a large side keeps a tile within 1024 x 8
-  // floats of shared memory (32 KiB, under the 48 KiB a kernel may declare).
-  sm.perThread = std::min(sm.perThread, isSmall(m) ? *m : kPerThreadLarge);
-  sn.perThread = std::min(sn.perThread, isSmall(n) ? *n : kPerThreadLarge);
+  sm.perThread = std::min(sm.perThread, isSmall(m) ? *m : perThreadLarge);
+  sn.perThread = std::min(sn.perThread, isSmall(n) ? *n : perThreadLarge);
+  // A side of at most 1024 outputs keeps its tile within 1024 x 8 floats
+  // of shared memory (32 KiB, under the 48 KiB a kernel may declare).
   auto canGrow = [](const Side &side, std::optional<int64_t> extent) {
-    return !extent || side.block() < *extent;
+    return (!extent || side.block() < *extent) &&
+           2 * side.block() <= kMaxTileSide;
   };
   while (sm.threads * sn.threads < kBlockThreads) {
     bool growM = canGrow(sm, m), growN = canGrow(sn, n);
@@ -408,7 +413,7 @@ Value less(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, lhs, rhs);
 }
 
-void Contraction::tile(OpBuilder &builder) {
+void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   Location loc = loop.getLoc();
   auto extentsOf = [&](ArrayRef<unsigned> dims) {
     SmallVector<Value> extents;
@@ -434,7 +439,8 @@ void Contraction::tile(OpBuilder &builder) {
                          nStatic = staticProduct(nExtents),
                          batchStatic = staticProduct(batchExtents),
                          kStatic = staticProduct(kExtents);
-  std::optional<std::pair<Side, Side>> tile = chooseTile(mStatic, nStatic);
+  std::optional<std::pair<Side, Side>> tile =
+      chooseTile(mStatic, nStatic, perThreadLarge);
   if (!tile)
     return;
   auto [sm, sn] = *tile;
@@ -679,7 +685,15 @@ void Contraction::tile(OpBuilder &builder) {
 
 struct TileContractionsPass
     : cnn::impl::TileContractionsBase<TileContractionsPass> {
+  using TileContractionsBase::TileContractionsBase;
+
   void runOnOperation() override {
+    if (outputsPerThread < 1 || outputsPerThread > kSmallSide) {
+      getOperation().emitError()
+          << "cnn-tile-contractions: outputs-per-thread must be 1 to "
+          << kSmallSide << ", got " << static_cast<int64_t>(outputsPerThread);
+      return signalPassFailure();
+    }
     std::vector<Contraction> contractions;
     getOperation().walk([&](scf::ParallelOp loop) {
       if (loop->getParentOfType<scf::ParallelOp>())
@@ -689,7 +703,7 @@ struct TileContractionsPass
     });
     OpBuilder builder(&getContext());
     for (Contraction &c : contractions)
-      c.tile(builder);
+      c.tile(builder, outputsPerThread);
   }
 };
 

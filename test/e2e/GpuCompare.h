@@ -147,12 +147,14 @@ inline std::string missingDriver() {
 }
 
 /// The model in `source` through the GPU pipeline's kernel-shaped loops run
-/// on the CPU (cnnc --gpu-loops-on-cpu) against its CPU code, compiled with
-/// `cpuArgs`.
+/// on the CPU (cnnc --gpu-loops-on-cpu, and `loopsArgs`) against its CPU
+/// code, compiled with `cpuArgs`.
 inline void expectGpuLoopsSameAsCpu(const std::string &source, int64_t batch,
-                                    const std::string &cpuArgs) {
+                                    const std::string &cpuArgs,
+                                    const std::string &loopsArgs = "") {
   std::string so = compileModel(source, cpuArgs);
-  std::string loops = compileModel(source, "--gpu-loops-on-cpu --no-cuda");
+  std::string loops =
+      compileModel(source, "--gpu-loops-on-cpu --no-cuda " + loopsArgs);
   ASSERT_FALSE(so.empty() || loops.empty());
   auto lib = rt::ModelLibrary::open(so);
   auto loopsLib = rt::ModelLibrary::open(loops);
@@ -163,12 +165,14 @@ inline void expectGpuLoopsSameAsCpu(const std::string &source, int64_t batch,
   expectSameAsCpu(**lib, **cpu, **other, batch);
 }
 
-/// The model in `source` on the first CUDA device against its CPU code;
-/// skipped, before compiling when it can, where there is no GPU.
-inline void expectCudaSameAsCpu(const std::string &source, int64_t batch) {
+/// The model in `source`, compiled with `cnncArgs`, on the first CUDA
+/// device against its CPU code; skipped, before compiling when it can,
+/// where there is no GPU.
+inline void expectCudaSameAsCpu(const std::string &source, int64_t batch,
+                                const std::string &cnncArgs = "") {
   if (std::string why = missingDriver(); !why.empty())
     GTEST_SKIP() << "no GPU to compare with: no CUDA driver (" << why << ")";
-  std::string so = compileModel(source);
+  std::string so = compileModel(source, cnncArgs);
   ASSERT_FALSE(so.empty());
   auto lib = rt::ModelLibrary::open(so);
   ASSERT_TRUE(lib) << lib.error().message;

@@ -605,6 +605,22 @@ INSTANTIATE_TEST_SUITE_P(Models, ModelsInGpuLoops,
                            return modelTestName(info.param.file);
                          });
 
+// Tiles of 8 x 8 outputs per thread (cnnc --gpu-tile-outputs=8, which
+// bench/gpu.sh times against the default 4 x 4): LeNet-5's forward dense
+// and convolution kernels and its weight gradients take them.
+TEST(ModelsInGpuLoopsWithLargeTiles, Lenet5MatchesTheCpu) {
+  expectGpuLoopsSameAsCpu(modelPath("lenet5.mdl"), 70, "",
+                          "--gpu-tile-outputs=8");
+}
+
+TEST(ModelsOnCudaWithLargeTiles, Lenet5MatchesTheCpu) {
+  expectCudaSameAsCpu(modelPath("lenet5.mdl"), 70, "--gpu-tile-outputs=8");
+}
+
+TEST(ModelsOnCudaWithLargeTiles, AlexnetMatchesTheCpu) {
+  expectCudaSameAsCpu(modelPath("alexnet.mdl"), 2, "--gpu-tile-outputs=8");
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, ModelsOnCuda,
                          ::testing::Values(GpuCase{"lenet5.mdl", 70},
                                            GpuCase{"lenet5-1998.mdl", 16},

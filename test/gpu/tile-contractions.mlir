@@ -1,4 +1,6 @@
 // RUN: cnnc-opt %s -split-input-file -cnn-tile-contractions | FileCheck %s
+// RUN: cnnc-opt %s -split-input-file -cnn-tile-contractions=outputs-per-thread=8 | FileCheck %s --check-prefix=EIGHT
+// RUN: not cnnc-opt %s -split-input-file -cnn-tile-contractions=outputs-per-thread=9 2>&1 | FileCheck %s --check-prefix=RANGE
 
 // cnn-tile-contractions (TileContractions.cpp): a matrix product whose rows
 // (the batch) only the left factor reads and whose columns (120 units) only
@@ -45,6 +47,19 @@
 // CHECK:           memref.dealloc %[[RHS]]
 // CHECK:           memref.dealloc %[[SUMS]]
 // CHECK-NOT:     scf.for %{{.*}} = %{{.*}} to %c400
+// With 8 outputs per thread along each large side, the tiles are 128 x 128
+// outputs of 256 threads, 8 x 8 sums each, and each thread reads 8 values
+// of each factor's slice per term.
+// EIGHT-LABEL: func @dense
+// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<8x128xf32>
+// EIGHT-DAG:     memref.alloc() {cnn.memory = "private"} : memref<256x8x8xf32>
+// EIGHT:         scf.for
+// EIGHT:           scf.parallel
+// EIGHT:           scf.parallel
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x128xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x128xf32>
+// EIGHT-COUNT-64:      arith.mulf
+// RANGE: error: cnn-tile-contractions: outputs-per-thread must be 1 to 8, got 9
 func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120xf32>, %out: memref<?x120xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

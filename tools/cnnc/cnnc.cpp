@@ -90,6 +90,14 @@ static cl::opt<bool> noGpuTiles(
              "compare tiled and untiled kernels)"),
     cl::cat(category));
 
+static cl::opt<int64_t> gpuTileOutputs(
+    "gpu-tile-outputs",
+    cl::desc("Outputs each thread of a tiled GPU kernel sums along each "
+             "large side of its tile: 4 (4 x 4 per thread, 64 x 64 tiles; the "
+             "default) or 8 (8 x 8, 128 x 128 tiles: fewer reads of shared "
+             "memory per multiply-add, fewer tiles; to compare)"),
+    cl::value_desc("4|8"), cl::init(4), cl::cat(category));
+
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu",
     cl::desc("For testing: build the CPU code from the GPU pipeline's "
@@ -124,6 +132,17 @@ int main(int argc, char **argv) {
   options.cudaArch = cudaArch;
   options.cudaPath = cudaPath;
   options.gpuTiles = !noGpuTiles;
+  options.gpuTileOutputs = gpuTileOutputs;
+  if (gpuTileOutputs != 4 && gpuTileOutputs != 8) {
+    llvm::errs() << "cnnc: error: --gpu-tile-outputs must be 4 or 8, got "
+                 << gpuTileOutputs << "\n";
+    return 1;
+  }
+  if (gpuTileOutputs.getNumOccurrences() > 0 && noGpuTiles) {
+    llvm::errs() << "cnnc: error: --gpu-tile-outputs has no effect with "
+                    "--no-gpu-tiles: no kernel is tiled\n";
+    return 1;
+  }
   if (noCuda && options.cudaRequired) {
     llvm::errs() << "cnnc: error: --no-cuda cannot be combined with "
                     "--cuda-arch or --cuda-path\n";
