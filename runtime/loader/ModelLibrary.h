@@ -176,6 +176,36 @@ private:
   cnnc_model *model_;
 };
 
+/// Batches smaller than this are not pinned: the driver copies them at once
+/// from anywhere, and a small block of the heap may share its pages with
+/// other memory.
+constexpr size_t kPinnedBatchMin = 64 * 1024;
+
+/// Host memory pinned for an instance (ModelInstance::pinHostMemory) until
+/// this goes; declared after the memory, it is unpinned before the memory
+/// is freed, on every way out.
+class PinnedMemory {
+public:
+  explicit PinnedMemory(ModelInstance &instance) : instance_(instance) {}
+  ~PinnedMemory() {
+    if (data_)
+      (void)instance_.unpinHostMemory(data_);
+  }
+  PinnedMemory(const PinnedMemory &) = delete;
+  PinnedMemory &operator=(const PinnedMemory &) = delete;
+
+  Status pin(const void *data, size_t bytes) {
+    if (Status s = instance_.pinHostMemory(data, bytes); !s)
+      return s;
+    data_ = data;
+    return Status::ok();
+  }
+
+private:
+  ModelInstance &instance_;
+  const void *data_ = nullptr;
+};
+
 } // namespace cnnc::rt
 
 #endif // CNNC_RUNTIME_LOADER_MODELLIBRARY_H

@@ -16,15 +16,6 @@ BatchBuffers::BatchBuffers(const ImageShape &shape, int64_t batch,
     oneHotTargets_ = Tensor::zerosF32({batch, oneHot});
 }
 
-namespace {
-
-/// Smaller batches are not pinned: the driver copies them at once from
-/// anywhere, and a small block of the heap may share its pages with other
-/// memory.
-constexpr size_t kPinnedBatchMin = 64 * 1024;
-
-} // namespace
-
 Status BatchBuffers::pin(ModelInstance &instance) {
   size_t bytes = images_.f32.size() * sizeof(float);
   if (bytes < kPinnedBatchMin)
