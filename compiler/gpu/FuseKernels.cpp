@@ -3,7 +3,8 @@
 // Upstream's element-wise fusion, with a control that keeps it from
 // computing anything twice (Passes.td): a producer is fused only into its one
 // user, and a producer that loops (a sum) only where its user reads each of
-// its elements once.
+// its elements once. A fill, which computes nothing, is first copied for
+// each user it can fuse into.
 //
 //===----------------------------------------------------------------------===//
 
@@ -232,6 +233,34 @@ struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// A fill read by several kernels: the one use of it that can fuse it
+/// (after the first) gets a copy of its own, so that every copy has one user
+/// and fuses into it. The fill is one kernel of stores less, and each user
+/// reads its value instead of loading it.
+struct CopyFillPerUser : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::LinalgOp fill,
+                                PatternRewriter &rewriter) const override {
+    if (fill->getNumResults() != 1 || !fillValue(fill->getResult(0)) ||
+        fill->getResult(0).hasOneUse())
+      return rewriter.notifyMatchFailure(fill, "not a fill of several users");
+    auto uses = llvm::drop_begin(fill->getResult(0).getUses());
+    auto fusable = llvm::find_if(uses, [](OpOperand &use) {
+      return isa<linalg::GenericOp>(use.getOwner()) &&
+             linalg::areElementwiseOpsFusable(&use);
+    });
+    if (fusable == uses.end())
+      return rewriter.notifyMatchFailure(fill, "no other user fuses it");
+    OpOperand &use = *fusable;
+    rewriter.setInsertionPoint(fill);
+    Operation *copy = rewriter.clone(*fill.getOperation());
+    rewriter.modifyOpInPlace(use.getOwner(),
+                             [&] { use.set(copy->getResult(0)); });
+    return success();
+  }
+};
+
 struct FuseKernelsPass : cnn::impl::FuseKernelsBase<FuseKernelsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
@@ -239,7 +268,8 @@ struct FuseKernelsPass : cnn::impl::FuseKernelsBase<FuseKernelsPass> {
     // A size read off a producer's result (tensor.dim) is a use that would
     // keep it from fusing; it is read off the producer's init instead.
     tensor::DimOp::getCanonicalizationPatterns(patterns, &getContext());
-    patterns.add<ExtractFromPadding, InsertChainToGeneric>(&getContext());
+    patterns.add<ExtractFromPadding, InsertChainToGeneric, CopyFillPerUser>(
+        &getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -152,7 +152,9 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
     reduction after cnn-accumulate-in-registers) only where the consumer
     reads each of its elements once (the operand's indexing map is a
     permutation), so no sum is computed twice. Fills read as inputs become
-    scalars.
+    scalars: a fill that several kernels read (CSE merges the zeros a pool
+    starts from with those of a gradient of the same shape) is copied for
+    each that can fuse it, so it is no kernel of its own.
 
     A kernel that reads a padded tensor (the data inserted into a fill, a
     convolution's zero padding) with `tensor.extract` reads the data where

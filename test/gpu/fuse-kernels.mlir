@@ -119,6 +119,46 @@ func.func @sum_under_a_window(%x: tensor<4x4x3xf32>, %init: tensor<4x4xf32>, %wi
 
 // -----
 
+// A fill that two kernels read (a pool's starting zeros, which CSE shares
+// with a gradient's) is copied into each, as its scalar: no kernel only
+// writes zeros.
+// CHECK-LABEL: func @fill_with_two_users
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT:     linalg.fill
+// CHECK:         linalg.generic
+// CHECK-NOT:       ins(
+// CHECK:           scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]])
+// CHECK:         linalg.generic
+// CHECK-SAME:        ins(%{{.*}} : tensor<8xf32>)
+// CHECK:           arith.addf %{{.*}}, %[[ZERO]]
+// CHECK-NOT:     linalg.generic
+func.func @fill_with_two_users(%x: tensor<8x16xf32>, %y: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]} ins(%z : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 0 : index
+    %sum = scf.for %k = %c0 to %c16 step %c1 iter_args(%acc = %in) -> (f32) {
+      %a = tensor.extract %x[%i, %k] : tensor<8x16xf32>
+      %r = arith.addf %acc, %a : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %sum : f32
+  } -> tensor<8xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]} ins(%y, %z : tensor<8xf32>, tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  return %s, %t : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
 // A fill read as an input becomes its scalar.
 // CHECK-LABEL: func @from_zero
 // CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
