@@ -233,6 +233,107 @@ struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// A kernel that reads a padded tensor as an input (the data inserted into a
+/// fill, possibly through a tensor.expand_shape: AlexNet's conv1 input and
+/// filters, padded to a multiple of its stride and split into its phases)
+/// reads it with tensor.extract instead, at the indices its indexing map
+/// gives, linearized back through the expand_shape; ExtractFromPadding then
+/// reads the data in place, so the fill and the copy into it (two kernels)
+/// are never made. The map must be a projected permutation, and each
+/// expanded group static past its first dimension.
+struct InputFromPadding : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    for (OpOperand *input : op.getDpsInputOperands())
+      if (succeeded(readInBody(op, *input, rewriter)))
+        return success();
+    return rewriter.notifyMatchFailure(op, "no padded input to read in place");
+  }
+
+private:
+  /// The padded tensor `value` is, and the expand_shape it is read through
+  /// (null if none); a null tensor if it is not padded.
+  static std::pair<Value, tensor::ExpandShapeOp> paddedSource(Value value) {
+    auto expand = value.getDefiningOp<tensor::ExpandShapeOp>();
+    Value padded = expand ? expand.getSrc() : value;
+    auto insert = padded.getDefiningOp<tensor::InsertSliceOp>();
+    if (!insert || !fillValue(insert.getDest()))
+      return {};
+    return {padded, expand};
+  }
+
+  static LogicalResult readInBody(linalg::GenericOp op, OpOperand &input,
+                                  PatternRewriter &rewriter) {
+    auto [padded, expand] = paddedSource(input.get());
+    AffineMap map = op.getMatchingIndexingMap(&input);
+    if (!padded || !map.isProjectedPermutation())
+      return failure();
+    SmallVector<ReassociationIndices> groups;
+    ArrayRef<int64_t> sizes;
+    if (expand) {
+      groups = expand.getReassociationIndices();
+      sizes = expand.getResultType().getShape();
+      for (const ReassociationIndices &group : groups)
+        for (int64_t dim : llvm::drop_begin(group))
+          if (ShapedType::isDynamic(sizes[dim]))
+            return failure();
+    }
+
+    Location loc = op.getLoc();
+    unsigned position = input.getOperandNumber();
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (operand.getOperandNumber() == position)
+        continue;
+      if (op.isDpsInput(&operand))
+        inputs.push_back(operand.get());
+      maps.push_back(op.getMatchingIndexingMap(&operand));
+    }
+    auto replacement = rewriter.create<linalg::GenericOp>(
+        loc, op.getResultTypes(), inputs, op.getDpsInits(), maps,
+        op.getIteratorTypesArray());
+    Block *body = op.getBody();
+    SmallVector<Type> argTypes;
+    SmallVector<Location> argLocs;
+    for (BlockArgument arg : body->getArguments())
+      if (arg.getArgNumber() != position) {
+        argTypes.push_back(arg.getType());
+        argLocs.push_back(arg.getLoc());
+      }
+    Block *newBody =
+        rewriter.createBlock(&replacement.getRegion(), {}, argTypes, argLocs);
+    rewriter.setInsertionPointToStart(newBody);
+    // The input's indices, then the padded tensor's.
+    SmallVector<Value> indices;
+    for (AffineExpr result : map.getResults())
+      indices.push_back(rewriter.create<linalg::IndexOp>(
+          loc, cast<AffineDimExpr>(result).getPosition()));
+    if (expand) {
+      SmallVector<Value> linear;
+      for (const ReassociationIndices &group : groups) {
+        Value index = indices[group.front()];
+        for (int64_t dim : llvm::drop_begin(group)) {
+          Value size = rewriter.create<arith::ConstantIndexOp>(loc, sizes[dim]);
+          index = rewriter.create<arith::AddIOp>(
+              loc, rewriter.create<arith::MulIOp>(loc, index, size),
+              indices[dim]);
+        }
+        linear.push_back(index);
+      }
+      indices = std::move(linear);
+    }
+    Value element = rewriter.create<tensor::ExtractOp>(loc, padded, indices);
+    SmallVector<Value> args(newBody->getArguments());
+    args.insert(args.begin() + position, element);
+    rewriter.mergeBlocks(body, newBody, args);
+    rewriter.replaceOp(op, replacement->getResults());
+    return success();
+  }
+};
+
 /// A fill read by several kernels: the one use of it that can fuse it
 /// (after the first) gets a copy of its own, so that every copy has one user
 /// and fuses into it. The fill is one kernel of stores less, and each user
@@ -268,8 +369,8 @@ struct FuseKernelsPass : cnn::impl::FuseKernelsBase<FuseKernelsPass> {
     // A size read off a producer's result (tensor.dim) is a use that would
     // keep it from fusing; it is read off the producer's init instead.
     tensor::DimOp::getCanonicalizationPatterns(patterns, &getContext());
-    patterns.add<ExtractFromPadding, InsertChainToGeneric, CopyFillPerUser>(
-        &getContext());
+    patterns.add<ExtractFromPadding, InputFromPadding, InsertChainToGeneric,
+                 CopyFillPerUser>(&getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

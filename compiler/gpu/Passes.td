@@ -159,7 +159,10 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
     A kernel that reads a padded tensor (the data inserted into a fill, a
     convolution's zero padding) with `tensor.extract` reads the data where
     the index falls inside it and the fill's value elsewhere, so neither the
-    fill nor the copy into it is a kernel. Likewise, the gradients inserted
+    fill nor the copy into it is a kernel. A kernel that reads a padded
+    tensor as an input, possibly through a tensor.expand_shape (AlexNet's
+    conv1 input and filters, padded to a multiple of the stride and split
+    into its phases), reads it so too, at the indices its map gives. Likewise, the gradients inserted
     one by one into a 1-D fill (packed into the parameters' layout) become
     one generic that reads each element from the gradient holding it, and
     that generic fuses into the optimizer update reading it.

@@ -119,6 +119,42 @@ func.func @sum_under_a_window(%x: tensor<4x4x3xf32>, %init: tensor<4x4xf32>, %wi
 
 // -----
 
+// A strided convolution's input padded to a multiple of the stride (2 here)
+// and split into its phases: the kernel that rearranges it reads the input
+// itself, at the row and column its phase and position give, and zero in
+// the padding, so neither the fill nor the copy into it is a kernel.
+// CHECK-LABEL: func @phases_of_padded
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x5x5xf32>)
+// CHECK-NOT:     tensor.insert_slice
+// CHECK:         linalg.generic
+// CHECK-NOT:       ins(
+// CHECK-DAG:       %[[I:.*]] = linalg.index 0
+// CHECK-DAG:       %[[PHASE:.*]] = linalg.index 1
+// CHECK-DAG:       %[[ROW:.*]] = linalg.index 3
+// CHECK:           %[[SCALED:.*]] = arith.muli %[[ROW]], %c2
+// CHECK:           %[[Y:.*]] = arith.addi %[[SCALED]], %[[PHASE]]
+// CHECK:           %[[INSIDE:.*]] = arith.cmpi ult, %[[Y]], %c5
+// CHECK:           tensor.extract %[[X]][%[[I]],
+// CHECK:           arith.select
+// CHECK-NOT:     linalg.generic
+func.func @phases_of_padded(%x: tensor<?x5x5xf32>) -> tensor<?x2x2x3x3xf32> {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x5x5xf32>
+  %e = tensor.empty(%n) : tensor<?x6x6xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<?x6x6xf32>) -> tensor<?x6x6xf32>
+  %padded = tensor.insert_slice %x into %fill[0, 0, 0] [%n, 5, 5] [1, 1, 1] : tensor<?x5x5xf32> into tensor<?x6x6xf32>
+  %split = tensor.expand_shape %padded [[0], [1, 2], [3, 4]] output_shape [%n, 3, 2, 3, 2] : tensor<?x6x6xf32> into tensor<?x3x2x3x2xf32>
+  %out = tensor.empty(%n) : tensor<?x2x2x3x3xf32>
+  %phases = linalg.generic {indexing_maps = [affine_map<(n, p, q, r, c) -> (n, r, p, c, q)>, affine_map<(n, p, q, r, c) -> (n, p, q, r, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%split : tensor<?x3x2x3x2xf32>) outs(%out : tensor<?x2x2x3x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  } -> tensor<?x2x2x3x3xf32>
+  return %phases : tensor<?x2x2x3x3xf32>
+}
+
+// -----
+
 // A fill that two kernels read (a pool's starting zeros, which CSE shares
 // with a gradient's) is copied into each, as its scalar: no kernel only
 // writes zeros.
