@@ -233,6 +233,25 @@ struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// The indices into an expand_shape's source of `indices` into its result
+/// (of `sizes`, static past each group's first dimension): each group's
+/// indices as one, the last fastest.
+SmallVector<Value> linearize(OpBuilder &b, Location loc, ValueRange indices,
+                             ArrayRef<ReassociationIndices> groups,
+                             ArrayRef<int64_t> sizes) {
+  SmallVector<Value> linear;
+  for (const ReassociationIndices &group : groups) {
+    Value index = indices[group.front()];
+    for (int64_t dim : llvm::drop_begin(group)) {
+      Value size = b.create<arith::ConstantIndexOp>(loc, sizes[dim]);
+      index = b.create<arith::AddIOp>(
+          loc, b.create<arith::MulIOp>(loc, index, size), indices[dim]);
+    }
+    linear.push_back(index);
+  }
+  return linear;
+}
+
 /// A kernel that reads a padded tensor as an input (the data inserted into a
 /// fill, possibly through a tensor.expand_shape: AlexNet's conv1 input and
 /// filters, padded to a multiple of its stride and split into its phases)
@@ -311,26 +330,159 @@ private:
     for (AffineExpr result : map.getResults())
       indices.push_back(rewriter.create<linalg::IndexOp>(
           loc, cast<AffineDimExpr>(result).getPosition()));
-    if (expand) {
-      SmallVector<Value> linear;
-      for (const ReassociationIndices &group : groups) {
-        Value index = indices[group.front()];
-        for (int64_t dim : llvm::drop_begin(group)) {
-          Value size = rewriter.create<arith::ConstantIndexOp>(loc, sizes[dim]);
-          index = rewriter.create<arith::AddIOp>(
-              loc, rewriter.create<arith::MulIOp>(loc, index, size),
-              indices[dim]);
-        }
-        linear.push_back(index);
-      }
-      indices = std::move(linear);
-    }
+    if (expand)
+      indices = linearize(rewriter, loc, indices, groups, sizes);
     Value element = rewriter.create<tensor::ExtractOp>(loc, padded, indices);
     SmallVector<Value> args(newBody->getArguments());
     args.insert(args.begin() + position, element);
     rewriter.mergeBlocks(body, newBody, args);
     rewriter.replaceOp(op, replacement->getResults());
     return success();
+  }
+};
+
+/// A tensor.extract from a tensor.expand_shape reads the source at the
+/// linearized indices, so that what the source is (a padded tensor, an
+/// element computed cheaply) can be read in place too. Each expanded group
+/// must be static past its first dimension.
+struct ExtractThroughExpandShape : OpRewritePattern<tensor::ExtractOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractOp op,
+                                PatternRewriter &rewriter) const override {
+    auto expand = op.getTensor().getDefiningOp<tensor::ExpandShapeOp>();
+    if (!expand)
+      return rewriter.notifyMatchFailure(op, "not from an expand_shape");
+    ArrayRef<int64_t> sizes = expand.getResultType().getShape();
+    SmallVector<ReassociationIndices> groups = expand.getReassociationIndices();
+    for (const ReassociationIndices &group : groups)
+      for (int64_t dim : llvm::drop_begin(group))
+        if (ShapedType::isDynamic(sizes[dim]))
+          return rewriter.notifyMatchFailure(op, "dynamic expanded size");
+    SmallVector<Value> indices =
+        linearize(rewriter, op.getLoc(), op.getIndices(), groups, sizes);
+    rewriter.replaceOpWithNewOp<tensor::ExtractOp>(op, expand.getSrc(),
+                                                   indices);
+    return success();
+  }
+};
+
+/// Whether `generic`'s body computes its element with a few cheap operations
+/// from its inputs' elements and indices (a copy into another layout, a
+/// square), without loops or its output's old value: worth computing again
+/// wherever the element is read, rather than writing it to memory.
+bool computesCheaply(linalg::GenericOp generic) {
+  if (generic.getNumDpsInits() != 1 || generic.getNumResults() != 1 ||
+      generic.getNumReductionLoops() != 0 ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity() ||
+      !generic.getBody()->getArguments().back().use_empty())
+    return false;
+  for (OpOperand *input : generic.getDpsInputOperands())
+    if (!generic.getMatchingIndexingMap(input).isProjectedPermutation())
+      return false;
+  int floatOps = 0;
+  for (Operation &op : generic.getBody()->without_terminator()) {
+    if (isa<linalg::IndexOp, tensor::ExtractOp, arith::ConstantOp,
+            arith::SelectOp, arith::CmpIOp, arith::AddIOp, arith::SubIOp,
+            arith::MulIOp, arith::AndIOp>(op))
+      continue;
+    if (!isa<arith::MulFOp, arith::AddFOp, arith::SubFOp, arith::NegFOp>(op) ||
+        ++floatOps > 2)
+      return false;
+  }
+  return true;
+}
+
+/// A tensor.extract (possibly through a tensor.collapse_shape) of an element
+/// that a generic computes cheaply (computesCheaply), and whose result is
+/// only read so, computes it in place from the generic's inputs, so the
+/// generic's result is never written, a kernel less: AlexNet's local response
+/// normalization squares each of the 5 channels it sums where it reads
+/// them, and its conv1 reads its input's phases from the input itself.
+struct RecomputeAtExtract : OpRewritePattern<tensor::ExtractOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractOp op,
+                                PatternRewriter &rewriter) const override {
+    Value source = op.getTensor();
+    auto collapse = source.getDefiningOp<tensor::CollapseShapeOp>();
+    if (collapse)
+      source = collapse.getSrc();
+    auto generic = source.getDefiningOp<linalg::GenericOp>();
+    if (!generic || !computesCheaply(generic) ||
+        !onlyExtracted(generic.getResult(0)))
+      return rewriter.notifyMatchFailure(op, "not a cheap element");
+    SmallVector<Value> indices(op.getIndices());
+    if (collapse) {
+      ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
+      for (const ReassociationIndices &group :
+           collapse.getReassociationIndices())
+        for (int64_t dim : llvm::drop_begin(group))
+          if (ShapedType::isDynamic(shape[dim]))
+            return rewriter.notifyMatchFailure(op, "dynamic collapsed size");
+      indices = delinearize(rewriter, op.getLoc(), indices,
+                            collapse.getReassociationIndices(), shape);
+    }
+
+    Location loc = op.getLoc();
+    Block *body = generic.getBody();
+    IRMapping mapping;
+    for (OpOperand *input : generic.getDpsInputOperands()) {
+      Value value = input->get();
+      if (isa<RankedTensorType>(value.getType())) {
+        SmallVector<Value> at;
+        for (AffineExpr result :
+             generic.getMatchingIndexingMap(input).getResults())
+          at.push_back(indices[cast<AffineDimExpr>(result).getPosition()]);
+        value = rewriter.create<tensor::ExtractOp>(loc, value, at);
+      }
+      mapping.map(generic.getMatchingBlockArgument(input), value);
+    }
+    for (Operation &inner : body->without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
+        mapping.map(index.getResult(), indices[index.getDim()]);
+        continue;
+      }
+      rewriter.clone(inner, mapping);
+    }
+    rewriter.replaceOp(
+        op, mapping.lookupOrDefault(body->getTerminator()->getOperand(0)));
+    return success();
+  }
+
+private:
+  /// Whether every use of `tensor` reads one element of it, directly or
+  /// through a tensor.collapse_shape: then, all computed where they are
+  /// read, it is not needed at all. (Where something else needs it whole,
+  /// computing it again would only add work.)
+  static bool onlyExtracted(Value tensor) {
+    return llvm::all_of(tensor.getUsers(), [](Operation *user) {
+      if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user))
+        return llvm::all_of(collapse->getUsers(), [](Operation *inner) {
+          return isa<tensor::ExtractOp>(inner);
+        });
+      return isa<tensor::ExtractOp>(user);
+    });
+  }
+
+  /// The indices into the collapse's source of `indices` into its result:
+  /// each group's index split over its dimensions, the last fastest.
+  static SmallVector<Value> delinearize(OpBuilder &b, Location loc,
+                                        ArrayRef<Value> indices,
+                                        ArrayRef<ReassociationIndices> groups,
+                                        ArrayRef<int64_t> shape) {
+    SmallVector<Value> result(shape.size());
+    for (auto [index, group] : llvm::zip(indices, groups)) {
+      Value rest = index;
+      for (int64_t dim : llvm::reverse(llvm::drop_begin(group))) {
+        Value size = b.create<arith::ConstantIndexOp>(loc, shape[dim]);
+        result[dim] = b.create<arith::RemUIOp>(loc, rest, size);
+        rest = b.create<arith::DivUIOp>(loc, rest, size);
+      }
+      result[group.front()] = rest;
+    }
+    return result;
   }
 };
 
@@ -369,8 +521,10 @@ struct FuseKernelsPass : cnn::impl::FuseKernelsBase<FuseKernelsPass> {
     // A size read off a producer's result (tensor.dim) is a use that would
     // keep it from fusing; it is read off the producer's init instead.
     tensor::DimOp::getCanonicalizationPatterns(patterns, &getContext());
-    patterns.add<ExtractFromPadding, InputFromPadding, InsertChainToGeneric,
-                 CopyFillPerUser>(&getContext());
+    patterns
+        .add<ExtractFromPadding, InputFromPadding, ExtractThroughExpandShape,
+             RecomputeAtExtract, InsertChainToGeneric, CopyFillPerUser>(
+            &getContext());
     if (failed(
             applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

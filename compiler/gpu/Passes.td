@@ -162,7 +162,15 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
     fill nor the copy into it is a kernel. A kernel that reads a padded
     tensor as an input, possibly through a tensor.expand_shape (AlexNet's
     conv1 input and filters, padded to a multiple of the stride and split
-    into its phases), reads it so too, at the indices its map gives. Likewise, the gradients inserted
+    into its phases), reads it so too, at the indices its map gives.
+
+    An element that a generic computes with a few cheap operations (a copy
+    into another layout, a square) is computed where it is read, when
+    nothing reads that generic's result but tensor.extract (through a
+    tensor.collapse_shape, possibly): AlexNet's local response
+    normalization squares the 5 channels it sums as it reads them, and its
+    conv1 reads its input's phases from the input itself. Its inference is
+    16 kernels instead of 24. Likewise, the gradients inserted
     one by one into a 1-D fill (packed into the parameters' layout) become
     one generic that reads each element from the gradient holding it, and
     that generic fuses into the optimizer update reading it.

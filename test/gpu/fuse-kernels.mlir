@@ -155,6 +155,132 @@ func.func @phases_of_padded(%x: tensor<?x5x5xf32>) -> tensor<?x2x2x3x3xf32> {
 
 // -----
 
+// Squares read only element by element, five channels at a time (a local
+// response normalization's window): each is computed where it is read, so
+// the squares are never written. The same squares also returned whole stay
+// a kernel: computing them again would only add work.
+// CHECK-LABEL: func @squares_in_a_window
+// CHECK-SAME:    (%[[X:.*]]: tensor<4x8xf32>)
+// CHECK:         linalg.generic
+// CHECK-NOT:       ins(
+// CHECK:           scf.for
+// CHECK:             %[[V:.*]] = tensor.extract %[[X]]
+// CHECK:             arith.mulf %[[V]], %[[V]]
+// CHECK-NOT:     linalg.generic
+// CHECK-LABEL: func @squares_also_returned
+// CHECK:         %[[SQ:.*]] = linalg.generic
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic
+// CHECK:           tensor.extract %[[SQ]]
+func.func @squares_in_a_window(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %sq = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.mulf %in, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<4x8xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %w = scf.for %k = %c0 to %c5 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %c = arith.addi %j, %k : index
+      %in = arith.cmpi ult, %c, %c8 : index
+      %at = arith.select %in, %c, %c0 : index
+      %v = tensor.extract %sq[%i, %at] : tensor<4x8xf32>
+      %r = arith.addf %acc, %v : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %w : f32
+  } -> tensor<4x8xf32>
+  return %sum : tensor<4x8xf32>
+}
+func.func @squares_also_returned(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %sq = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.mulf %in, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<4x8xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %w = scf.for %k = %c0 to %c5 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %c = arith.addi %j, %k : index
+      %in = arith.cmpi ult, %c, %c8 : index
+      %at = arith.select %in, %c, %c0 : index
+      %v = tensor.extract %sq[%i, %at] : tensor<4x8xf32>
+      %r = arith.addf %acc, %v : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %w : f32
+  } -> tensor<4x8xf32>
+  return %sum, %sq : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// A strided convolution reading its input's phases (padded to a multiple of
+// the stride, 2, split, rearranged and collapsed into channels) reads the
+// input itself: the element of phase (p, q) at (r, c) is the input's at
+// (2r + p, 2c + q), zero past its edge. No kernel is left but the
+// convolution's.
+// CHECK-LABEL: func @conv_over_phases
+// CHECK-SAME:    (%[[X:.*]]: tensor<?x5x5xf32>
+// CHECK-NOT:     tensor.insert_slice
+// CHECK:         linalg.generic
+// CHECK:           scf.for
+// CHECK:             arith.cmpi ult, %{{.*}}, %c5
+// CHECK:             tensor.extract %[[X]]
+// CHECK:             arith.select
+// CHECK-NOT:     linalg.generic
+func.func @conv_over_phases(%x: tensor<?x5x5xf32>, %w: tensor<4xf32>) -> tensor<?x3x3xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?x5x5xf32>
+  %e = tensor.empty(%n) : tensor<?x6x6xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<?x6x6xf32>) -> tensor<?x6x6xf32>
+  %padded = tensor.insert_slice %x into %fill[0, 0, 0] [%n, 5, 5] [1, 1, 1] : tensor<?x5x5xf32> into tensor<?x6x6xf32>
+  %split = tensor.expand_shape %padded [[0], [1, 2], [3, 4]] output_shape [%n, 3, 2, 3, 2] : tensor<?x6x6xf32> into tensor<?x3x2x3x2xf32>
+  %pe = tensor.empty(%n) : tensor<?x2x2x3x3xf32>
+  %phases = linalg.generic {indexing_maps = [affine_map<(n, p, q, r, c) -> (n, r, p, c, q)>, affine_map<(n, p, q, r, c) -> (n, p, q, r, c)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%split : tensor<?x3x2x3x2xf32>) outs(%pe : tensor<?x2x2x3x3xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  } -> tensor<?x2x2x3x3xf32>
+  %channels = tensor.collapse_shape %phases [[0], [1, 2], [3], [4]] : tensor<?x2x2x3x3xf32> into tensor<?x4x3x3xf32>
+  %oe = tensor.empty(%n) : tensor<?x3x3xf32>
+  %conv = linalg.generic {indexing_maps = [affine_map<(n, r, c) -> (n, r, c)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%oe : tensor<?x3x3xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %r = linalg.index 1 : index
+    %c = linalg.index 2 : index
+    %s = scf.for %k = %c0 to %c4 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = tensor.extract %channels[%i, %k, %r, %c] : tensor<?x4x3x3xf32>
+      %f = tensor.extract %w[%k] : tensor<4xf32>
+      %p = arith.mulf %v, %f : f32
+      %t = arith.addf %acc, %p : f32
+      scf.yield %t : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<?x3x3xf32>
+  return %conv : tensor<?x3x3xf32>
+}
+
+// -----
+
 // A fill that two kernels read (a pool's starting zeros, which CSE shares
 // with a gradient's) is copied into each, as its scalar: no kernel only
 // writes zeros.
