@@ -378,9 +378,15 @@ bool computesCheaply(linalg::GenericOp generic) {
            .isIdentity() ||
       !generic.getBody()->getArguments().back().use_empty())
     return false;
-  for (OpOperand *input : generic.getDpsInputOperands())
+  for (OpOperand *input : generic.getDpsInputOperands()) {
     if (!generic.getMatchingIndexingMap(input).isProjectedPermutation())
       return false;
+    // A kernel only this one reads fuses into it (an average pool's sum
+    // into its scaling): then there is nothing to compute again.
+    if (input->get().getDefiningOp<linalg::LinalgOp>() &&
+        input->get().hasOneUse())
+      return false;
+  }
   int floatOps = 0;
   for (Operation &op : generic.getBody()->without_terminator()) {
     if (isa<linalg::IndexOp, tensor::ExtractOp, arith::ConstantOp,

@@ -231,6 +231,52 @@ func.func @squares_also_returned(%x: tensor<4x8xf32>) -> (tensor<4x8xf32>, tenso
 
 // -----
 
+// An average pool's sum, read only by its scaling, fuses into it as usual:
+// the scaled sum is one kernel, read by the next, and not scaled again at
+// every read.
+// CHECK-LABEL: func @scaled_sum_read_by_extract
+// CHECK:         %[[POOL:.*]] = linalg.generic
+// CHECK:           scf.for
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic
+// CHECK:           tensor.extract %[[POOL]]
+// CHECK-NOT:       arith.mulf
+// CHECK:         return
+func.func @scaled_sum_read_by_extract(%x: tensor<8x4xf32>) -> tensor<8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c7 = arith.constant 7 : index
+  %zero = arith.constant 0.0 : f32
+  %quarter = arith.constant 0.25 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>], iterator_types = ["parallel"]} outs(%e : tensor<8xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %s = scf.for %k = %c0 to %c4 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = tensor.extract %x[%i, %k] : tensor<8x4xf32>
+      %r = arith.addf %acc, %v : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  %pool = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]} ins(%sum : tensor<8xf32>) outs(%e : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %in, %quarter : f32
+    linalg.yield %m : f32
+  } -> tensor<8xf32>
+  %next = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>], iterator_types = ["parallel"]} outs(%e : tensor<8xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = arith.subi %c7, %i : index
+    %v = tensor.extract %pool[%j] : tensor<8xf32>
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  return %next : tensor<8xf32>
+}
+
+// -----
+
 // A strided convolution reading its input's phases (padded to a multiple of
 // the stride, 2, split, rearranged and collapsed into channels) reads the
 // input itself: the element of phase (p, q) at (r, c) is the input's at
