@@ -233,6 +233,18 @@ struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
+/// Whether each group of a reshape is static past its first dimension (of
+/// the expanded `shape`), so an index into it maps to the other side's with
+/// constants.
+bool staticPastFirst(ArrayRef<ReassociationIndices> groups,
+                     ArrayRef<int64_t> shape) {
+  return llvm::all_of(groups, [&](const ReassociationIndices &group) {
+    return llvm::none_of(llvm::drop_begin(group), [&](int64_t dim) {
+      return ShapedType::isDynamic(shape[dim]);
+    });
+  });
+}
+
 /// The indices into an expand_shape's source of `indices` into its result
 /// (of `sizes`, static past each group's first dimension): each group's
 /// indices as one, the last fastest.
@@ -256,10 +268,10 @@ SmallVector<Value> linearize(OpBuilder &b, Location loc, ValueRange indices,
 /// fill, possibly through a tensor.expand_shape: AlexNet's conv1 input and
 /// filters, padded to a multiple of its stride and split into its phases)
 /// reads it with tensor.extract instead, at the indices its indexing map
-/// gives, linearized back through the expand_shape; ExtractFromPadding then
-/// reads the data in place, so the fill and the copy into it (two kernels)
-/// are never made. The map must be a projected permutation, and each
-/// expanded group static past its first dimension.
+/// gives; ExtractThroughExpandShape and ExtractFromPadding then read the
+/// data in place, so the fill and the copy into it (two kernels) are never
+/// made. The map must be a projected permutation, and each expanded group
+/// static past its first dimension.
 struct InputFromPadding : OpRewritePattern<linalg::GenericOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -272,33 +284,24 @@ struct InputFromPadding : OpRewritePattern<linalg::GenericOp> {
   }
 
 private:
-  /// The padded tensor `value` is, and the expand_shape it is read through
-  /// (null if none); a null tensor if it is not padded.
-  static std::pair<Value, tensor::ExpandShapeOp> paddedSource(Value value) {
-    auto expand = value.getDefiningOp<tensor::ExpandShapeOp>();
-    Value padded = expand ? expand.getSrc() : value;
-    auto insert = padded.getDefiningOp<tensor::InsertSliceOp>();
-    if (!insert || !fillValue(insert.getDest()))
-      return {};
-    return {padded, expand};
+  /// Whether `value` is a padded tensor, or one expanded from it so that
+  /// ExtractThroughExpandShape reads through.
+  static bool isPadded(Value value) {
+    if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>()) {
+      if (!staticPastFirst(expand.getReassociationIndices(),
+                           expand.getResultType().getShape()))
+        return false;
+      value = expand.getSrc();
+    }
+    auto insert = value.getDefiningOp<tensor::InsertSliceOp>();
+    return insert && fillValue(insert.getDest());
   }
 
   static LogicalResult readInBody(linalg::GenericOp op, OpOperand &input,
                                   PatternRewriter &rewriter) {
-    auto [padded, expand] = paddedSource(input.get());
     AffineMap map = op.getMatchingIndexingMap(&input);
-    if (!padded || !map.isProjectedPermutation())
+    if (!isPadded(input.get()) || !map.isProjectedPermutation())
       return failure();
-    SmallVector<ReassociationIndices> groups;
-    ArrayRef<int64_t> sizes;
-    if (expand) {
-      groups = expand.getReassociationIndices();
-      sizes = expand.getResultType().getShape();
-      for (const ReassociationIndices &group : groups)
-        for (int64_t dim : llvm::drop_begin(group))
-          if (ShapedType::isDynamic(sizes[dim]))
-            return failure();
-    }
 
     Location loc = op.getLoc();
     unsigned position = input.getOperandNumber();
@@ -325,14 +328,12 @@ private:
     Block *newBody =
         rewriter.createBlock(&replacement.getRegion(), {}, argTypes, argLocs);
     rewriter.setInsertionPointToStart(newBody);
-    // The input's indices, then the padded tensor's.
     SmallVector<Value> indices;
     for (AffineExpr result : map.getResults())
       indices.push_back(rewriter.create<linalg::IndexOp>(
           loc, cast<AffineDimExpr>(result).getPosition()));
-    if (expand)
-      indices = linearize(rewriter, loc, indices, groups, sizes);
-    Value element = rewriter.create<tensor::ExtractOp>(loc, padded, indices);
+    Value element =
+        rewriter.create<tensor::ExtractOp>(loc, input.get(), indices);
     SmallVector<Value> args(newBody->getArguments());
     args.insert(args.begin() + position, element);
     rewriter.mergeBlocks(body, newBody, args);
@@ -355,10 +356,8 @@ struct ExtractThroughExpandShape : OpRewritePattern<tensor::ExtractOp> {
       return rewriter.notifyMatchFailure(op, "not from an expand_shape");
     ArrayRef<int64_t> sizes = expand.getResultType().getShape();
     SmallVector<ReassociationIndices> groups = expand.getReassociationIndices();
-    for (const ReassociationIndices &group : groups)
-      for (int64_t dim : llvm::drop_begin(group))
-        if (ShapedType::isDynamic(sizes[dim]))
-          return rewriter.notifyMatchFailure(op, "dynamic expanded size");
+    if (!staticPastFirst(groups, sizes))
+      return rewriter.notifyMatchFailure(op, "dynamic expanded size");
     SmallVector<Value> indices =
         linearize(rewriter, op.getLoc(), op.getIndices(), groups, sizes);
     rewriter.replaceOpWithNewOp<tensor::ExtractOp>(op, expand.getSrc(),
@@ -422,11 +421,8 @@ struct RecomputeAtExtract : OpRewritePattern<tensor::ExtractOp> {
     SmallVector<Value> indices(op.getIndices());
     if (collapse) {
       ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
-      for (const ReassociationIndices &group :
-           collapse.getReassociationIndices())
-        for (int64_t dim : llvm::drop_begin(group))
-          if (ShapedType::isDynamic(shape[dim]))
-            return rewriter.notifyMatchFailure(op, "dynamic collapsed size");
+      if (!staticPastFirst(collapse.getReassociationIndices(), shape))
+        return rewriter.notifyMatchFailure(op, "dynamic collapsed size");
       indices = delinearize(rewriter, op.getLoc(), indices,
                             collapse.getReassociationIndices(), shape);
     }
