@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -384,16 +385,6 @@ int benchInference(const Options &o, const ModelLibrary &lib,
   });
 }
 
-/// The input tensors' float data, the memory --pinned pins.
-std::vector<std::pair<const void *, size_t>>
-inputMemory(const std::vector<Tensor> &inputs) {
-  std::vector<std::pair<const void *, size_t>> ranges;
-  for (const Tensor &t : inputs)
-    if (!t.f32.empty())
-      ranges.emplace_back(t.f32.data(), t.f32.size() * sizeof(float));
-  return ranges;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -422,17 +413,14 @@ int main(int argc, char **argv) {
   for (const Tensor &t : inputs)
     inputPtrs.push_back(&t);
 
-  std::vector<std::pair<const void *, size_t>> pinned;
-  if (o.pinned)
-    pinned = inputMemory(inputs);
-  for (auto [data, bytes] : pinned)
-    if (Status s = instance.pinHostMemory(data, bytes); !s)
-      return failure(kTool, s.error());
-  int rc = o.train ? benchTraining(o, **lib, instance, inputPtrs, rng)
-                   : benchInference(o, **lib, instance, inputs, inputPtrs);
-  // The inputs are freed before the instance: they must not stay pinned.
-  for (auto [data, bytes] : pinned)
-    if (Status s = instance.unpinHostMemory(data); !s && rc == 0)
-      return failure(kTool, s.error());
-  return rc;
+  // Unpinned before the inputs are freed (declared after them).
+  std::deque<PinnedMemory> pinned;
+  for (const Tensor &t : inputs)
+    if (o.pinned && !t.f32.empty())
+      if (Status s = pinned.emplace_back(instance).pin(
+              t.f32.data(), t.f32.size() * sizeof(float));
+          !s)
+        return failure(kTool, s.error());
+  return o.train ? benchTraining(o, **lib, instance, inputPtrs, rng)
+                 : benchInference(o, **lib, instance, inputs, inputPtrs);
 }

@@ -195,8 +195,7 @@ int cnnc::runDriver(const DriverOptions &options) {
     std::optional<std::string> toolkit = findCudaToolkit(options, why);
     if (toolkit) {
       CudaOptions cuda{options.cudaArch, *toolkit,
-                       options.emit == EmitStage::Ptx, options.gpuTiles,
-                       options.gpuTileOutputs};
+                       options.emit == EmitStage::Ptx, options.gpuTileOutputs};
       gpuModule = buildGpuModule(*module, *description, cuda);
       if (!gpuModule)
         return 1;

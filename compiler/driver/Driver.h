@@ -37,8 +37,7 @@ struct DriverOptions {
   bool cudaRequired = false;
   std::string cudaArch = "sm_90";
   std::string cudaPath;       // empty: $CUDA_PATH, else /usr/local/cuda
-  bool gpuTiles = true;       // CudaOptions::tileContractions
-  int64_t gpuTileOutputs = 4; // CudaOptions::tileOutputsPerThread
+  int64_t gpuTileOutputs = 4; // CudaOptions::tileOutputsPerThread (0: none)
 };
 
 /// Runs the pipeline; returns the process exit code (0 on success, 1 after

@@ -129,8 +129,7 @@ static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm,
 
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
-  buildCnnToGPULoopsPipeline(
-      pm, cuda.tileContractions ? cuda.tileOutputsPerThread : 0);
+  buildCnnToGPULoopsPipeline(pm, cuda.tileOutputsPerThread);
   addPipeline(pm,
               llvm::formatv(kGPULoopsToKernels, cuda.arch,
                             cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)

@@ -24,9 +24,9 @@ struct CudaOptions {
   std::string toolkitPath; // holds bin/ptxas and nvvm/libdevice
   bool ptxOnly = false;
   /// Convolutions and matrix products as tiled kernels with shared memory
-  /// (cnn-tile-contractions); off, one thread per output, to compare.
-  bool tileContractions = true;
-  /// Outputs a thread of a tile sums along each large side (4: 4 x 4).
+  /// (cnn-tile-contractions), each thread summing this many outputs along
+  /// each large side of a tile (4: 4 x 4); 0: no tiles, one thread per
+  /// output, to compare.
   int64_t tileOutputsPerThread = 4;
 };
 

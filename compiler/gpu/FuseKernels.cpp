@@ -264,6 +264,27 @@ SmallVector<Value> linearize(OpBuilder &b, Location loc, ValueRange indices,
   return linear;
 }
 
+/// The indices into a collapse_shape's source (of `shape`, static past each
+/// group's first dimension) of `indices` into its result: each group's
+/// index split over its dimensions, the last fastest. The inverse of
+/// linearize.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc,
+                               ArrayRef<Value> indices,
+                               ArrayRef<ReassociationIndices> groups,
+                               ArrayRef<int64_t> shape) {
+  SmallVector<Value> result(shape.size());
+  for (auto [index, group] : llvm::zip(indices, groups)) {
+    Value rest = index;
+    for (int64_t dim : llvm::reverse(llvm::drop_begin(group))) {
+      Value size = b.create<arith::ConstantIndexOp>(loc, shape[dim]);
+      result[dim] = b.create<arith::RemUIOp>(loc, rest, size);
+      rest = b.create<arith::DivUIOp>(loc, rest, size);
+    }
+    result[group.front()] = rest;
+  }
+  return result;
+}
+
 /// A kernel that reads a padded tensor as an input (the data inserted into a
 /// fill, possibly through a tensor.expand_shape: AlexNet's conv1 input and
 /// filters, padded to a multiple of its stride and split into its phases)
@@ -466,25 +487,6 @@ private:
         });
       return isa<tensor::ExtractOp>(user);
     });
-  }
-
-  /// The indices into the collapse's source of `indices` into its result:
-  /// each group's index split over its dimensions, the last fastest.
-  static SmallVector<Value> delinearize(OpBuilder &b, Location loc,
-                                        ArrayRef<Value> indices,
-                                        ArrayRef<ReassociationIndices> groups,
-                                        ArrayRef<int64_t> shape) {
-    SmallVector<Value> result(shape.size());
-    for (auto [index, group] : llvm::zip(indices, groups)) {
-      Value rest = index;
-      for (int64_t dim : llvm::reverse(llvm::drop_begin(group))) {
-        Value size = b.create<arith::ConstantIndexOp>(loc, shape[dim]);
-        result[dim] = b.create<arith::RemUIOp>(loc, rest, size);
-        rest = b.create<arith::DivUIOp>(loc, rest, size);
-      }
-      result[group.front()] = rest;
-    }
-    return result;
   }
 };
 

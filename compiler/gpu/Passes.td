@@ -163,6 +163,10 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
     tensor as an input, possibly through a tensor.expand_shape (AlexNet's
     conv1 input and filters, padded to a multiple of the stride and split
     into its phases), reads it so too, at the indices its map gives.
+    Likewise, the gradients inserted one by one into a 1-D fill (packed
+    into the parameters' layout) become one generic that reads each
+    element from the gradient holding it, and that generic fuses into the
+    optimizer update reading it.
 
     An element that a generic computes with a few cheap operations (a copy
     into another layout, a square) is computed where it is read, when
@@ -170,10 +174,7 @@ def FuseKernels : Pass<"cnn-fuse-kernels", "func::FuncOp"> {
     tensor.collapse_shape, possibly): AlexNet's local response
     normalization squares the 5 channels it sums as it reads them, and its
     conv1 reads its input's phases from the input itself. Its inference is
-    16 kernels instead of 24. Likewise, the gradients inserted
-    one by one into a 1-D fill (packed into the parameters' layout) become
-    one generic that reads each element from the gradient holding it, and
-    that generic fuses into the optimizer update reading it.
+    16 kernels instead of 24.
   }];
   let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
                            "scf::SCFDialect", "affine::AffineDialect"];
@@ -345,10 +346,10 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     parallel dimensions; dimensions of one tile are left out) whose body
     runs loops over the block's threads in turn:
 
-    1. each thread sets the sums of its outputs (up to 4 x 4, or
-       `outputs-per-thread` along each large side, or a small side whole: a layer's 6 filters, or a part of it where a whole one
-       would leave a block fewer than 64 threads) to the loop's initial
-       values;
+    1. each thread sets the sums of its outputs (`outputs-per-thread`,
+       4, along each large side, or a small side whole: a layer's 6
+       filters, or a part of it where a whole one would leave a block
+       fewer than 64 threads) to the loop's initial values;
     2. for every 8 terms of the reduction (flattened), the threads copy
        the 8 x tile slices of both factors into two tile buffers (the
        factors' code, padding checks included, cloned at each element;

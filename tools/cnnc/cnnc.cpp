@@ -131,8 +131,7 @@ int main(int argc, char **argv) {
       cudaArch.getNumOccurrences() > 0 || cudaPath.getNumOccurrences() > 0;
   options.cudaArch = cudaArch;
   options.cudaPath = cudaPath;
-  options.gpuTiles = !noGpuTiles;
-  options.gpuTileOutputs = gpuTileOutputs;
+  options.gpuTileOutputs = noGpuTiles ? 0 : gpuTileOutputs;
   if (gpuTileOutputs != 4 && gpuTileOutputs != 8) {
     llvm::errs() << "cnnc: error: --gpu-tile-outputs must be 4 or 8, got "
                  << gpuTileOutputs << "\n";
