@@ -55,10 +55,11 @@ from the median.
   --pinned           pin the input batch (cnnc_pin_host_memory), so on a GPU
                      the copy engine reads it directly rather than through
                      the library's staging buffer; nothing on the CPU
-  --queued           with --train: keep two steps queued from pinned input
-                     memory, as cnnc-train does (cnnc_train_step_queue); a
-                     timed call queues a step and waits for the one before,
-                     so on a GPU the batch's upload overlaps that step
+  --queued           keep two calls queued from pinned input memory, as
+                     cnnc-train queues its steps (cnnc_train_step_queue) and
+                     cnnc-run its batches (cnnc_infer_queue); a timed call
+                     queues one and waits for the one before, so on a GPU
+                     the batch's upload overlaps that call
   --iterations N     time exactly N calls (N >= 0)
   --min-time S       otherwise: time calls until S seconds have passed and
                      at least --min-iterations calls were made (default 2)
@@ -158,9 +159,7 @@ int parseArgs(int argc, char **argv, Options &o) {
   }
   if (o.model.empty())
     return usageError(kTool, "no model given");
-  if (o.queued && !o.train)
-    return usageError(kTool, "--queued times training steps: add --train");
-  // A queued step's batch is uploaded while the step before runs only from
+  // A queued call's batch is uploaded while the call before runs only from
   // pinned memory.
   o.pinned = o.pinned || o.queued;
   return -1;
@@ -373,16 +372,45 @@ int benchInference(const Options &o, const ModelLibrary &lib,
     if (Status s = saveAll(o.saveDir, instance, inputs, *first, o); !s)
       return failure(kTool, s.error());
 
-  return timeCalls(o, lib.name(), "infer", [&]() -> Status {
-    Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
-    if (!r)
-      return r.error();
-    for (size_t i = 0; i < r->size(); ++i)
-      if ((*r)[i].f32 != (*first)[i].f32 || (*r)[i].i32 != (*first)[i].i32)
+  auto expectFirst = [&](const std::vector<Tensor> &r) -> Status {
+    for (size_t i = 0; i < r.size(); ++i)
+      if (r[i].f32 != (*first)[i].f32 || r[i].i32 != (*first)[i].i32)
         return Error{o.model + ": output " + lib.outputs()[i].name +
                      " differs between two calls on the same input"};
     return Status::ok();
+  };
+  if (!o.queued)
+    return timeCalls(o, lib.name(), "infer", [&]() -> Status {
+      Result<std::vector<Tensor>> r = instance.infer(inputPtrs);
+      if (!r)
+        return r.error();
+      return expectFirst(*r);
+    });
+
+  // Two sets of outputs, used in turn. The first (untimed) call queues one
+  // inference more, which stays in flight.
+  std::vector<Tensor> sets[2] = {instance.outputTensors(o.batch),
+                                 instance.outputTensors(o.batch)};
+  int64_t queued = 0, taken = 0;
+  auto takeOldest = [&]() -> Status {
+    if (Status s = instance.waitInfer(); !s)
+      return s;
+    return expectFirst(sets[taken++ % 2]);
+  };
+  int rc = timeCalls(o, lib.name(), "infer", [&]() -> Status {
+    for (; queued - taken < 2; ++queued) {
+      std::vector<Tensor *> outputs;
+      for (Tensor &t : sets[queued % 2])
+        outputs.push_back(&t);
+      if (Status s = instance.queueInfer(inputPtrs, outputs); !s)
+        return s;
+    }
+    return takeOldest();
   });
+  while (rc == 0 && taken < queued)
+    if (Status s = takeOldest(); !s)
+      return failure(kTool, s.error());
+  return rc;
 }
 
 } // namespace

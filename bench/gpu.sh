@@ -21,11 +21,11 @@
 # the speed-up of the tiled kernels over the untiled ones, that of the 8 x 8
 # tiles over the default 4 x 4 ones, and that of the
 # calls replayed as CUDA graphs over the same calls launched kernel by
-# kernel (CNNC_CUDA_GRAPHS=0), and for training that of steps queued two at
-# a time from pinned memory (cnnc-bench --queued, as cnnc-train runs them)
-# over steps taken one by one, for inference that of calls on a pinned batch
-# (cnnc-bench --pinned) over calls whose batch goes through the library's
-# staging buffer. Then each case once more with
+# kernel (CNNC_CUDA_GRAPHS=0), and that of calls queued two at a time from
+# pinned memory (cnnc-bench --queued, as cnnc-train runs its steps and
+# cnnc-run its batches) over calls made one by one; for inference the
+# results also hold calls on a pinned batch made one by one (cnnc-bench
+# --pinned, variant "pinned"). Then each case once more with
 # CNNC_CUDA_PROFILE (docs/gpu.md): each kernel's time, into
 # DIR/profile-MODEL-MODE-bB.txt, whose slowest kernels it prints.
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
@@ -85,11 +85,8 @@ run)
     time_cnnc "$model-untiled.so" untiled
     time_cnnc "$model-8x8.so" 8x8
     time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
-    if [[ $mode == train ]]; then
-      time_cnnc "$model.so" queued -- --queued
-    else
-      time_cnnc "$model.so" pinned -- --pinned
-    fi
+    [[ $mode == infer ]] && time_cnnc "$model.so" pinned -- --pinned
+    time_cnnc "$model.so" queued -- --queued
     for variant in "" "--host-data" "--compile"; do
       # shellcheck disable=SC2086 # an empty variant adds nothing
       "$python" "$dir/torch_inference.py" --model "$model" --device cuda \
@@ -110,7 +107,7 @@ for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
 print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
       f"{'8x8 tiles':>12} {'8x8':>6} "
-      f"{'no graphs':>12} {'graphs':>6} {'pin/queue':>12} {'gain':>6} "
+      f"{'no graphs':>12} {'graphs':>6} {'queued':>12} {'gain':>6} "
       f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
 for (model, mode, batch), runs in cases.items():
@@ -120,9 +117,7 @@ for (model, mode, batch), runs in cases.items():
     eight = next((r for r in runs if r.get("variant") == "8x8"), None)
     no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
                      None)
-    # Training steps queued, or inference calls on a pinned batch.
-    queued = next((r for r in runs
-                   if r.get("variant") in ("queued", "pinned")), None)
+    queued = next((r for r in runs if r.get("variant") == "queued"), None)
     def torch(host, compiled):
         return next((r for r in runs if r["harness"] == "pytorch"
                      and r["host_data"] == host and r["compiled"] == compiled),

@@ -23,7 +23,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "bench"))
 from torch_models import AlexNet, LeNet5  # noqa: E402
 
-ABI_VERSION = 2
+# The cnnc.h this script's structures follow.
+ABI_VERSION = 5
 MAX_RANK = 8
 
 
@@ -75,6 +76,11 @@ def main():
     args = parser.parse_args()
 
     lib = ctypes.CDLL(os.path.abspath(args.model))
+    lib.cnnc_abi_version.restype = ctypes.c_uint32
+    if lib.cnnc_abi_version() != ABI_VERSION:
+        sys.exit(f"{args.model}: cnnc ABI version {lib.cnnc_abi_version()}, "
+                 f"this script speaks version {ABI_VERSION}; recompile the "
+                 "model or update the script")
     lib.cnnc_last_error.restype = ctypes.c_char_p
     lib.cnnc_model_name.restype = ctypes.c_char_p
     lib.cnnc_training_config.restype = ctypes.POINTER(TrainConfig)

@@ -15,7 +15,7 @@ namespace {
 
 /// Must match CNNC_ABI_VERSION and CNNC_MAX_RANK in cnnc.h, and the field
 /// order of cnnc_tensor_info, cnnc_param_record and cnnc_model_record.
-constexpr uint32_t kAbiVersion = 4;
+constexpr uint32_t kAbiVersion = 5;
 constexpr int32_t kRoleScale = 65536;
 constexpr unsigned kMaxRank = 8;
 constexpr int32_t kF32 = 0, kI32 = 1;
@@ -315,7 +315,7 @@ Error cnnc::emitModelRecord(Module &module, const ModelDescription &model,
   auto *record =
       new GlobalVariable(module, builder.recordType(),
                          /*isConstant=*/true, GlobalValue::ExternalLinkage,
-                         init, "cnnc_model_record_v4");
+                         init, "cnnc_model_record_v5");
   record->setVisibility(GlobalValue::HiddenVisibility);
   return Error::success();
 }

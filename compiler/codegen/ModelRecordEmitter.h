@@ -2,7 +2,7 @@
 //-*-===//
 //
 // Adds to the translated LLVM module what runtime/model/ModelAbi.cpp reads:
-// the constant `cnnc_model_record_v4` (layout: runtime/model/ModelRecord.h)
+// the constant `cnnc_model_record_v5` (layout: runtime/model/ModelRecord.h)
 // and the packed entry point it names.
 //
 //===----------------------------------------------------------------------===//

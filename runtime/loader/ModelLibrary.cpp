@@ -45,6 +45,8 @@ struct cnnc::rt::ModelApi {
   decltype(&cnnc_unpin_host_memory) unpinHostMemory;
   decltype(&cnnc_train_step_queue) trainStepQueue;
   decltype(&cnnc_train_step_wait) trainStepWait;
+  decltype(&cnnc_infer_queue) inferQueue;
+  decltype(&cnnc_infer_wait) inferWait;
 };
 
 int64_t TensorInfo::numElements() const {
@@ -174,7 +176,9 @@ ModelLibrary::open(const std::string &path) {
       resolve(handle, "cnnc_pin_host_memory", api.pinHostMemory) &&
       resolve(handle, "cnnc_unpin_host_memory", api.unpinHostMemory) &&
       resolve(handle, "cnnc_train_step_queue", api.trainStepQueue) &&
-      resolve(handle, "cnnc_train_step_wait", api.trainStepWait);
+      resolve(handle, "cnnc_train_step_wait", api.trainStepWait) &&
+      resolve(handle, "cnnc_infer_queue", api.inferQueue) &&
+      resolve(handle, "cnnc_infer_wait", api.inferWait);
   if (!ok) {
     const char *why = dlerror();
     return Error{path + ": the model lacks functions of cnnc ABI version " +
@@ -307,6 +311,18 @@ Status ModelInstance::setParam(int index, const Tensor &value) {
   return Status::ok();
 }
 
+std::vector<Tensor> ModelInstance::outputTensors(int64_t batch) const {
+  std::vector<Tensor> results;
+  for (const TensorInfo &info : library_->outputs_) {
+    std::vector<int64_t> shape = info.shape;
+    if (!shape.empty())
+      shape[0] = batch;
+    results.push_back(info.dtype == DType::F32 ? Tensor::zerosF32(shape)
+                                               : Tensor::zerosI32(shape));
+  }
+  return results;
+}
+
 Result<std::vector<Tensor>>
 ModelInstance::infer(const std::vector<const Tensor *> &inputs) {
   const ModelLibrary &lib = *library_;
@@ -317,21 +333,34 @@ ModelInstance::infer(const std::vector<const Tensor *> &inputs) {
   std::vector<cnnc_tensor> in = toAbi(inputs);
   int64_t batch =
       inputs.empty() || inputs[0]->shape.empty() ? 1 : inputs[0]->shape[0];
-  std::vector<Tensor> results;
+  std::vector<Tensor> results = outputTensors(batch);
   std::vector<cnnc_tensor> out;
-  for (const TensorInfo &info : lib.outputs_) {
-    std::vector<int64_t> shape = info.shape;
-    if (!shape.empty())
-      shape[0] = batch;
-    results.push_back(info.dtype == DType::F32 ? Tensor::zerosF32(shape)
-                                               : Tensor::zerosI32(shape));
-  }
   for (Tensor &t : results)
     out.push_back(toAbi(t));
   if (lib.api_->infer(model_, in.data(), static_cast<int32_t>(in.size()),
                       out.data(), static_cast<int32_t>(out.size())) != CNNC_OK)
     return Error{lib.path_ + ": inference failed: " + lib.api_->lastError()};
   return results;
+}
+
+Status ModelInstance::queueInfer(const std::vector<const Tensor *> &inputs,
+                                 const std::vector<Tensor *> &outputs) {
+  const ModelLibrary &lib = *library_;
+  std::vector<cnnc_tensor> in = toAbi(inputs), out;
+  for (Tensor *t : outputs)
+    out.push_back(toAbi(*t));
+  if (lib.api_->inferQueue(model_, in.data(), static_cast<int32_t>(in.size()),
+                           out.data(),
+                           static_cast<int32_t>(out.size())) != CNNC_OK)
+    return Error{lib.path_ + ": inference failed: " + lib.api_->lastError()};
+  return Status::ok();
+}
+
+Status ModelInstance::waitInfer() {
+  const ModelLibrary &lib = *library_;
+  if (lib.api_->inferWait(model_) != CNNC_OK)
+    return Error{lib.path_ + ": inference failed: " + lib.api_->lastError()};
+  return Status::ok();
 }
 
 namespace {

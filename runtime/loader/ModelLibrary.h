@@ -131,6 +131,17 @@ public:
   /// Runs inference: one tensor per input, in the order of inputs(), all
   /// with the same batch size; returns one tensor per output.
   Result<std::vector<Tensor>> infer(const std::vector<const Tensor *> &inputs);
+  /// Queues inference as infer runs it (cnnc_infer_queue), into `outputs`
+  /// (one per output, shaped as outputTensors gives them), which hold its
+  /// results once waitInfer has taken it. Until then the inputs must not
+  /// change and the outputs be neither read nor written. Inferences and
+  /// training steps share one queue of at most two.
+  Status queueInfer(const std::vector<const Tensor *> &inputs,
+                    const std::vector<Tensor *> &outputs);
+  /// Waits for the oldest queued call, which must be an inference.
+  Status waitInfer();
+  /// Zero tensors of the outputs' shapes for a batch of `batch`.
+  std::vector<Tensor> outputTensors(int64_t batch) const;
 
   /// One optimizer step at learning rate `lr`: inputs as for infer(),
   /// targets in the order of targets() with the same batch size. On error

@@ -122,14 +122,73 @@ cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
   return CNNC_OK;
 }
 
+namespace {
+
+/// What the instance's queue holds: "training step", "inference" or, for
+/// both kinds, "call" (`plural` adds the s); and the function that takes
+/// its oldest call.
+struct QueueContents {
+  const char *noun;
+  const char *plural;
+  const char *waitFunction;
+};
+
+QueueContents queueContents(const cnnc_model *model) {
+  int32_t inferences = 0;
+  for (int32_t i = 0; i < model->numQueued; ++i)
+    inferences +=
+        model->queued[(model->queueHead + i) % CNNC_MAX_QUEUED_STEPS].inference;
+  bool oldestInference = model->queued[model->queueHead].inference;
+  const char *wait =
+      oldestInference ? "cnnc_infer_wait" : "cnnc_train_step_wait";
+  if (inferences == 0)
+    return {"training step", "training steps", wait};
+  if (inferences == model->numQueued)
+    return {"inference", "inferences", wait};
+  return {"call", "calls", wait};
+}
+
+} // namespace
+
 cnnc_status checkNothingQueued(const cnnc_model *model, const char *what) {
   if (model->numQueued == 0)
     return CNNC_OK;
-  return fail(CNNC_INVALID_ARGUMENT,
-              "%s: %d queued training step%s not been waited for "
-              "(cnnc_train_step_wait)",
-              what, model->numQueued,
-              model->numQueued == 1 ? " has" : "s have");
+  QueueContents queue = queueContents(model);
+  return fail(
+      CNNC_INVALID_ARGUMENT, "%s: %d queued %s %s not been waited for (%s)",
+      what, model->numQueued, model->numQueued == 1 ? queue.noun : queue.plural,
+      model->numQueued == 1 ? "has" : "have", queue.waitFunction);
+}
+
+cnnc_status nextQueueSlot(cnnc_model *model, const char *what,
+                          QueuedCall **slot) {
+  if (model->numQueued >= CNNC_MAX_QUEUED_STEPS) {
+    QueueContents queue = queueContents(model);
+    return fail(CNNC_INVALID_ARGUMENT,
+                "%s: %d %s are queued already, the most there may be; wait "
+                "for the oldest first (%s)",
+                what, model->numQueued, queue.plural, queue.waitFunction);
+  }
+  *slot = &model->queued[(model->queueHead + model->numQueued) %
+                         CNNC_MAX_QUEUED_STEPS];
+  return CNNC_OK;
+}
+
+cnnc_status takeOldestQueued(cnnc_model *model, const char *what,
+                             bool inference, QueuedCall **slot) {
+  const char *kind = inference ? "inference" : "training step";
+  if (model->numQueued == 0)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: no %s is queued", what, kind);
+  QueuedCall &oldest = model->queued[model->queueHead];
+  if (oldest.inference != inference)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "%s: the oldest queued call is %s; take it first (%s)", what,
+                oldest.inference ? "an inference" : "a training step",
+                oldest.inference ? "cnnc_infer_wait" : "cnnc_train_step_wait");
+  model->queueHead = (model->queueHead + 1) % CNNC_MAX_QUEUED_STEPS;
+  --model->numQueued;
+  *slot = &oldest;
+  return CNNC_OK;
 }
 
 cnnc_status checkParamAccess(const cnnc_model *model, int32_t index,

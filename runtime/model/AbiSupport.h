@@ -34,24 +34,33 @@ struct Scalars {
 /// The most targets a queued step keeps (a loss takes one or two).
 constexpr int32_t kMaxQueuedTargets = 8;
 
-/// A training step queued (cnnc_train_step_queue) and not yet waited for;
-/// an instance has CNNC_MAX_QUEUED_STEPS of these, used in turn.
-struct QueuedStep {
-  /// On the CPU the step has run: its result.
+/// A training step (cnnc_train_step_queue) or an inference
+/// (cnnc_infer_queue) queued and not yet waited for; an instance has
+/// CNNC_MAX_QUEUED_STEPS of these, used in turn.
+struct QueuedCall {
+  bool inference;
+  /// On the CPU a step has run: its result.
   cnnc_step_result result;
-  /// On a GPU: passed once the loss and the prediction are in `download`
-  /// (pinned: the loss, then the prediction), of `capacity` floats; the
-  /// step's scalars, uploaded from pinned memory too (from pageable memory
-  /// the driver may wait for the steps queued before); the batch and the
-  /// caller's targets, to count the correct predictions. The fence and the
-  /// buffers stay with the instance's device for later steps.
+  /// On a GPU: passed once what the call downloads is in `download`
+  /// (pinned, of `capacity` floats): a step's loss, then its prediction; an
+  /// inference's outputs, back to back. A step's scalars, uploaded from
+  /// pinned memory too (from pageable memory the driver may wait for the
+  /// calls queued before). The fence and the buffers stay with the
+  /// instance's device for later calls.
   cnnc::gpu::Fence *done;
   Scalars *scalars;
   float *download;
   int64_t capacity;
+  /// A step's batch and the caller's targets, to count the correct
+  /// predictions.
   int64_t batch;
   cnnc_tensor targets[kMaxQueuedTargets];
   int32_t numTargets;
+  /// An inference's outputs in the caller's memory, filled from `download`
+  /// when it is waited for.
+  void *outputs[CNNC_MAX_QUEUED_OUTPUTS];
+  int64_t outputBytes[CNNC_MAX_QUEUED_OUTPUTS];
+  int32_t numOutputs;
 };
 } // namespace cnnc::abi
 
@@ -81,17 +90,17 @@ struct cnnc_model {
   /// Two sets of scalars in device memory: [0] a step's, uploaded before
   /// each call that reads them; [1] zeros, inference's dropout seed.
   cnnc::abi::Scalars *deviceScalars;
-  /// The steps queued and not yet waited for: `numQueued` of them, the
+  /// The calls queued and not yet waited for: `numQueued` of them, the
   /// oldest at `queued[queueHead]`. A step or an evaluation run at once on
   /// a GPU goes through `queued[queueHead]` too (nothing is queued then).
-  cnnc::abi::QueuedStep queued[CNNC_MAX_QUEUED_STEPS];
+  cnnc::abi::QueuedCall queued[CNNC_MAX_QUEUED_STEPS];
   int32_t queueHead;
   int32_t numQueued;
 };
 
 namespace cnnc::abi {
 
-inline const cnnc_model_record &record() { return cnnc_model_record_v4; }
+inline const cnnc_model_record &record() { return cnnc_model_record_v5; }
 
 /// Optimizer state buffer `s` of `model`.
 inline float *stateBuffer(const cnnc_model *model, int32_t s) {
@@ -138,8 +147,19 @@ cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
                          int64_t *batch);
 
 /// Refuses (`what` names the call) what must not overtake the instance's
-/// queued training steps: a step, an evaluation, a move.
+/// queued calls: a step, an evaluation, a move.
 cnnc_status checkNothingQueued(const cnnc_model *model, const char *what);
+
+/// The slot a call queued now takes (`what` names it), or the refusal when
+/// CNNC_MAX_QUEUED_STEPS calls are queued already.
+cnnc_status nextQueueSlot(cnnc_model *model, const char *what,
+                          QueuedCall **slot);
+
+/// Takes the oldest queued call for `what`, which waits for calls of one
+/// kind (`inference`), or refuses when nothing is queued or the oldest is
+/// of the other kind.
+cnnc_status takeOldestQueued(cnnc_model *model, const char *what,
+                             bool inference, QueuedCall **slot);
 
 /// Checks a get/set of parameter `index` (or of its optimizer state) with
 /// `count` elements at `data`; `what` names the function for the message.

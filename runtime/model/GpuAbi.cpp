@@ -136,11 +136,11 @@ void cnnc::abi::releaseDevice(cnnc_model *model) {
   if (!onDevice(model))
     return;
   releaseRecordedCalls(model);
-  for (QueuedStep &slot : model->queued) {
+  for (QueuedCall &slot : model->queued) {
     gpu::destroyFence(model->device, slot.done);
     gpu::hostFree(model->device, slot.download);
     gpu::hostFree(model->device, slot.scalars);
-    slot = QueuedStep{};
+    slot = QueuedCall{};
   }
   model->queueHead = model->numQueued = 0;
   gpu::deviceFree(model->device, model->deviceParams);
@@ -168,23 +168,53 @@ ResultFreer cnnc::abi::deviceResultFreer(cnnc_model *model) {
   return freer;
 }
 
+cnnc_status cnnc::abi::prepareSlot(cnnc_model *model, QueuedCall &slot,
+                                   int64_t floats, const char *what) {
+  if (!slot.done && !(slot.done = gpu::createFence(model->device)))
+    return deviceStatus(model, what);
+  if (!slot.scalars && !(slot.scalars = static_cast<Scalars *>(
+                             gpu::hostAlloc(model->device, sizeof(Scalars)))))
+    return deviceStatus(model, what);
+  if (slot.capacity >= floats)
+    return CNNC_OK;
+  gpu::hostFree(model->device, slot.download);
+  slot.capacity = 0;
+  slot.download = static_cast<float *>(gpu::hostAlloc(
+      model->device, static_cast<size_t>(floats) * sizeof(float)));
+  if (!slot.download)
+    return deviceStatus(model, what);
+  slot.capacity = floats;
+  return CNNC_OK;
+}
+
 cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
                                      const cnnc_tensor *inputs,
                                      int32_t numInputs,
                                      const cnnc_tensor *outputs,
-                                     int32_t numOutputs) {
+                                     int32_t numOutputs, QueuedCall *slot) {
+  const char *what = slot ? "infer_queue" : "infer";
   const cnnc_model_record &r = record();
   if (!r.gpu_infer)
-    return fail(CNNC_INTERNAL_ERROR, "infer: the library has no CUDA entry");
-  if (cnnc_status s = refreshDevice(model, "infer"))
+    return fail(CNNC_INTERNAL_ERROR, "%s: the library has no CUDA entry", what);
+  if (cnnc_status s = refreshDevice(model, what))
     return s;
+  // The slot's buffer before any work, so that nothing queued can fail for
+  // memory.
+  if (slot) {
+    int64_t floats = 1;
+    for (int32_t k = 0; k < numOutputs; ++k)
+      floats += tensorBytes(outputs[k]) / 4;
+    if (cnnc_status s = prepareSlot(model, *slot, floats, what))
+      return s;
+  }
   int32_t ranks[DeviceCall::kMaxResults];
   for (int32_t k = 0; k < numOutputs && k < DeviceCall::kMaxResults; ++k)
     ranks[k] = r.outputs[k].rank;
   // Every call with these shapes is the same work: it is replayed.
   DeviceCall call(model, {reinterpret_cast<const void *>(r.gpu_infer), inputs,
-                          numInputs, nullptr, 0, ranks, numOutputs});
-  if (cnnc_status s = call.upload("infer"))
+                          numInputs, nullptr, 0, ranks, numOutputs,
+                          /*behindQueuedWork=*/model->numQueued > 0});
+  if (cnnc_status s = call.upload(what))
     return s;
 
   Descriptor inputDescs[kMaxArgs], paramDesc, seedDesc;
@@ -209,13 +239,40 @@ cnnc_status cnnc::abi::inferOnDevice(cnnc_model *model,
   }
 
   int64_t *word = call.results();
+  float *queued = slot ? slot->download : nullptr;
   for (int32_t k = 0; k < numOutputs; ++k) {
     auto *d = reinterpret_cast<Descriptor *>(word);
     word += descriptorWords(r.outputs[k].rank);
-    gpu::download(model->device, outputs[k].data, resultData(*d, 4),
-                  static_cast<size_t>(tensorBytes(outputs[k])));
+    auto bytes = static_cast<size_t>(tensorBytes(outputs[k]));
+    if (!slot) {
+      gpu::download(model->device, outputs[k].data, resultData(*d, 4), bytes);
+      continue;
+    }
+    gpu::queueDownload(model->device, queued, resultData(*d, 4), bytes);
+    slot->outputs[k] = outputs[k].data;
+    slot->outputBytes[k] = static_cast<int64_t>(bytes);
+    queued += bytes / 4;
   }
-  return deviceStatus(model, "infer");
+  if (slot) {
+    gpu::markFence(model->device, slot->done);
+    slot->inference = true;
+    slot->numOutputs = numOutputs;
+  }
+  return deviceStatus(model, what);
+}
+
+cnnc_status cnnc::abi::finishInferenceOnDevice(cnnc_model *model,
+                                               QueuedCall &slot) {
+  gpu::waitForFence(model->device, slot.done); // a failure is recorded
+  if (cnnc_status s = deviceStatus(model, "infer"))
+    return s;
+  const float *from = slot.download;
+  for (int32_t k = 0; k < slot.numOutputs; ++k) {
+    std::memcpy(slot.outputs[k], from,
+                static_cast<size_t>(slot.outputBytes[k]));
+    from += slot.outputBytes[k] / 4;
+  }
+  return CNNC_OK;
 }
 
 extern "C" {

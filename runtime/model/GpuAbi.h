@@ -38,10 +38,22 @@ cnnc_status deviceStatus(cnnc_model *model, const char *what);
 /// instance's device parameters and states.
 ResultFreer deviceResultFreer(cnnc_model *model);
 
-/// cnnc_infer on the instance's GPU, the arguments checked.
+/// Gives `slot` a pinned buffer of at least `floats` for what a queued
+/// call downloads, one for a step's scalars, and its fence.
+cnnc_status prepareSlot(cnnc_model *model, QueuedCall &slot, int64_t floats,
+                        const char *what);
+
+/// cnnc_infer on the instance's GPU, the arguments checked. With a `slot`
+/// (cnnc_infer_queue) nothing is waited for: the outputs are downloaded
+/// into the slot's pinned buffer behind its fence, and
+/// finishInferenceOnDevice copies them into the caller's.
 cnnc_status inferOnDevice(cnnc_model *model, const cnnc_tensor *inputs,
                           int32_t numInputs, const cnnc_tensor *outputs,
-                          int32_t numOutputs);
+                          int32_t numOutputs, QueuedCall *slot = nullptr);
+
+/// Waits for the inference inferOnDevice queued into `slot` and writes its
+/// outputs into the caller's memory.
+cnnc_status finishInferenceOnDevice(cnnc_model *model, QueuedCall &slot);
 
 } // namespace cnnc::abi
 

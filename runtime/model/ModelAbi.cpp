@@ -1,7 +1,7 @@
 //===- ModelAbi.cpp - the functions of cnnc.h, linked into every model ----===//
 //
 // cnnc links this file (as libcnnc_model.a) into each .so it writes; the
-// model's object supplies `cnnc_model_record_v4`. Everything a caller can get
+// model's object supplies `cnnc_model_record_v5`. Everything a caller can get
 // wrong is checked here, before generated code runs, because generated code
 // trusts its shapes.
 //
@@ -97,6 +97,43 @@ void inferSlice(void *context, int32_t i) {
     freer.release(*reinterpret_cast<Descriptor *>(word));
     word += descriptorWords(r.outputs[k].rank);
   }
+}
+
+/// The checks of an inference (`what` names the call): the model, the
+/// counts and shapes of the tensors.
+cnnc_status checkInference(const cnnc_model *model, const cnnc_tensor *inputs,
+                           int32_t numInputs, const cnnc_tensor *outputs,
+                           int32_t numOutputs, const char *what,
+                           int64_t &batch) {
+  const cnnc_model_record &r = record();
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: the model is null", what);
+  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, what,
+                                 "the model takes", "input"))
+    return s;
+  if (cnnc_status s = checkCount(outputs, numOutputs, r.num_outputs, what,
+                                 "the model has", "output"))
+    return s;
+  batch = 0;
+  if (cnnc_status s =
+          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
+    return s;
+  if (cnnc_status s =
+          checkTensors(outputs, numOutputs, r.outputs, "output", &batch))
+    return s;
+  if (numInputs + 3 > kMaxArgs || numOutputs > kMaxArgs)
+    return fail(CNNC_INTERNAL_ERROR, "%s: too many inputs or outputs", what);
+  return CNNC_OK;
+}
+
+/// Inference on the CPU, checked: slices of the batch run on the model's
+/// threads at once, images being independent in inference.
+void inferOnHost(cnnc_model *model, const cnnc_tensor *inputs,
+                 int32_t numInputs, const cnnc_tensor *outputs,
+                 int32_t numOutputs, int64_t batch) {
+  InferCall call{model,      inputs, numInputs,        outputs,
+                 numOutputs, batch,  sliceCount(batch)};
+  parallelFor(call.slices, inferSlice, &call);
 }
 
 } // namespace
@@ -231,33 +268,57 @@ cnnc_status cnnc_set_param(cnnc_model *model, int32_t index, const float *data,
 cnnc_status cnnc_infer(cnnc_model *model, const cnnc_tensor *inputs,
                        int32_t numInputs, const cnnc_tensor *outputs,
                        int32_t numOutputs) {
-  const cnnc_model_record &r = record();
-  if (!model)
-    return fail(CNNC_INVALID_ARGUMENT, "infer: the model is null");
-  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, "infer",
-                                 "the model takes", "input"))
-    return s;
-  if (cnnc_status s = checkCount(outputs, numOutputs, r.num_outputs, "infer",
-                                 "the model has", "output"))
-    return s;
   int64_t batch = 0;
-  if (cnnc_status s =
-          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
+  if (cnnc_status s = checkInference(model, inputs, numInputs, outputs,
+                                     numOutputs, "infer", batch))
     return s;
-  if (cnnc_status s =
-          checkTensors(outputs, numOutputs, r.outputs, "output", &batch))
-    return s;
-
-  if (numInputs + 3 > kMaxArgs || numOutputs > kMaxArgs)
-    return fail(CNNC_INTERNAL_ERROR, "infer: too many inputs or outputs");
   if (onDevice(model))
     return inferOnDevice(model, inputs, numInputs, outputs, numOutputs);
-  // Images are independent in inference: slices of the batch run on the
-  // model's threads at once.
-  InferCall call{model,      inputs, numInputs,        outputs,
-                 numOutputs, batch,  sliceCount(batch)};
-  parallelFor(call.slices, inferSlice, &call);
+  inferOnHost(model, inputs, numInputs, outputs, numOutputs, batch);
   return CNNC_OK;
+}
+
+cnnc_status cnnc_infer_queue(cnnc_model *model, const cnnc_tensor *inputs,
+                             int32_t numInputs, const cnnc_tensor *outputs,
+                             int32_t numOutputs) {
+  const char *what = "infer_queue";
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: the model is null", what);
+  QueuedCall *slot = nullptr;
+  if (cnnc_status s = nextQueueSlot(model, what, &slot))
+    return s;
+  int64_t batch = 0;
+  if (cnnc_status s = checkInference(model, inputs, numInputs, outputs,
+                                     numOutputs, what, batch))
+    return s;
+  if (numOutputs > CNNC_MAX_QUEUED_OUTPUTS)
+    return fail(CNNC_INVALID_ARGUMENT,
+                "%s: the model has %d outputs, more than the %d a queued "
+                "inference writes; use cnnc_infer",
+                what, numOutputs, CNNC_MAX_QUEUED_OUTPUTS);
+  if (onDevice(model)) {
+    if (cnnc_status s =
+            inferOnDevice(model, inputs, numInputs, outputs, numOutputs, slot))
+      return s;
+  } else {
+    inferOnHost(model, inputs, numInputs, outputs, numOutputs, batch);
+    slot->inference = true;
+  }
+  ++model->numQueued;
+  return CNNC_OK;
+}
+
+cnnc_status cnnc_infer_wait(cnnc_model *model) {
+  const char *what = "infer_wait";
+  if (!model)
+    return fail(CNNC_INVALID_ARGUMENT, "%s: the model is null", what);
+  QueuedCall *slot = nullptr;
+  if (cnnc_status s = takeOldestQueued(model, what, /*inference=*/true, &slot))
+    return s;
+  // The instance cannot move while calls are queued.
+  if (!onDevice(model))
+    return CNNC_OK;
+  return finishInferenceOnDevice(model, *slot);
 }
 
 } // extern "C"

@@ -1,6 +1,6 @@
 /*===- ModelRecord.h - what cnnc emits into every compiled model ----------===*\
  *
- * The compiler writes one constant `cnnc_model_record_v4` into the object of
+ * The compiler writes one constant `cnnc_model_record_v5` into the object of
  * each model: the description the ABI functions report and the entry points
  * they call. compiler/codegen/ModelRecordEmitter.cpp builds the same layout
  * as LLVM constants; a change here must be made there too, and bumps
@@ -110,7 +110,7 @@ typedef struct cnnc_model_record {
 } cnnc_model_record;
 
 /* Defined by the compiled model's object, hidden outside the .so. */
-extern const cnnc_model_record cnnc_model_record_v4;
+extern const cnnc_model_record cnnc_model_record_v5;
 
 #ifdef __cplusplus
 } /* extern "C" */

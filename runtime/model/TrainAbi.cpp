@@ -512,28 +512,6 @@ void queueUpdate(cnnc_model *model, ResultCursor cursor) {
   }
 }
 
-/// Gives `slot` a pinned buffer of at least `floats` for what a step
-/// downloads, one for its scalars, and its fence.
-cnnc_status prepareSlot(cnnc_model *model, QueuedStep &slot, int64_t floats,
-                        const char *what) {
-  if (!slot.done && !(slot.done = cnnc::gpu::createFence(model->device)))
-    return deviceStatus(model, what);
-  if (!slot.scalars &&
-      !(slot.scalars = static_cast<Scalars *>(
-            cnnc::gpu::hostAlloc(model->device, sizeof(Scalars)))))
-    return deviceStatus(model, what);
-  if (slot.capacity >= floats)
-    return CNNC_OK;
-  cnnc::gpu::hostFree(model->device, slot.download);
-  slot.capacity = 0;
-  slot.download = static_cast<float *>(cnnc::gpu::hostAlloc(
-      model->device, static_cast<size_t>(floats) * sizeof(float)));
-  if (!slot.download)
-    return deviceStatus(model, what);
-  slot.capacity = floats;
-  return CNNC_OK;
-}
-
 /// Queues a training step (`training`) or an evaluation on the instance's
 /// GPU into `slot`: the caller's tensors uploaded, the whole batch in one
 /// call of the CUDA entry, the new parameters and states copied into the
@@ -546,7 +524,7 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                           const cnnc_tensor *inputs, int32_t numInputs,
                           const cnnc_tensor *targets, int32_t numTargets,
                           int64_t batch, Scalars &scalars, bool training,
-                          QueuedStep &slot) {
+                          QueuedCall &slot) {
   const char *what = training ? "train_step" : "evaluate";
   const cnnc_model_record &r = record();
   if (!entry.fn || !hasKnownRoles(entry))
@@ -565,6 +543,7 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
                 "%s: the model's prediction has a dynamic shape", what);
   if (cnnc_status s = prepareSlot(model, slot, 1 + predictionElements, what))
     return s;
+  slot.inference = false;
   // The loss, the prediction, then for a step the new parameters and states.
   int32_t ranks[2 + 1 + kMaxStates] = {0, r.prediction.rank};
   int32_t numResults = training ? 3 + r.num_states : 2;
@@ -634,7 +613,7 @@ cnnc_status queueOnDevice(const cnnc_entry_record &entry, cnnc_model *model,
 /// Waits for the step or evaluation queueOnDevice queued into `slot` and
 /// gives its result: the loss, and the number correct counted here against
 /// the caller's labels.
-cnnc_status finishOnDevice(cnnc_model *model, QueuedStep &slot,
+cnnc_status finishOnDevice(cnnc_model *model, QueuedCall &slot,
                            const char *what, cnnc_step_result *result) {
   cnnc::gpu::waitForFence(model->device, slot.done); // a failure is recorded
   if (cnnc_status s = deviceStatus(model, what))
@@ -769,7 +748,7 @@ cnnc_status runEntry(cnnc_model *model, const cnnc_tensor *inputs,
   // On a GPU the whole batch is one call, queued into the first free slot
   // and waited for.
   const cnnc_model_record &r = record();
-  QueuedStep &slot = model->queued[model->queueHead];
+  QueuedCall &slot = model->queued[model->queueHead];
   if (cnnc_status s = queueOnDevice(
           training ? r.gpu_train_step : r.gpu_evaluate, model, inputs,
           numInputs, targets, numTargets, batch, scalars, training, slot))
@@ -784,25 +763,22 @@ cnnc_status queueStep(cnnc_model *model, const cnnc_tensor *inputs,
   const char *what = "train_step_queue";
   if (cnnc_status s = checkModel(model, what))
     return s;
-  if (model->numQueued >= CNNC_MAX_QUEUED_STEPS)
-    return fail(CNNC_INVALID_ARGUMENT,
-                "%s: %d steps are queued already, the most there may be; "
-                "wait for one first (cnnc_train_step_wait)",
-                what, model->numQueued);
+  QueuedCall *slot = nullptr;
+  if (cnnc_status s = nextQueueSlot(model, what, &slot))
+    return s;
   int64_t batch = 0;
   if (cnnc_status s = checkCall(inputs, numInputs, targets, numTargets, lr,
                                 /*training=*/true, batch))
     return s;
   Scalars scalars = nextScalars(model, lr, true);
-  QueuedStep &slot = model->queued[(model->queueHead + model->numQueued) %
-                                   CNNC_MAX_QUEUED_STEPS];
   cnnc_status status = CNNC_OK;
   if (onDevice(model)) {
     status = queueOnDevice(record().gpu_train_step, model, inputs, numInputs,
-                           targets, numTargets, batch, scalars, true, slot);
+                           targets, numTargets, batch, scalars, true, *slot);
   } else {
+    slot->inference = false;
     status = runOnHost(model, inputs, numInputs, targets, numTargets, batch,
-                       scalars, true, &slot.result);
+                       scalars, true, &slot->result);
   }
   if (status == CNNC_OK)
     ++model->numQueued;
@@ -816,17 +792,15 @@ cnnc_status waitForStep(cnnc_model *model, cnnc_step_result *result) {
     return s;
   if (!result)
     return fail(CNNC_INVALID_ARGUMENT, "%s: the result pointer is null", what);
-  if (model->numQueued == 0)
-    return fail(CNNC_INVALID_ARGUMENT, "%s: no training step is queued", what);
-  QueuedStep &slot = model->queued[model->queueHead];
-  model->queueHead = (model->queueHead + 1) % CNNC_MAX_QUEUED_STEPS;
-  --model->numQueued;
-  // The instance cannot move while steps are queued.
+  QueuedCall *slot = nullptr;
+  if (cnnc_status s = takeOldestQueued(model, what, /*inference=*/false, &slot))
+    return s;
+  // The instance cannot move while calls are queued.
   if (!onDevice(model)) {
-    *result = slot.result;
+    *result = slot->result;
     return CNNC_OK;
   }
-  return finishOnDevice(model, slot, "train_step", result);
+  return finishOnDevice(model, *slot, "train_step", result);
 }
 
 /// The checks of an optimizer state access.

@@ -397,8 +397,9 @@ TEST_F(TinyOnFakeDevice, QueuedStepsUploadBesideTheStepBefore) {
     if (step == 1) {
       auto third = instance->queueTrainStep({&batches[0]}, {&labels512}, 1e-2f);
       ASSERT_FALSE(third);
-      EXPECT_NE(third.error().message.find("2 steps are queued already"),
-                std::string::npos)
+      EXPECT_NE(
+          third.error().message.find("2 training steps are queued already"),
+          std::string::npos)
           << third.error().message;
       auto moved = instance->setDevice("cpu");
       ASSERT_FALSE(moved);
@@ -431,6 +432,73 @@ TEST_F(TinyOnFakeDevice, QueuedStepsUploadBesideTheStepBefore) {
   EXPECT_NE(again.error().message.find("no memory is pinned at"),
             std::string::npos)
       << again.error().message;
+}
+
+// Queued inferences from pinned batches run like queued steps: the first
+// as it comes, the second recorded, every later one replayed with its batch
+// uploaded beside the inference before, without a race. Each downloads its
+// logits into the instance's pinned memory; the caller's outputs are
+// written only when it is waited for, with what cnnc_infer gives.
+TEST_F(TinyOnFakeDevice, QueuedInferencesUploadBesideTheCallBefore) {
+  ASSERT_TRUE(instance->setDevice("cuda"));
+  Tensor batches[2] = {Tensor::zerosF32({512, 1, 6, 6}),
+                       Tensor::zerosF32({512, 1, 6, 6})};
+  for (Tensor &b : batches)
+    ASSERT_TRUE(instance->pinHostMemory(b.f32.data(), b.f32.size() * 4));
+  std::vector<Tensor> outputs[2] = {instance->outputTensors(512),
+                                    instance->outputTensors(512)};
+  ASSERT_EQ(outputs[0].size(), 1u);
+  EXPECT_EQ(outputs[0][0].shape, (std::vector<int64_t>{512, 3}));
+  long waits = counter("fakeCudaStreamWaits");
+  long races = counter("fakeCudaRaces");
+  long direct = counter("fakeCudaRegisteredUploads");
+  constexpr float kUnwritten = -7.0f;
+  for (int call = 0; call < 8; ++call) {
+    std::vector<Tensor> &out = outputs[call % 2];
+    if (call >= 2) {
+      ASSERT_TRUE(instance->waitInfer());
+      auto again = instance->infer({&batches[call % 2]});
+      ASSERT_TRUE(again) << again.error().message;
+      EXPECT_EQ(out[0].f32, (*again)[0].f32) << "call " << call - 2;
+    }
+    std::fill(out[0].f32.begin(), out[0].f32.end(), kUnwritten);
+    auto queued = instance->queueInfer({&batches[call % 2]}, {&out[0]});
+    ASSERT_TRUE(queued) << queued.error().message;
+    EXPECT_EQ(out[0].f32.front(), kUnwritten);
+    if (call == 1) {
+      auto step = instance->trainStep({&images}, {&labels}, 1e-2f);
+      ASSERT_FALSE(step);
+      EXPECT_NE(step.error().message.find("2 queued inferences have not been "
+                                          "waited for (cnnc_infer_wait)"),
+                std::string::npos)
+          << step.error().message;
+      auto waitStep = instance->waitTrainStep();
+      ASSERT_FALSE(waitStep);
+      EXPECT_NE(waitStep.error().message.find("the oldest queued call is an "
+                                              "inference"),
+                std::string::npos)
+          << waitStep.error().message;
+    }
+  }
+  for (int left = 0; left < 2; ++left)
+    ASSERT_TRUE(instance->waitInfer());
+  auto none = instance->waitInfer();
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no inference is queued"),
+            std::string::npos)
+      << none.error().message;
+  // One capture; the recorded call's launch, then six queued replays and
+  // the six synchronous ones between them, each behind a queued inference.
+  EXPECT_EQ(since("fakeCudaCaptures"), 1);
+  EXPECT_EQ(since("fakeCudaGraphLaunches"), 1 + 12);
+  // Every batch from the caller's memory, without a staging copy.
+  EXPECT_EQ(counter("fakeCudaRegisteredUploads") - direct, 8 + 6);
+  // The twelve replays: the stream waits for each upload, and each upload
+  // into a set used before waits for the copy out of it.
+  EXPECT_EQ(counter("fakeCudaStreamWaits") - waits, 12 + 10);
+  EXPECT_EQ(counter("fakeCudaRaces"), races);
+  for (Tensor &b : batches)
+    ASSERT_TRUE(instance->unpinHostMemory(b.f32.data()));
 }
 
 // An instance destroyed with steps queued and memory pinned waits for them

@@ -76,8 +76,8 @@ TEST_F(ModelAbi, RejectsAnotherAbiVersion) {
       fn<decltype(&cnnc_create)>("cnnc_create")(CNNC_ABI_VERSION + 1, &other),
       CNNC_ABI_MISMATCH);
   EXPECT_EQ(other, nullptr);
-  EXPECT_NE(lastError().find("ABI version 5, this library implements "
-                             "version 4"),
+  EXPECT_NE(lastError().find("ABI version 6, this library implements "
+                             "version 5"),
             std::string::npos)
       << lastError();
   EXPECT_EQ(

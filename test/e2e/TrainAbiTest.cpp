@@ -302,9 +302,10 @@ TEST_F(TrainAbi, QueuedStepsAreTheStepsInTurn) {
     }
     if (i == 1) {
       EXPECT_EQ(queue(model, &x, 1, &y, 1, 0.05f), CNNC_INVALID_ARGUMENT);
-      EXPECT_EQ(lastError(), "trainee: train_step_queue: 2 steps are queued "
-                             "already, the most there may be; wait for one "
-                             "first (cnnc_train_step_wait)");
+      EXPECT_EQ(lastError(), "trainee: train_step_queue: 2 training steps "
+                             "are queued already, the most there may be; "
+                             "wait for the oldest first "
+                             "(cnnc_train_step_wait)");
     }
     ASSERT_EQ(wait(model, &r), CNNC_OK) << lastError();
     queued.push_back(r);
@@ -326,6 +327,69 @@ TEST_F(TrainAbi, QueuedStepsAreTheStepsInTurn) {
   EXPECT_EQ(pin(model, images.data(), 4), CNNC_OK);
   EXPECT_EQ(pin(model, nullptr, 4), CNNC_INVALID_ARGUMENT);
   EXPECT_EQ(lastError(), "trainee: pin_host_memory: the address is null");
+}
+
+// Queued inferences (ABI 5) share the steps' queue: each runs in its turn,
+// sees the parameters the steps before it leave, and gives what cnnc_infer
+// gives then, bit for bit on the CPU. A wait for the wrong kind of call,
+// a full queue and a bad shape are refused without a change.
+TEST_F(TrainAbi, QueuedInferencesTakeTheirTurn) {
+  auto queue = fn<decltype(&cnnc_infer_queue)>("cnnc_infer_queue");
+  auto wait = fn<decltype(&cnnc_infer_wait)>("cnnc_infer_wait");
+  auto queueStep =
+      fn<decltype(&cnnc_train_step_queue)>("cnnc_train_step_queue");
+  auto waitStep = fn<decltype(&cnnc_train_step_wait)>("cnnc_train_step_wait");
+  auto infer = fn<decltype(&cnnc_infer)>("cnnc_infer");
+  const cnnc_tensor &x = imageTensor();
+  const cnnc_tensor &y = labelTensor();
+  int64_t logitsShape[2] = {kBatch, 3};
+  std::vector<float> before(kBatch * 3), after(kBatch * 3);
+  std::vector<float> first(kBatch * 3), second(kBatch * 3);
+  cnnc_tensor out{before.data(), CNNC_F32, 2, logitsShape};
+  ASSERT_EQ(infer(model, &x, 1, &out, 1), CNNC_OK) << lastError();
+
+  EXPECT_EQ(wait(model), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: infer_wait: no inference is queued");
+  out.data = first.data();
+  ASSERT_EQ(queue(model, &x, 1, &out, 1), CNNC_OK) << lastError();
+  EXPECT_EQ(fn<decltype(&cnnc_set_device)>("cnnc_set_device")(model, "cpu"),
+            CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: set_device: 1 queued inference has not "
+                         "been waited for (cnnc_infer_wait)");
+  ASSERT_EQ(queueStep(model, &x, 1, &y, 1, 0.05f), CNNC_OK) << lastError();
+  cnnc_step_result r{};
+  EXPECT_EQ(waitStep(model, &r), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: train_step_wait: the oldest queued call "
+                         "is an inference; take it first (cnnc_infer_wait)");
+  EXPECT_EQ(queue(model, &x, 1, &out, 1), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: infer_queue: 2 calls are queued already, "
+                         "the most there may be; wait for the oldest first "
+                         "(cnnc_infer_wait)");
+  EXPECT_EQ(evaluate(&r), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: evaluate: 2 queued calls have not been "
+                         "waited for (cnnc_infer_wait)");
+  ASSERT_EQ(wait(model), CNNC_OK) << lastError();
+  EXPECT_EQ(first, before);
+
+  // Behind the step: the parameters it leaves.
+  out.data = second.data();
+  ASSERT_EQ(queue(model, &x, 1, &out, 1), CNNC_OK) << lastError();
+  EXPECT_EQ(wait(model), CNNC_INVALID_ARGUMENT);
+  EXPECT_EQ(lastError(), "trainee: infer_wait: the oldest queued call is a "
+                         "training step; take it first "
+                         "(cnnc_train_step_wait)");
+  ASSERT_EQ(waitStep(model, &r), CNNC_OK) << lastError();
+  EXPECT_EQ(r.count, kBatch);
+  // One bad output shape: refused when queued, and not queued.
+  int64_t wrongShape[2] = {kBatch, 4};
+  cnnc_tensor wrong{after.data(), CNNC_F32, 2, wrongShape};
+  EXPECT_EQ(queue(model, &x, 1, &wrong, 1), CNNC_SHAPE_MISMATCH);
+  ASSERT_EQ(wait(model), CNNC_OK) << lastError();
+  EXPECT_EQ(wait(model), CNNC_INVALID_ARGUMENT);
+  out.data = after.data();
+  ASSERT_EQ(infer(model, &x, 1, &out, 1), CNNC_OK) << lastError();
+  EXPECT_EQ(second, after);
+  EXPECT_NE(second, before);
 }
 
 TEST_F(TrainAbi, EvaluateNeitherUpdatesNorDrawsDropout) {

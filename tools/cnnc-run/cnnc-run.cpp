@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -168,6 +169,78 @@ void printTopK(int64_t index, const float *logits, int64_t classes, int64_t k) {
   std::printf("\n");
 }
 
+/// A batch in flight: its images, its outputs and where they go.
+struct QueuedBatch {
+  Tensor images;
+  std::vector<Tensor> outputs;
+  int64_t start = 0;
+};
+
+/// Runs inference on `images` in batches of `batch`, writing the first
+/// output into `outputs`. Two batches are queued at a time, each in its own
+/// buffer, so on a GPU one is uploaded while the other runs; there the
+/// buffers are pinned, so that each batch is uploaded from them directly
+/// rather than copied once more into the library's staging buffer. The
+/// last, shorter batch stays within its buffer.
+Status inferInBatches(ModelInstance &instance, const Tensor &images,
+                      int64_t batch, Tensor &outputs) {
+  int64_t count = images.shape[0];
+  int64_t sampleIn = images.numElements() / count;
+  int64_t sampleOut = outputs.numElements() / count;
+  QueuedBatch buffers[2];
+  // Unpinned before the buffers are freed (declared after them).
+  std::deque<PinnedMemory> pinned;
+  for (QueuedBatch &b : buffers) {
+    b.images.shape = images.shape;
+    b.images.f32.resize(static_cast<size_t>(std::min(batch, count) * sampleIn));
+    size_t bytes = b.images.f32.size() * sizeof(float);
+    if (instance.device() != "cpu" && bytes >= kPinnedBatchMin)
+      if (Status s =
+              pinned.emplace_back(instance).pin(b.images.f32.data(), bytes);
+          !s)
+        std::fprintf(stderr,
+                     "cnnc-run: warning: a batch buffer stays in pageable "
+                     "memory, each upload from it is copied once more: %s\n",
+                     s.error().message.c_str());
+  }
+  int64_t queued = 0, taken = 0;
+  // Takes the oldest batch's results.
+  auto takeOldest = [&]() -> Status {
+    if (Status s = instance.waitInfer(); !s)
+      return s;
+    const QueuedBatch &b = buffers[taken++ % 2];
+    const std::vector<float> &first = b.outputs.front().f32;
+    std::copy(first.begin(), first.end(),
+              outputs.f32.begin() + b.start * sampleOut);
+    return Status::ok();
+  };
+  for (int64_t start = 0; start < count; start += batch) {
+    if (queued - taken == 2)
+      if (Status s = takeOldest(); !s)
+        return s;
+    QueuedBatch &b = buffers[queued % 2];
+    int64_t n = std::min(batch, count - start);
+    b.start = start;
+    b.images.shape[0] = n;
+    b.images.f32.resize(static_cast<size_t>(n * sampleIn));
+    std::copy(images.f32.begin() + start * sampleIn,
+              images.f32.begin() + (start + n) * sampleIn,
+              b.images.f32.begin());
+    if (b.outputs.empty() || b.outputs.front().shape[0] != n)
+      b.outputs = instance.outputTensors(n);
+    std::vector<Tensor *> outputPtrs;
+    for (Tensor &t : b.outputs)
+      outputPtrs.push_back(&t);
+    if (Status s = instance.queueInfer({&b.images}, outputPtrs); !s)
+      return s;
+    ++queued;
+  }
+  while (taken < queued)
+    if (Status s = takeOldest(); !s)
+      return s;
+  return Status::ok();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -226,34 +299,9 @@ int main(int argc, char **argv) {
   std::vector<int64_t> outShape = outInfo.shape;
   outShape[0] = count;
   Tensor outputs = Tensor::zerosF32(outShape);
-  int64_t sampleIn = images->numElements() / count;
   int64_t sampleOut = outputs.numElements() / count;
-  // One batch buffer for every call. On a GPU it is pinned, so that each
-  // batch is uploaded from it directly rather than copied once more into
-  // the library's staging buffer; the last, shorter batch stays within it.
-  Tensor chunk;
-  chunk.shape = images->shape;
-  chunk.f32.resize(static_cast<size_t>(std::min(o.batch, count) * sampleIn));
-  size_t chunkBytes = chunk.f32.size() * sizeof(float);
-  PinnedMemory pinned(**instance);
-  if ((*instance)->device() != "cpu" && chunkBytes >= kPinnedBatchMin)
-    if (Status s = pinned.pin(chunk.f32.data(), chunkBytes); !s)
-      std::fprintf(stderr,
-                   "cnnc-run: warning: the batches stay in pageable memory, "
-                   "each upload is copied once more: %s\n",
-                   s.error().message.c_str());
-  for (int64_t start = 0; start < count; start += o.batch) {
-    int64_t n = std::min(o.batch, count - start);
-    chunk.shape[0] = n;
-    chunk.f32.resize(static_cast<size_t>(n * sampleIn));
-    std::copy(images->f32.begin() + start * sampleIn,
-              images->f32.begin() + (start + n) * sampleIn, chunk.f32.begin());
-    Result<std::vector<Tensor>> result = (*instance)->infer({&chunk});
-    if (!result)
-      return failure(kTool, result.error());
-    std::copy(result->front().f32.begin(), result->front().f32.end(),
-              outputs.f32.begin() + start * sampleOut);
-  }
+  if (Status s = inferInBatches(**instance, *images, o.batch, outputs); !s)
+    return failure(kTool, s.error());
 
   bool classes = outShape.size() == 2;
   int64_t shown = o.show < 0 ? count : std::min(o.show, count);

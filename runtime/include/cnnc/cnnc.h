@@ -41,7 +41,8 @@
  * A training loop that keeps a GPU busy (ABI 4) pins its batch buffers
  * (cnnc_pin_host_memory) and queues each step (cnnc_train_step_queue)
  * before it waits for the one before (cnnc_train_step_wait): the next
- * batch is uploaded while the current one trains.
+ * batch is uploaded while the current one trains. Inference queues the
+ * same way (ABI 5: cnnc_infer_queue, cnnc_infer_wait), in the same queue.
  *
 \*===----------------------------------------------------------------------===*/
 
@@ -55,7 +56,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a function, a struct or the meaning of a field changes. */
-#define CNNC_ABI_VERSION 4u
+#define CNNC_ABI_VERSION 5u
 
 /* The largest rank of any tensor a model describes. */
 #define CNNC_MAX_RANK 8
@@ -265,7 +266,8 @@ CNNC_EXPORT cnnc_status cnnc_pin_host_memory(cnnc_model *model,
 CNNC_EXPORT cnnc_status cnnc_unpin_host_memory(cnnc_model *model,
                                                const void *data);
 
-/* How many training steps may be queued and not yet waited for. */
+/* How many calls (training steps and inferences, ABI 5) may be queued and
+ * not yet waited for. */
 #define CNNC_MAX_QUEUED_STEPS 2
 
 /* Queues one optimizer step, checked as cnnc_train_step checks it, and
@@ -274,20 +276,49 @@ CNNC_EXPORT cnnc_status cnnc_unpin_host_memory(cnnc_model *model,
  * pinned memory its batch is uploaded while they run; on the CPU it runs
  * before this returns. Its tensors (labels included) must not change until
  * its result is taken. CNNC_INVALID_ARGUMENT when CNNC_MAX_QUEUED_STEPS
- * are queued already. While steps are queued, cnnc_train_step,
+ * calls are queued already. While calls are queued, cnnc_train_step,
  * cnnc_evaluate and cnnc_set_device fail; every other function sees the
- * instance as the queued steps leave it. */
+ * instance as the queued calls leave it. */
 CNNC_EXPORT cnnc_status cnnc_train_step_queue(cnnc_model *model,
                                               const cnnc_tensor *inputs,
                                               int32_t num_inputs,
                                               const cnnc_tensor *targets,
                                               int32_t num_targets, float lr);
 
-/* Waits for the oldest queued step and gives its result, or the device
- * error it ran into (the step then counts as taken: cnnc_get_step includes
- * it). CNNC_INVALID_ARGUMENT when no step is queued. */
+/* Waits for the oldest queued call, a step, and gives its result, or the
+ * device error it ran into (the step then counts as taken: cnnc_get_step
+ * includes it). CNNC_INVALID_ARGUMENT when nothing is queued or the oldest
+ * queued call is an inference (cnnc_infer_wait takes it). */
 CNNC_EXPORT cnnc_status cnnc_train_step_wait(cnnc_model *model,
                                              cnnc_step_result *result);
+
+/* ---- Queued inference (ABI 5) ------------------------------------------ */
+
+/* The most outputs a queued inference writes. */
+#define CNNC_MAX_QUEUED_OUTPUTS 16
+
+/* Queues inference on one batch, checked as cnnc_infer checks it, and
+ * returns once it is queued; cnnc_infer_wait leaves its results in
+ * `outputs`. It joins the training steps' queue: it runs after every call
+ * queued before it, sees the parameters their updates leave, and counts
+ * towards CNNC_MAX_QUEUED_STEPS. On a GPU, with its inputs in pinned
+ * memory, its batch is uploaded while the calls before it run; on the CPU
+ * it runs before this returns. Until cnnc_infer_wait returns, its inputs
+ * must not change and its outputs be neither read nor written. A model with
+ * more than CNNC_MAX_QUEUED_OUTPUTS outputs cannot queue
+ * (CNNC_INVALID_ARGUMENT). */
+CNNC_EXPORT cnnc_status cnnc_infer_queue(cnnc_model *model,
+                                         const cnnc_tensor *inputs,
+                                         int32_t num_inputs,
+                                         const cnnc_tensor *outputs,
+                                         int32_t num_outputs);
+
+/* Waits for the oldest queued call, an inference, and writes its results
+ * into the outputs given to cnnc_infer_queue, or gives the device error it
+ * ran into (its outputs are then unspecified). CNNC_INVALID_ARGUMENT when
+ * nothing is queued or the oldest queued call is a training step
+ * (cnnc_train_step_wait takes it). */
+CNNC_EXPORT cnnc_status cnnc_infer_wait(cnnc_model *model);
 
 #ifdef __cplusplus
 } /* extern "C" */
