@@ -50,7 +50,8 @@ constexpr const char *kCPULoops =
 constexpr const char *kGPUPrepare =
     "func.func(cnn-split-reductions,cnn-prepare-for-gpu,canonicalize,cse,"
     "linalg-generalize-named-ops,cnn-accumulate-in-registers,"
-    "cnn-fuse-kernels,cnn-split-long-sums,canonicalize,cse)";
+    "cnn-fuse-kernels,cnn-split-long-sums,cnn-compute-where-read,"
+    "canonicalize,cse)";
 constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
     "canonicalize,{0}cnn-map-loops-to-gpu,cnn-sink-scalars-into-kernels)";

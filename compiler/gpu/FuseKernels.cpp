@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/gpu/ElementAt.h"
 #include "compiler/gpu/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -233,58 +234,6 @@ struct InsertChainToGeneric : OpRewritePattern<tensor::InsertSliceOp> {
   }
 };
 
-/// Whether each group of a reshape is static past its first dimension (of
-/// the expanded `shape`), so an index into it maps to the other side's with
-/// constants.
-bool staticPastFirst(ArrayRef<ReassociationIndices> groups,
-                     ArrayRef<int64_t> shape) {
-  return llvm::all_of(groups, [&](const ReassociationIndices &group) {
-    return llvm::none_of(llvm::drop_begin(group), [&](int64_t dim) {
-      return ShapedType::isDynamic(shape[dim]);
-    });
-  });
-}
-
-/// The indices into an expand_shape's source of `indices` into its result
-/// (of `sizes`, static past each group's first dimension): each group's
-/// indices as one, the last fastest.
-SmallVector<Value> linearize(OpBuilder &b, Location loc, ValueRange indices,
-                             ArrayRef<ReassociationIndices> groups,
-                             ArrayRef<int64_t> sizes) {
-  SmallVector<Value> linear;
-  for (const ReassociationIndices &group : groups) {
-    Value index = indices[group.front()];
-    for (int64_t dim : llvm::drop_begin(group)) {
-      Value size = b.create<arith::ConstantIndexOp>(loc, sizes[dim]);
-      index = b.create<arith::AddIOp>(
-          loc, b.create<arith::MulIOp>(loc, index, size), indices[dim]);
-    }
-    linear.push_back(index);
-  }
-  return linear;
-}
-
-/// The indices into a collapse_shape's source (of `shape`, static past each
-/// group's first dimension) of `indices` into its result: each group's
-/// index split over its dimensions, the last fastest. The inverse of
-/// linearize.
-SmallVector<Value> delinearize(OpBuilder &b, Location loc,
-                               ArrayRef<Value> indices,
-                               ArrayRef<ReassociationIndices> groups,
-                               ArrayRef<int64_t> shape) {
-  SmallVector<Value> result(shape.size());
-  for (auto [index, group] : llvm::zip(indices, groups)) {
-    Value rest = index;
-    for (int64_t dim : llvm::reverse(llvm::drop_begin(group))) {
-      Value size = b.create<arith::ConstantIndexOp>(loc, shape[dim]);
-      result[dim] = b.create<arith::RemUIOp>(loc, rest, size);
-      rest = b.create<arith::DivUIOp>(loc, rest, size);
-    }
-    result[group.front()] = rest;
-  }
-  return result;
-}
-
 /// A kernel that reads a padded tensor as an input (the data inserted into a
 /// fill, possibly through a tensor.expand_shape: AlexNet's conv1 input and
 /// filters, padded to a multiple of its stride and split into its phases)
@@ -309,8 +258,8 @@ private:
   /// ExtractThroughExpandShape reads through.
   static bool isPadded(Value value) {
     if (auto expand = value.getDefiningOp<tensor::ExpandShapeOp>()) {
-      if (!staticPastFirst(expand.getReassociationIndices(),
-                           expand.getResultType().getShape()))
+      if (!cnn::staticPastFirst(expand.getReassociationIndices(),
+                                expand.getResultType().getShape()))
         return false;
       value = expand.getSrc();
     }
@@ -377,10 +326,10 @@ struct ExtractThroughExpandShape : OpRewritePattern<tensor::ExtractOp> {
       return rewriter.notifyMatchFailure(op, "not from an expand_shape");
     ArrayRef<int64_t> sizes = expand.getResultType().getShape();
     SmallVector<ReassociationIndices> groups = expand.getReassociationIndices();
-    if (!staticPastFirst(groups, sizes))
+    if (!cnn::staticPastFirst(groups, sizes))
       return rewriter.notifyMatchFailure(op, "dynamic expanded size");
     SmallVector<Value> indices =
-        linearize(rewriter, op.getLoc(), op.getIndices(), groups, sizes);
+        cnn::linearize(rewriter, op.getLoc(), op.getIndices(), groups, sizes);
     rewriter.replaceOpWithNewOp<tensor::ExtractOp>(op, expand.getSrc(),
                                                    indices);
     return success();
@@ -392,21 +341,14 @@ struct ExtractThroughExpandShape : OpRewritePattern<tensor::ExtractOp> {
 /// square), without loops or its output's old value: worth computing again
 /// wherever the element is read, rather than writing it to memory.
 bool computesCheaply(linalg::GenericOp generic) {
-  if (generic.getNumDpsInits() != 1 || generic.getNumResults() != 1 ||
-      generic.getNumReductionLoops() != 0 ||
-      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-           .isIdentity() ||
-      !generic.getBody()->getArguments().back().use_empty())
+  if (!cnn::computableAnywhere(generic))
     return false;
-  for (OpOperand *input : generic.getDpsInputOperands()) {
-    if (!generic.getMatchingIndexingMap(input).isProjectedPermutation())
-      return false;
-    // A kernel only this one reads fuses into it (an average pool's sum
-    // into its scaling): then there is nothing to compute again.
+  // A kernel only this one reads fuses into it (an average pool's sum into
+  // its scaling): then there is nothing to compute again.
+  for (OpOperand *input : generic.getDpsInputOperands())
     if (input->get().getDefiningOp<linalg::LinalgOp>() &&
         input->get().hasOneUse())
       return false;
-  }
   int floatOps = 0;
   for (Operation &op : generic.getBody()->without_terminator()) {
     if (isa<linalg::IndexOp, tensor::ExtractOp, arith::ConstantOp,
@@ -431,62 +373,17 @@ struct RecomputeAtExtract : OpRewritePattern<tensor::ExtractOp> {
 
   LogicalResult matchAndRewrite(tensor::ExtractOp op,
                                 PatternRewriter &rewriter) const override {
-    Value source = op.getTensor();
-    auto collapse = source.getDefiningOp<tensor::CollapseShapeOp>();
-    if (collapse)
-      source = collapse.getSrc();
-    auto generic = source.getDefiningOp<linalg::GenericOp>();
+    tensor::CollapseShapeOp collapse;
+    linalg::GenericOp generic = cnn::extractedGeneric(op, collapse);
+    // Where something else needs the result whole, computing elements
+    // again would only add work.
     if (!generic || !computesCheaply(generic) ||
-        !onlyExtracted(generic.getResult(0)))
+        !cnn::onlyExtracted(generic.getResult(0)))
       return rewriter.notifyMatchFailure(op, "not a cheap element");
-    SmallVector<Value> indices(op.getIndices());
-    if (collapse) {
-      ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
-      if (!staticPastFirst(collapse.getReassociationIndices(), shape))
-        return rewriter.notifyMatchFailure(op, "dynamic collapsed size");
-      indices = delinearize(rewriter, op.getLoc(), indices,
-                            collapse.getReassociationIndices(), shape);
-    }
-
-    Location loc = op.getLoc();
-    Block *body = generic.getBody();
-    IRMapping mapping;
-    for (OpOperand *input : generic.getDpsInputOperands()) {
-      Value value = input->get();
-      if (isa<RankedTensorType>(value.getType())) {
-        SmallVector<Value> at;
-        for (AffineExpr result :
-             generic.getMatchingIndexingMap(input).getResults())
-          at.push_back(indices[cast<AffineDimExpr>(result).getPosition()]);
-        value = rewriter.create<tensor::ExtractOp>(loc, value, at);
-      }
-      mapping.map(generic.getMatchingBlockArgument(input), value);
-    }
-    for (Operation &inner : body->without_terminator()) {
-      if (auto index = dyn_cast<linalg::IndexOp>(inner)) {
-        mapping.map(index.getResult(), indices[index.getDim()]);
-        continue;
-      }
-      rewriter.clone(inner, mapping);
-    }
+    SmallVector<Value> indices = cnn::indicesInGeneric(rewriter, op, collapse);
     rewriter.replaceOp(
-        op, mapping.lookupOrDefault(body->getTerminator()->getOperand(0)));
+        op, cnn::computeElementAt(rewriter, op.getLoc(), generic, indices));
     return success();
-  }
-
-private:
-  /// Whether every use of `tensor` reads one element of it, directly or
-  /// through a tensor.collapse_shape: then, all computed where they are
-  /// read, it is not needed at all. (Where something else needs it whole,
-  /// computing it again would only add work.)
-  static bool onlyExtracted(Value tensor) {
-    return llvm::all_of(tensor.getUsers(), [](Operation *user) {
-      if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user))
-        return llvm::all_of(collapse->getUsers(), [](Operation *inner) {
-          return isa<tensor::ExtractOp>(inner);
-        });
-      return isa<tensor::ExtractOp>(user);
-    });
   }
 };
 

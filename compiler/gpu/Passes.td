@@ -299,6 +299,58 @@ def SplitLongSums : Pass<"cnn-split-long-sums", "func::FuncOp"> {
                            "scf::SCFDialect", "arith::ArithDialect"];
 }
 
+def ComputeWhereRead : Pass<"cnn-compute-where-read", "func::FuncOp"> {
+  let summary = "Compute an element read once by its reader, not by a kernel";
+  let description = [{
+    Runs on linalg on tensors after cnn-split-long-sums, when each generic
+    is one kernel with one thread per output element.
+
+    A tensor.extract of an element of a generic's result (through a
+    tensor.collapse_shape, possibly) is replaced by that element computed
+    in place, from the generic's body, when that extract is the only read
+    of the result and reads each element at most once: it is not inside a
+    loop of the kernel around it, and each of its indices is a different
+    one of that kernel's linalg.index, plus or minus a constant, all of
+    them used. Then every element is still computed once, by the one
+    thread that reads it, and the generic is a kernel less whose result
+    never reaches memory.
+
+    This is how the optimizer's update, which reads every gradient of the
+    packed parameters once (cnn-fuse-kernels made it one generic reading
+    each from the tensor that holds it), sums the partial sums of each
+    weight and bias gradient itself: the last sums of the reductions that
+    cnn-split-reductions and cnn-split-long-sums split. It must come after
+    cnn-split-long-sums, which only splits a sum in a kernel of its own:
+    moved into the update first, a sum over the whole batch would stay one
+    thread's loop. Unlike cnn-fuse-kernels' cheap elements, the generic's
+    body may loop, since nothing is computed twice.
+
+    Before:
+    ```mlir
+    %sum = linalg.generic {iterator_types = ["parallel"]}
+        outs(%e : tensor<840xf32>) {
+      %o = linalg.index 0 : index
+      %s = scf.for %c = %c0 to %c32 step %c1 iter_args(%acc = %zero) {
+        %t = tensor.extract %partial[%c, %o] : tensor<32x840xf32>
+        ...
+    }
+    linalg.generic {iterator_types = ["parallel"]} ... {
+      %i = linalg.index 0 : index
+      %k = arith.subi %i, %c60896 : index
+      ...
+      %g = tensor.extract %sum[%k] : tensor<840xf32>
+    ```
+    After, in the update's body:
+    ```mlir
+      %g = scf.for %c = %c0 to %c32 step %c1 iter_args(%acc = %zero) {
+        %t = tensor.extract %partial[%c, %k] : tensor<32x840xf32>
+        ...
+    ```
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "scf::SCFDialect", "arith::ArithDialect"];
+}
+
 def MapLoopsToGPU : Pass<"cnn-map-loops-to-gpu", "func::FuncOp"> {
   let summary = "Turn every loop nest into one 1-D grid of thread blocks";
   let description = [{
