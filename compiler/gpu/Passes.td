@@ -313,7 +313,11 @@ def ComputeWhereRead : Pass<"cnn-compute-where-read", "func::FuncOp"> {
     one of that kernel's linalg.index, plus or minus a constant, all of
     them used. Then every element is still computed once, by the one
     thread that reads it, and the generic is a kernel less whose result
-    never reaches memory.
+    never reaches memory. Not inside a loop, even one whose every iteration
+    reads another element: the reader's thread would then compute one
+    after another elements that had a thread each, and the partial sums
+    the split passes make would become one thread's loop again in the sum
+    that adds them.
 
     This is how the optimizer's update, which reads every gradient of the
     packed parameters once (cnn-fuse-kernels made it one generic reading

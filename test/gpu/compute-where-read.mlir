@@ -100,10 +100,14 @@ func.func @update_sums_collapsed_gradient(%partial: tensor<4x2x3xf32>, %w: tenso
 // inside the reader's loop (its thread reads the element at every
 // iteration), a read that leaves out one of the
 // reader's dimensions (4 threads read each element), two reads, and a
-// result also returned whole.
+// result also returned whole. Nor do partial sums move into the loop of
+// the sum that adds them, though it reads each once: the work of a thread
+// per chunk would become one thread's loop again.
 // CHECK-LABEL: func @read_in_a_loop
 // CHECK-COUNT-2: linalg.generic
 // CHECK-LABEL: func @read_by_several_threads
+// CHECK-COUNT-2: linalg.generic
+// CHECK-LABEL: func @partial_sums_read_by_their_sum
 // CHECK-COUNT-2: linalg.generic
 // CHECK-LABEL: func @read_twice
 // CHECK-COUNT-2: linalg.generic
@@ -163,6 +167,39 @@ func.func @read_by_several_threads(%partial: tensor<4x8xf32>) -> tensor<4x8xf32>
     linalg.yield %v : f32
   } -> tensor<4x8xf32>
   return %spread : tensor<4x8xf32>
+}
+func.func @partial_sums_read_by_their_sum(%x: tensor<8x64xf32>) -> tensor<8xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %ep = tensor.empty() : tensor<4x8xf32>
+  %partial = linalg.generic {indexing_maps = [affine_map<(c, i) -> (c, i)>], iterator_types = ["parallel", "parallel"]} outs(%ep : tensor<4x8xf32>) {
+  ^bb0(%out: f32):
+    %c = linalg.index 0 : index
+    %i = linalg.index 1 : index
+    %first = arith.muli %c, %c16 : index
+    %s = scf.for %k = %c0 to %c16 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %at = arith.addi %first, %k : index
+      %t = tensor.extract %x[%i, %at] : tensor<8x64xf32>
+      %r = arith.addf %acc, %t : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  %e = tensor.empty() : tensor<8xf32>
+  %sum = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>], iterator_types = ["parallel"]} outs(%e : tensor<8xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %s = scf.for %c = %c0 to %c4 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %t = tensor.extract %partial[%c, %i] : tensor<4x8xf32>
+      %r = arith.addf %acc, %t : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  return %sum : tensor<8xf32>
 }
 func.func @read_twice(%partial: tensor<4x8xf32>) -> tensor<8xf32> {
   %c0 = arith.constant 0 : index
