@@ -64,6 +64,20 @@ linalg::GenericOp injectiveReader(tensor::ExtractOp op) {
   return seen.all() ? reader : nullptr;
 }
 
+/// Whether `generic` sums products in a loop (a convolution, a matrix
+/// product, a weight gradient): cnn-tile-contractions tiles that in a
+/// kernel of its own, where the reader would compute it one thread at a
+/// time.
+bool sumsProducts(linalg::GenericOp generic) {
+  return generic.getBody()
+      ->walk([&](arith::MulFOp mul) {
+        auto loop = mul->getParentOfType<scf::ForOp>();
+        return loop && generic->isProperAncestor(loop) ? WalkResult::interrupt()
+                                                       : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 /// Whether `tensor` is read once, by one tensor.extract (possibly through a
 /// tensor.collapse_shape read only so).
 bool readOnce(Value tensor) {
@@ -84,7 +98,7 @@ struct ComputeAtTheOneRead : OpRewritePattern<tensor::ExtractOp> {
     tensor::CollapseShapeOp collapse;
     linalg::GenericOp generic = cnn::extractedGeneric(op, collapse);
     if (!generic || !cnn::computableAnywhere(generic) ||
-        !readOnce(generic.getResult(0)))
+        sumsProducts(generic) || !readOnce(generic.getResult(0)))
       return rewriter.notifyMatchFailure(op, "not the one read of an element");
     linalg::GenericOp reader = injectiveReader(op);
     if (!reader || reader == generic)

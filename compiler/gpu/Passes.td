@@ -317,7 +317,9 @@ def ComputeWhereRead : Pass<"cnn-compute-where-read", "func::FuncOp"> {
     reads another element: the reader's thread would then compute one
     after another elements that had a thread each, and the partial sums
     the split passes make would become one thread's loop again in the sum
-    that adds them.
+    that adds them. Nor a generic that sums products (a weight gradient
+    not split, such as AlexNet's f6, 4,096 x 9,216 sums over the batch):
+    cnn-tile-contractions tiles that in a kernel of its own.
 
     This is how the optimizer's update, which reads every gradient of the
     packed parameters once (cnn-fuse-kernels made it one generic reading

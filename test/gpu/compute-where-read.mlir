@@ -102,12 +102,16 @@ func.func @update_sums_collapsed_gradient(%partial: tensor<4x2x3xf32>, %w: tenso
 // reader's dimensions (4 threads read each element), two reads, and a
 // result also returned whole. Nor do partial sums move into the loop of
 // the sum that adds them, though it reads each once: the work of a thread
-// per chunk would become one thread's loop again.
+// per chunk would become one thread's loop again. And a sum of products (a
+// weight gradient over the batch, not split) stays for
+// cnn-tile-contractions to tile, though the update reads it once.
 // CHECK-LABEL: func @read_in_a_loop
 // CHECK-COUNT-2: linalg.generic
 // CHECK-LABEL: func @read_by_several_threads
 // CHECK-COUNT-2: linalg.generic
 // CHECK-LABEL: func @partial_sums_read_by_their_sum
+// CHECK-COUNT-2: linalg.generic
+// CHECK-LABEL: func @product_read_once
 // CHECK-COUNT-2: linalg.generic
 // CHECK-LABEL: func @read_twice
 // CHECK-COUNT-2: linalg.generic
@@ -200,6 +204,37 @@ func.func @partial_sums_read_by_their_sum(%x: tensor<8x64xf32>) -> tensor<8xf32>
     linalg.yield %s : f32
   } -> tensor<8xf32>
   return %sum : tensor<8xf32>
+}
+func.func @product_read_once(%dy: tensor<?x8xf32>, %x: tensor<?x4xf32>, %w: tensor<32xf32>) -> tensor<32xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %zero = arith.constant 0.0 : f32
+  %n = tensor.dim %dy, %c0 : tensor<?x8xf32>
+  %e = tensor.empty() : tensor<8x4xf32>
+  %grad = linalg.generic {indexing_maps = [affine_map<(o, i) -> (o, i)>], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<8x4xf32>) {
+  ^bb0(%out: f32):
+    %o = linalg.index 0 : index
+    %i = linalg.index 1 : index
+    %s = scf.for %b = %c0 to %n step %c1 iter_args(%acc = %zero) -> (f32) {
+      %g = tensor.extract %dy[%b, %o] : tensor<?x8xf32>
+      %v = tensor.extract %x[%b, %i] : tensor<?x4xf32>
+      %p = arith.mulf %g, %v : f32
+      %r = arith.addf %acc, %p : f32
+      scf.yield %r : f32
+    }
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  %flat = tensor.collapse_shape %grad [[0, 1]] : tensor<8x4xf32> into tensor<32xf32>
+  %eu = tensor.empty() : tensor<32xf32>
+  %update = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>], iterator_types = ["parallel"]} ins(%w : tensor<32xf32>) outs(%eu : tensor<32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 0 : index
+    %g = tensor.extract %flat[%i] : tensor<32xf32>
+    %u = arith.subf %in, %g : f32
+    linalg.yield %u : f32
+  } -> tensor<32xf32>
+  return %update : tensor<32xf32>
 }
 func.func @read_twice(%partial: tensor<4x8xf32>) -> tensor<8xf32> {
   %c0 = arith.constant 0 : index
