@@ -35,6 +35,8 @@ float *allocateZeroed(int64_t count) {
 
 /// Descriptors live on the stack: at most a few per model.
 constexpr int32_t kMaxArgs = 64;
+static_assert(CNNC_MAX_QUEUED_OUTPUTS >= kMaxArgs,
+              "a queued inference writes every output cnnc_infer writes");
 
 /// One cnnc_infer, checked, to be run as `slices` slices of the batch.
 struct InferCall {

@@ -294,8 +294,9 @@ CNNC_EXPORT cnnc_status cnnc_train_step_wait(cnnc_model *model,
 
 /* ---- Queued inference (ABI 5) ------------------------------------------ */
 
-/* The most outputs a queued inference writes. */
-#define CNNC_MAX_QUEUED_OUTPUTS 16
+/* The most outputs a queued inference writes: as many as cnnc_infer
+ * writes. */
+#define CNNC_MAX_QUEUED_OUTPUTS 64
 
 /* Queues inference on one batch, checked as cnnc_infer checks it, and
  * returns once it is queued; cnnc_infer_wait leaves its results in
