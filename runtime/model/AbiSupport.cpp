@@ -122,6 +122,24 @@ cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
   return CNNC_OK;
 }
 
+cnnc_status checkBatch(const char *what, const cnnc_tensor *inputs,
+                       int32_t numInputs, const OtherTensors &others,
+                       int64_t &batch) {
+  const cnnc_model_record &r = record();
+  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, what,
+                                 "the model takes", "input"))
+    return s;
+  if (cnnc_status s = checkCount(others.tensors, others.count, others.expected,
+                                 what, others.owner, others.role))
+    return s;
+  batch = 0;
+  if (cnnc_status s =
+          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
+    return s;
+  return checkTensors(others.tensors, others.count, others.infos, others.role,
+                      &batch);
+}
+
 namespace {
 
 /// What the instance's queue holds: "training step", "inference" or, for

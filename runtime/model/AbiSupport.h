@@ -146,6 +146,26 @@ cnnc_status checkTensors(const cnnc_tensor *tensors, int32_t count,
                          const cnnc_tensor_info *infos, const char *role,
                          int64_t *batch);
 
+/// The tensors a call passes besides the model's inputs (an inference's
+/// outputs, a step's targets): `count` at `tensors`, `expected` of them
+/// described by `infos`; `owner` and `role` name them in a message ("the
+/// model has", "output").
+struct OtherTensors {
+  const cnnc_tensor *tensors;
+  int32_t count;
+  int32_t expected;
+  const cnnc_tensor_info *infos;
+  const char *owner;
+  const char *role;
+};
+
+/// checkCount for a call's inputs and its other tensors, then checkTensors
+/// for each, all with one batch size, learnt into `batch`; `what` names
+/// the call.
+cnnc_status checkBatch(const char *what, const cnnc_tensor *inputs,
+                       int32_t numInputs, const OtherTensors &others,
+                       int64_t &batch);
+
 /// Refuses (`what` names the call) what must not overtake the instance's
 /// queued calls: a step, an evaluation, a move.
 cnnc_status checkNothingQueued(const cnnc_model *model, const char *what);

@@ -110,18 +110,10 @@ cnnc_status checkInference(const cnnc_model *model, const cnnc_tensor *inputs,
   const cnnc_model_record &r = record();
   if (!model)
     return fail(CNNC_INVALID_ARGUMENT, "%s: the model is null", what);
-  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, what,
-                                 "the model takes", "input"))
-    return s;
-  if (cnnc_status s = checkCount(outputs, numOutputs, r.num_outputs, what,
-                                 "the model has", "output"))
-    return s;
-  batch = 0;
-  if (cnnc_status s =
-          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
-    return s;
-  if (cnnc_status s =
-          checkTensors(outputs, numOutputs, r.outputs, "output", &batch))
+  if (cnnc_status s = checkBatch(what, inputs, numInputs,
+                                 {outputs, numOutputs, r.num_outputs, r.outputs,
+                                  "the model has", "output"},
+                                 batch))
     return s;
   if (numInputs + 3 > kMaxArgs || numOutputs > kMaxArgs)
     return fail(CNNC_INTERNAL_ERROR, "%s: too many inputs or outputs", what);

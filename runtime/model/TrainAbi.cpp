@@ -643,18 +643,10 @@ cnnc_status checkCall(const cnnc_tensor *inputs, int32_t numInputs,
   const char *what = training ? "train_step" : "evaluate";
   const cnnc_model_record &r = record();
   const cnnc_entry_record &entry = training ? r.train_step : r.evaluate;
-  if (cnnc_status s = checkCount(inputs, numInputs, r.num_inputs, what,
-                                 "the model takes", "input"))
-    return s;
-  if (cnnc_status s = checkCount(targets, numTargets, r.num_targets, what,
-                                 "the loss takes", "target"))
-    return s;
-  batch = 0;
-  if (cnnc_status s =
-          checkTensors(inputs, numInputs, r.inputs, "input", &batch))
-    return s;
-  if (cnnc_status s =
-          checkTensors(targets, numTargets, r.targets, "target", &batch))
+  if (cnnc_status s = checkBatch(what, inputs, numInputs,
+                                 {targets, numTargets, r.num_targets, r.targets,
+                                  "the loss takes", "target"},
+                                 batch))
     return s;
   if (cnnc_status s = checkLabels(targets, numTargets, batch, what))
     return s;
