@@ -7,6 +7,31 @@
 
 using namespace mlir;
 
+namespace {
+
+/// The indices into a collapse_shape's source (of `shape`, static past each
+/// group's first dimension) of `indices` into its result: each group's
+/// index split over its dimensions, the last fastest. The inverse of
+/// linearize.
+SmallVector<Value> delinearize(OpBuilder &b, Location loc,
+                               ArrayRef<Value> indices,
+                               ArrayRef<ReassociationIndices> groups,
+                               ArrayRef<int64_t> shape) {
+  SmallVector<Value> result(shape.size());
+  for (auto [index, group] : llvm::zip(indices, groups)) {
+    Value rest = index;
+    for (int64_t dim : llvm::reverse(llvm::drop_begin(group))) {
+      Value size = b.create<arith::ConstantIndexOp>(loc, shape[dim]);
+      result[dim] = b.create<arith::RemUIOp>(loc, rest, size);
+      rest = b.create<arith::DivUIOp>(loc, rest, size);
+    }
+    result[group.front()] = rest;
+  }
+  return result;
+}
+
+} // namespace
+
 bool cnn::staticPastFirst(ArrayRef<ReassociationIndices> groups,
                           ArrayRef<int64_t> shape) {
   return llvm::all_of(groups, [&](const ReassociationIndices &group) {
@@ -31,33 +56,6 @@ SmallVector<Value> cnn::linearize(OpBuilder &b, Location loc,
     linear.push_back(index);
   }
   return linear;
-}
-
-SmallVector<Value> cnn::delinearize(OpBuilder &b, Location loc,
-                                    ArrayRef<Value> indices,
-                                    ArrayRef<ReassociationIndices> groups,
-                                    ArrayRef<int64_t> shape) {
-  SmallVector<Value> result(shape.size());
-  for (auto [index, group] : llvm::zip(indices, groups)) {
-    Value rest = index;
-    for (int64_t dim : llvm::reverse(llvm::drop_begin(group))) {
-      Value size = b.create<arith::ConstantIndexOp>(loc, shape[dim]);
-      result[dim] = b.create<arith::RemUIOp>(loc, rest, size);
-      rest = b.create<arith::DivUIOp>(loc, rest, size);
-    }
-    result[group.front()] = rest;
-  }
-  return result;
-}
-
-bool cnn::onlyExtracted(Value tensor) {
-  return llvm::all_of(tensor.getUsers(), [](Operation *user) {
-    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user))
-      return llvm::all_of(collapse->getUsers(), [](Operation *inner) {
-        return isa<tensor::ExtractOp>(inner);
-      });
-    return isa<tensor::ExtractOp>(user);
-  });
 }
 
 linalg::GenericOp cnn::extractedGeneric(tensor::ExtractOp op,

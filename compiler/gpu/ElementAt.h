@@ -28,20 +28,6 @@ SmallVector<Value> linearize(OpBuilder &b, Location loc, ValueRange indices,
                              ArrayRef<ReassociationIndices> groups,
                              ArrayRef<int64_t> sizes);
 
-/// The indices into a collapse_shape's source (of `shape`, static past each
-/// group's first dimension) of `indices` into its result: each group's
-/// index split over its dimensions, the last fastest. The inverse of
-/// linearize.
-SmallVector<Value> delinearize(OpBuilder &b, Location loc,
-                               ArrayRef<Value> indices,
-                               ArrayRef<ReassociationIndices> groups,
-                               ArrayRef<int64_t> shape);
-
-/// Whether every use of `tensor` reads one element of it, directly or
-/// through a tensor.collapse_shape: then, all computed where they are read,
-/// it is not needed at all.
-bool onlyExtracted(Value tensor);
-
 /// The generic whose result `op` reads an element of, directly or through
 /// a tensor.collapse_shape (`collapse`, else null) whose groups are static
 /// past their first dimension; null when `op` reads something else.

@@ -362,6 +362,19 @@ bool computesCheaply(linalg::GenericOp generic) {
   return true;
 }
 
+/// Whether every use of `tensor` reads one element of it, directly or
+/// through a tensor.collapse_shape: then, all computed where they are read,
+/// it is not needed at all.
+bool onlyExtracted(Value tensor) {
+  return llvm::all_of(tensor.getUsers(), [](Operation *user) {
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(user))
+      return llvm::all_of(collapse->getUsers(), [](Operation *inner) {
+        return isa<tensor::ExtractOp>(inner);
+      });
+    return isa<tensor::ExtractOp>(user);
+  });
+}
+
 /// A tensor.extract (possibly through a tensor.collapse_shape) of an element
 /// that a generic computes cheaply (computesCheaply), and whose result is
 /// only read so, computes it in place from the generic's inputs, so the
@@ -378,7 +391,7 @@ struct RecomputeAtExtract : OpRewritePattern<tensor::ExtractOp> {
     // Where something else needs the result whole, computing elements
     // again would only add work.
     if (!generic || !computesCheaply(generic) ||
-        !cnn::onlyExtracted(generic.getResult(0)))
+        !onlyExtracted(generic.getResult(0)))
       return rewriter.notifyMatchFailure(op, "not a cheap element");
     SmallVector<Value> indices = cnn::indicesInGeneric(rewriter, op, collapse);
     rewriter.replaceOp(
