@@ -10,7 +10,7 @@
 # test/e2e/Inputs/ops/ (sm_90), LeNet-5 and AlexNet also with 8 x 8 tiles
 # (--gpu-tile-outputs=8), and copies cnnc-run,
 # cnnc-train, cnnc-runtime-tests and the libraries they need into DIR
-# (about 18 MB). `run`:
+# (about 35 MB). `run`:
 #   1. runs the CUDA layer's round trip on the real driver
 #      (cnnc-runtime-tests, CudaRuntimeTest.RealDeviceRoundTrip);
 #   2. runs each model with cnnc-run --device cpu and --device cuda on the
