@@ -558,4 +558,39 @@ def MergeGPUModules : Pass<"cnn-merge-gpu-modules", "ModuleOp"> {
   let dependentDialects = ["gpu::GPUDialect"];
 }
 
+def ContractMultiplyAdds : Pass<"cnn-contract-multiply-adds",
+                                "gpu::GPUModuleOp"> {
+  let summary = "Let each multiply and the add that takes it be one fma";
+  let description = [{
+    Runs on the kernels' `gpu.module`, before the arith dialect becomes
+    LLVM.
+
+    Every `arith.mulf`, `arith.addf` and `arith.subf` of the kernels gets
+    the `contract` fast-math flag, which LLVM's NVPTX backend needs on both
+    the multiply and the add to fuse them into one `fma.rn.f32`. Without
+    it, it writes `mul.rn.f32` and `add.rn.f32`, whose explicit rounding
+    also keeps `ptxas` from fusing them: two instructions for each term of
+    every convolution and matrix product, where the tiled kernels' inner
+    loops are nothing else. This is what `nvcc` does by default
+    (`--fmad=true`), and what cuDNN's kernels do. An fma rounds once where
+    the two operations round twice, so sums change in their last bits; the
+    order of the terms is unchanged.
+
+    Only the kernels: the host code, and the same loops when they run on
+    the CPU (`--gpu-loops-on-cpu`), keep separate roundings.
+
+    Before:
+    ```mlir
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    ```
+    After:
+    ```mlir
+    %p = arith.mulf %a, %b fastmath<contract> : f32
+    %s = arith.addf %acc, %p fastmath<contract> : f32
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect"];
+}
+
 #endif // CNNC_COMPILER_GPU_PASSES_TD
