@@ -418,7 +418,13 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
 
     The block's buffers are `memref.alloc`s marked `cnn.memory`
     (`"workgroup"`: the tiles, `"private"`: the sums, indexed first by
-    thread), freed at the end of the block. On the CPU the thread loops run
+    thread), freed at the end of the block. A tile is laid out thread by
+    thread (8 x threads x outputs per thread along its side): the factors
+    of a thread's outputs, which are `threads` apart in the result so that
+    neighbouring threads store neighbouring elements, lie side by side in
+    the tile, and the thread reads the 4 it needs for a term with one
+    `ld.shared.v4.f32` instead of 4 loads (cnn-align-shared-memory declares
+    the tiles aligned for it). On the CPU the thread loops run
     one after another; cnn-launch-tiled-loops makes the tiles shared memory,
     the sums registers, and puts barriers between the loops. The terms are
     added in the same order as before, so the sums are the same. Loops too
@@ -556,6 +562,34 @@ def MergeGPUModules : Pass<"cnn-merge-gpu-modules", "ModuleOp"> {
     single CUDA module per model instance.
   }];
   let dependentDialects = ["gpu::GPUDialect"];
+}
+
+def AlignSharedMemory : Pass<"cnn-align-shared-memory", "gpu::GPUModuleOp"> {
+  let summary = "Declare every kernel's shared memory 16-byte aligned";
+  let description = [{
+    Runs on the kernels' `gpu.module`, before convert-gpu-to-nvvm.
+
+    Each workgroup attribution of a `gpu.func` (a tile of
+    cnn-tile-contractions) gets `llvm.align = 16`, which
+    convert-gpu-to-nvvm gives the global it becomes. LLVM takes a global
+    of more than 16 bytes defined in its module to be 16-byte aligned (its
+    preferred alignment), and so turns a thread's reads of 4 neighbouring
+    floats of a tile into one `ld.shared.v4.f32`. But LLVM 19's NVPTX
+    printer declares the global with its element's alignment, `.align 4`,
+    and a vector load from an address `ptxas` placed only 4-byte aligned
+    fails with "misaligned address". With the alignment stated, the PTX
+    says `.align 16`, what the loads assume.
+
+    Before:
+    ```mlir
+    gpu.func @k(...) workgroup(%tile : memref<8x64xf32, 3>) kernel
+    ```
+    After:
+    ```mlir
+    gpu.func @k(...) workgroup(%tile : memref<8x64xf32, 3>
+                               {llvm.align = 16 : i64}) kernel
+    ```
+  }];
 }
 
 def ContractMultiplyAdds : Pass<"cnn-contract-multiply-adds",

@@ -491,8 +491,12 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
     alloc->setAttr(cnn::kBlockMemoryAttr, b.getStringAttr(memory));
     return alloc.getResult();
   };
-  Value lhsTile = allocate({tileK, sm.block()}, "workgroup");
-  Value rhsTile = allocate({tileK, sn.block()}, "workgroup");
+  // A tile holds a slice of a side's outputs thread by thread: the
+  // perThread factors of one thread, `threads` apart in the output, lie
+  // side by side, so the thread reads them with vector loads (ld.shared.v4)
+  // instead of one load each.
+  Value lhsTile = allocate({tileK, sm.threads, sm.perThread}, "workgroup");
+  Value rhsTile = allocate({tileK, sn.threads, sn.perThread}, "workgroup");
   Value sums = allocate({threads, sm.perThread, sn.perThread}, "private");
 
   // The thread's place in the tile: neighbouring threads along the side
@@ -604,8 +608,11 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
             mapping.map(level.getInductionVar(), index);
           return materialize(factor, mapping, ib);
         });
-        wb.create<memref::StoreOp>(loc, value, tileBuffer,
-                                   ValueRange{kk, along});
+        Value sideThreads = constantIndex(wb, loc, side.threads);
+        wb.create<memref::StoreOp>(
+            loc, value, tileBuffer,
+            ValueRange{kk, wb.create<arith::RemUIOp>(loc, along, sideThreads),
+                       wb.create<arith::DivUIOp>(loc, along, sideThreads)});
       };
       if (first + threads <= elements) {
         write(tb);
@@ -635,14 +642,13 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
         constantIndex(tb, loc, 1), partial,
         [&](OpBuilder &lb, Location l, Value kk, ValueRange acc) {
           // The thread's factors for this term, each read once.
-          auto readTile = [&](Value tileBuffer, Value first, const Side &side) {
+          auto readTile = [&](Value tileBuffer, Value thread,
+                              const Side &side) {
             SmallVector<Value> values;
             for (int64_t i = 0; i < side.perThread; ++i)
               values.push_back(lb.create<memref::LoadOp>(
                   l, tileBuffer,
-                  ValueRange{kk, lb.create<arith::AddIOp>(
-                                     l, first,
-                                     constantIndex(lb, l, i * side.threads))}));
+                  ValueRange{kk, thread, constantIndex(lb, l, i)}));
             return values;
           };
           SmallVector<Value> lhs = readTile(lhsTile, tm, sm);

@@ -7,12 +7,13 @@
 // the right one does becomes a loop over 64 x 64 tiles of 256 threads, each
 // summing 4 x 4 outputs. The sums start at the bias, go through the two
 // 8 x 64 tiles 8 terms at a time, and end in the store, for outputs inside
-// the result only.
+// the result only. A tile holds its slice thread by thread (8 x 16 x 4):
+// the 4 rows a thread sums, 16 apart in the output, lie side by side.
 // CHECK-LABEL: func @dense
 // CHECK-SAME:    (%[[X:.*]]: memref<?x400xf32>, %[[W:.*]]: memref<120x400xf32>, %[[B:.*]]: memref<120xf32>, %[[OUT:.*]]: memref<?x120xf32>)
 // CHECK:         scf.parallel (%[[MB:.*]], %[[NB:.*]], %{{.*}}) =
-// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x64xf32>
-// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x64xf32>
+// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x16x4xf32>
+// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x16x4xf32>
 // CHECK-DAG:       %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x4x4xf32>
 // The sums start at the bias.
 // CHECK:           scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%[[C256:.*]]) step
@@ -25,15 +26,23 @@
 // CHECK:               arith.cmpi ult, %{{.*}}, %{{.*}} : index
 // CHECK:               scf.if
 // CHECK:                 memref.load %[[X]]
-// CHECK:               memref.store %{{.*}}, %[[LHS]]
+// Row r of the tile goes to thread r mod 16's place r / 16.
+// CHECK:               %[[ROW:.*]] = arith.remui %[[R:.*]], %[[C16:.*]] : index
+// CHECK-NEXT:          %[[PLACE:.*]] = arith.divui %[[R]], %[[C16]] : index
+// CHECK-NEXT:          memref.store %{{.*}}, %[[LHS]][%{{.*}}, %[[ROW]], %[[PLACE]]]
 // CHECK:               memref.load %[[W]]
 // CHECK:               memref.store %{{.*}}, %[[RHS]]
 // Each thread adds its 16 outputs' terms, reading each factor once per term.
-// CHECK:             scf.parallel
+// CHECK:             scf.parallel (%[[T2:.*]]) =
+// CHECK:               %[[TN:.*]] = arith.remui %[[T2]], %[[C16B:.*]] : index
+// CHECK-NEXT:          %[[TM:.*]] = arith.divui %[[T2]], %[[C16B]] : index
 // CHECK-COUNT-16:      memref.load %[[SUMS]]
-// CHECK:               scf.for %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK-COUNT-4:         memref.load %[[LHS]]
-// CHECK-COUNT-4:         memref.load %[[RHS]]
+// CHECK:               scf.for %[[KK:.*]] = {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c0{{.*}}]
+// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c1{{.*}}]
+// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c2{{.*}}]
+// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c3{{.*}}]
+// CHECK-COUNT-4:         memref.load %[[RHS]][%[[KK]], %[[TN]], %c{{.*}}]
 // CHECK-COUNT-16:        arith.mulf
 // CHECK:               }
 // CHECK-COUNT-16:      memref.store %{{.*}}, %[[SUMS]]
@@ -51,13 +60,13 @@
 // outputs of 256 threads, 8 x 8 sums each, and each thread reads 8 values
 // of each factor's slice per term.
 // EIGHT-LABEL: func @dense
-// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<8x128xf32>
+// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<8x16x8xf32>
 // EIGHT-DAG:     memref.alloc() {cnn.memory = "private"} : memref<256x8x8xf32>
 // EIGHT:         scf.for
 // EIGHT:           scf.parallel
 // EIGHT:           scf.parallel
-// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x128xf32>
-// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x128xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x16x8xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x16x8xf32>
 // EIGHT-COUNT-64:      arith.mulf
 // RANGE: error: cnn-tile-contractions: outputs-per-thread must be 1 to 8, got 9
 func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120xf32>, %out: memref<?x120xf32>) {
@@ -90,8 +99,8 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // contiguous), and the activation runs in the last loop.
 // CHECK-LABEL: func @conv_six_filters
 // CHECK-SAME:    (%[[X:.*]]: memref<?x1x32x32xf32>, %[[W:.*]]: memref<6x1x5x5xf32>
-// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x256xf32>
-// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x6xf32>
+// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x256x1xf32>
+// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x1x6xf32>
 // CHECK-DAG:     %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x1x6xf32>
 // CHECK:         scf.for
 // CHECK:           scf.parallel (%[[T:.*]]) =
@@ -99,7 +108,9 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // CHECK:             %[[PIXEL:.*]] = arith.remui %[[E]], %{{.*}} : index
 // CHECK:             %[[KK:.*]] = arith.divui %[[E]], %{{.*}} : index
 // CHECK:             memref.load %[[X]]
-// CHECK:             memref.store %{{.*}}, %[[LHS]][%[[KK]], %[[PIXEL]]]
+// CHECK:             %[[ROW:.*]] = arith.remui %[[PIXEL]], %c256{{.*}} : index
+// CHECK-NEXT:        %[[PLACE:.*]] = arith.divui %[[PIXEL]], %c256{{.*}} : index
+// CHECK-NEXT:        memref.store %{{.*}}, %[[LHS]][%[[KK]], %[[ROW]], %[[PLACE]]]
 // CHECK:             memref.load %[[W]]
 // CHECK:             memref.store %{{.*}}, %[[RHS]]
 // CHECK:           scf.parallel
@@ -177,8 +188,8 @@ func.func @weight_gradient_rows(%dy: memref<?x256x16xf32>, %x: memref<?x96x16xf3
 // CHECK:         %[[ROWS:[0-9]+]] = arith.muli %{{.*}}, %c28
 // CHECK-NEXT:    %[[PIXELS:[0-9]+]] = arith.muli %[[ROWS]], %c28
 // CHECK:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}, %[[PIXELS]])
-// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x32xf32>
-// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x6xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x32x1xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x2x3xf32>
 // CHECK-DAG:       memref.alloc() {cnn.memory = "private"} : memref<64x1x3xf32>
 // CHECK:           scf.for
 // CHECK:             scf.parallel
