@@ -412,7 +412,9 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
        the 8 x tile slices of both factors into two tile buffers (the
        factors' code, padding checks included, cloned at each element;
        zeros beyond the end), then each adds its outputs' terms, reading a
-       factor once for several outputs;
+       factor once for several outputs (the 8 terms unrolled: no loop
+       counter, and `ptxas` may schedule one term's loads during the
+       term before);
     3. each thread runs what followed the sum (activation, store) for its
        outputs.
 

@@ -17,6 +17,7 @@
 #include "compiler/gpu/TiledLoop.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -667,6 +668,7 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
       for (int64_t j = 0; j < sn.perThread; ++j)
         tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
                                    sums, indexList(tb, t, i, j));
+    (void)loopUnrollByFactor(terms, tileK);
   });
 
   // Each output then goes through what followed the sum in the loop.

@@ -32,19 +32,22 @@
 // CHECK-NEXT:          memref.store %{{.*}}, %[[LHS]][%{{.*}}, %[[ROW]], %[[PLACE]]]
 // CHECK:               memref.load %[[W]]
 // CHECK:               memref.store %{{.*}}, %[[RHS]]
-// Each thread adds its 16 outputs' terms, reading each factor once per term.
+// Each thread adds its 16 outputs' terms, reading each factor once per term:
+// the 8 terms of a slice one after another, unrolled, the first of them here
+// (the 4 values of each factor the thread reads side by side in its tile).
 // CHECK:             scf.parallel (%[[T2:.*]]) =
 // CHECK:               %[[TN:.*]] = arith.remui %[[T2]], %[[C16B:.*]] : index
 // CHECK-NEXT:          %[[TM:.*]] = arith.divui %[[T2]], %[[C16B]] : index
 // CHECK-COUNT-16:      memref.load %[[SUMS]]
-// CHECK:               scf.for %[[KK:.*]] = {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c0{{.*}}]
-// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c1{{.*}}]
-// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c2{{.*}}]
-// CHECK:                 memref.load %[[LHS]][%[[KK]], %[[TM]], %c3{{.*}}]
-// CHECK-COUNT-4:         memref.load %[[RHS]][%[[KK]], %[[TN]], %c{{.*}}]
-// CHECK-COUNT-16:        arith.mulf
-// CHECK:               }
+// CHECK-NOT:           scf.for
+// CHECK:               memref.load %[[LHS]][%[[KK:.*]], %[[TM]], %c0{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[KK]], %[[TM]], %c1{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[KK]], %[[TM]], %c2{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[KK]], %[[TM]], %c3{{.*}}]
+// CHECK-COUNT-4:       memref.load %[[RHS]][%[[KK]], %[[TN]], %c{{.*}}]
+// CHECK-COUNT-16:      arith.mulf
+// CHECK-COUNT-28:      memref.load %[[LHS]][%{{.*}}, %[[TM]], %c{{[0-3]}}{{.*}}]
+// CHECK-NOT:           memref.load %[[LHS]][
 // CHECK-COUNT-16:      memref.store %{{.*}}, %[[SUMS]]
 // CHECK:           }
 // Then the store, for each output inside the result.
@@ -114,9 +117,9 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // CHECK:             memref.load %[[W]]
 // CHECK:             memref.store %{{.*}}, %[[RHS]]
 // CHECK:           scf.parallel
-// CHECK:             scf.for %{{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32)
-// CHECK-COUNT-1:       memref.load %[[LHS]]
-// CHECK-COUNT-6:       memref.load %[[RHS]]
+// CHECK-COUNT-1:     memref.load %[[LHS]]
+// CHECK-COUNT-6:     memref.load %[[RHS]]
+// CHECK-COUNT-6:     arith.mulf
 // CHECK:         scf.parallel
 // CHECK-COUNT-6:   math.tanh
 func.func @conv_six_filters(%x: memref<?x1x32x32xf32>, %w: memref<6x1x5x5xf32>, %b: memref<6xf32>, %out: memref<?x6x28x28xf32>) {
@@ -194,8 +197,8 @@ func.func @weight_gradient_rows(%dy: memref<?x256x16xf32>, %x: memref<?x96x16xf3
 // CHECK:           scf.for
 // CHECK:             scf.parallel
 // CHECK:             scf.parallel (%{{.*}}) = (%{{.*}}) to (%c64{{.*}})
-// CHECK:               scf.for %{{.*}} iter_args({{.*}}) -> (f32, f32, f32)
-// CHECK-COUNT-3:         arith.mulf
+// CHECK-COUNT-24:       arith.mulf
+// CHECK-NOT:             arith.mulf
 func.func @window_by_filters(%x: memref<?x32x32xf32>, %dy: memref<?x6x28x28xf32>, %out: memref<6x5x5x28x28xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
