@@ -408,20 +408,26 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
        4, along each large side, or a small side whole: a layer's 6
        filters, or a part of it where a whole one would leave a block
        fewer than 64 threads) to the loop's initial values;
-    2. for every 8 terms of the reduction (flattened), the threads copy
-       the 8 x tile slices of both factors into two tile buffers (the
-       factors' code, padding checks included, cloned at each element;
-       zeros beyond the end), then each adds its outputs' terms, reading a
-       factor once for several outputs (the 8 terms unrolled: no loop
-       counter, and `ptxas` may schedule one term's loads during the
-       term before);
-    3. each thread runs what followed the sum (activation, store) for its
+    2. the threads copy the first 8 terms of the reduction (flattened)
+       of both factors, two slices of 8 x tile, into tiles (the factors'
+       code, padding checks included, cloned at each element; zeros
+       beyond the end);
+    3. for every 8 terms, each thread reads its elements of the next
+       slices from memory, adds its outputs' terms of these from the
+       tiles, reading a factor once for several outputs (the 8 terms
+       unrolled: no loop counter, and `ptxas` may schedule one term's
+       loads during the term before), then stores what it read into a
+       second pair of tiles, which the next 8 terms read while the first
+       pair takes the slices after: the loads from memory are on their
+       way while the thread adds, and one barrier a slice is enough;
+    4. each thread runs what followed the sum (activation, store) for its
        outputs.
 
     The block's buffers are `memref.alloc`s marked `cnn.memory`
     (`"workgroup"`: the tiles, `"private"`: the sums, indexed first by
-    thread), freed at the end of the block. A tile is laid out thread by
-    thread (8 x threads x outputs per thread along its side): the factors
+    thread), freed at the end of the block. A factor's tiles are laid out
+    thread by thread (2 x 8 x threads x outputs per thread along its
+    side): the factors
     of a thread's outputs, which are `threads` apart in the result so that
     neighbouring threads store neighbouring elements, lie side by side in
     the tile, and the thread reads the 4 it needs for a term with one

@@ -46,7 +46,7 @@ constexpr int64_t kTileK = 8;
 /// whole; a large side's outputs per thread are the pass's option.
 constexpr int64_t kSmallSide = 8;
 /// The most outputs along one side of a tile.
-constexpr int64_t kMaxTileSide = 1024;
+constexpr int64_t kMaxTileSide = 512;
 
 /// Whether `op` and everything nested in it at most reads memory, so it
 /// can be cloned anywhere and any number of times.
@@ -327,8 +327,9 @@ std::optional<std::pair<Side, Side>> chooseTile(std::optional<int64_t> m,
     sm.perThread = std::max<int64_t>(1, kSmallSide / sn.perThread);
   sm.perThread = std::min(sm.perThread, isSmall(m) ? *m : perThreadLarge);
   sn.perThread = std::min(sn.perThread, isSmall(n) ? *n : perThreadLarge);
-  // A side of at most 1024 outputs keeps its tile within 1024 x 8 floats
-  // of shared memory (32 KiB, under the 48 KiB a kernel may declare).
+  // Sides of at most 512 outputs keep a block's four tiles (two of each
+  // factor) within 2 x (512 + 512) x 8 floats of shared memory: 32 KiB,
+  // under the 48 KiB a kernel may declare.
   auto canGrow = [](const Side &side, std::optional<int64_t> extent) {
     return (!extent || side.block() < *extent) &&
            2 * side.block() <= kMaxTileSide;
@@ -495,9 +496,10 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   // A tile holds a slice of a side's outputs thread by thread: the
   // perThread factors of one thread, `threads` apart in the output, lie
   // side by side, so the thread reads them with vector loads (ld.shared.v4)
-  // instead of one load each.
-  Value lhsTile = allocate({tileK, sm.threads, sm.perThread}, "workgroup");
-  Value rhsTile = allocate({tileK, sn.threads, sn.perThread}, "workgroup");
+  // instead of one load each. Each factor has two tiles: the threads read
+  // one slice from one while they fill the other with the next.
+  Value lhsTiles = allocate({2, tileK, sm.threads, sm.perThread}, "workgroup");
+  Value rhsTiles = allocate({2, tileK, sn.threads, sn.perThread}, "workgroup");
   Value sums = allocate({threads, sm.perThread, sn.perThread}, "private");
 
   // The thread's place in the tile: neighbouring threads along the side
@@ -579,14 +581,19 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
     tb.create<memref::StoreOp>(loc, start, sums, indexList(tb, t, i, j));
   });
 
-  // The reduction, `tileK` terms at a time: the block's threads copy the
-  // factors' slices into the tiles, then each adds its outputs' terms.
-  auto kLoop =
-      b.create<scf::ForOp>(loc, zero, kTotal, constantIndex(b, loc, tileK));
-  OpBuilder kb = OpBuilder::atBlockTerminator(kLoop.getBody());
-  Value k0 = kLoop.getInductionVar();
-  auto stage = [&](OpBuilder &tb, Value t, Value factor, Value tileBuffer,
+  // The reduction, `tileK` terms at a time. Each thread reads its elements
+  // of the factors' next slice from memory (zeros past the sum's end or
+  // the result's), adds its outputs' terms of this slice from the tiles,
+  // then stores what it read into the other tiles: the loads are on their
+  // way while it adds, and one barrier a slice separates both uses of a
+  // tile.
+  struct Staged {
+    Value value, kk, along;
+    Value valid; // null, or whether the element is part of the slice
+  };
+  auto fetch = [&](OpBuilder &tb, Value t, Value k0, Value factor,
                    const Side &side, Value base, Value total, bool isLhs) {
+    SmallVector<Staged> staged;
     int64_t elements = tileK * side.block();
     bool kFast = contiguousAlongReduction(factor);
     for (int64_t first = 0; first < elements; first += threads) {
@@ -599,38 +606,66 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
       Value k = tb.create<arith::AddIOp>(loc, k0, kk);
       Value inside =
           both(tb, loc, less(tb, loc, outer, total), less(tb, loc, k, kTotal));
-      auto write = [&](OpBuilder &wb) {
-        Value value = ifElse(wb, loc, inside, fzero, [&](OpBuilder &ib) {
-          IRMapping mapping;
-          mapParallel(ib, mapping, isLhs ? outer : Value(),
-                      isLhs ? Value() : outer);
-          for (auto [level, index] :
-               llvm::zip(nest, delinearize(ib, loc, k, kExtents)))
-            mapping.map(level.getInductionVar(), index);
-          return materialize(factor, mapping, ib);
-        });
-        Value sideThreads = constantIndex(wb, loc, side.threads);
-        wb.create<memref::StoreOp>(
-            loc, value, tileBuffer,
-            ValueRange{kk, wb.create<arith::RemUIOp>(loc, along, sideThreads),
-                       wb.create<arith::DivUIOp>(loc, along, sideThreads)});
-      };
-      if (first + threads <= elements) {
-        write(tb);
-        continue;
-      }
-      auto last = tb.create<scf::IfOp>(
-          loc, less(tb, loc, e, constantIndex(tb, loc, elements)), false);
-      OpBuilder lb = last.getThenBodyBuilder();
-      write(lb);
+      // Inside the factor even where the slice ends (the last round of a
+      // slice that does not fill it); only the store is then skipped.
+      Value value = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
+        IRMapping mapping;
+        mapParallel(ib, mapping, isLhs ? outer : Value(),
+                    isLhs ? Value() : outer);
+        for (auto [level, index] :
+             llvm::zip(nest, delinearize(ib, loc, k, kExtents)))
+          mapping.map(level.getInductionVar(), index);
+        return materialize(factor, mapping, ib);
+      });
+      Value valid = first + threads <= elements
+                        ? Value()
+                        : less(tb, loc, e, constantIndex(tb, loc, elements));
+      staged.push_back({value, kk, along, valid});
+    }
+    return staged;
+  };
+  auto put = [&](OpBuilder &tb, ArrayRef<Staged> staged, Value tiles,
+                 Value which, const Side &side) {
+    for (const Staged &element : staged) {
+      OpBuilder sb = tb;
+      if (element.valid)
+        sb = tb.create<scf::IfOp>(loc, element.valid, false)
+                 .getThenBodyBuilder();
+      Value sideThreads = constantIndex(sb, loc, side.threads);
+      sb.create<memref::StoreOp>(
+          loc, element.value, tiles,
+          ValueRange{
+              which, element.kk,
+              sb.create<arith::RemUIOp>(loc, element.along, sideThreads),
+              sb.create<arith::DivUIOp>(loc, element.along, sideThreads)});
     }
   };
-  threadLoop(kb, loc, threads, [&](OpBuilder &tb, Value t) {
-    stage(tb, t, mul.getLhs(), lhsTile, sm, mBase, mTotal, /*isLhs=*/true);
-    stage(tb, t, mul.getRhs(), rhsTile, sn, nBase, nTotal, /*isLhs=*/false);
+  auto fetchBoth = [&](OpBuilder &tb, Value t, Value k0) {
+    SmallVector<Staged> lhs =
+        fetch(tb, t, k0, mul.getLhs(), sm, mBase, mTotal, /*isLhs=*/true);
+    SmallVector<Staged> rhs =
+        fetch(tb, t, k0, mul.getRhs(), sn, nBase, nTotal, /*isLhs=*/false);
+    return std::make_pair(lhs, rhs);
+  };
+  threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
+    auto [lhs, rhs] = fetchBoth(tb, t, zero);
+    put(tb, lhs, lhsTiles, zero, sm);
+    put(tb, rhs, rhsTiles, zero, sn);
   });
+  auto kLoop =
+      b.create<scf::ForOp>(loc, zero, kTotal, constantIndex(b, loc, tileK));
+  OpBuilder kb = OpBuilder::atBlockTerminator(kLoop.getBody());
+  Value k0 = kLoop.getInductionVar();
+  Value two = constantIndex(kb, loc, 2);
+  Value current = kb.create<arith::RemUIOp>(
+      loc, kb.create<arith::DivUIOp>(loc, k0, constantIndex(kb, loc, tileK)),
+      two);
+  Value other = kb.create<arith::SubIOp>(loc, one, current);
+  Value nextK0 =
+      kb.create<arith::AddIOp>(loc, k0, constantIndex(kb, loc, tileK));
   bool sumFirst = add.getLhs() != mul.getResult();
   threadLoop(kb, loc, threads, [&](OpBuilder &tb, Value t) {
+    auto [lhsNext, rhsNext] = fetchBoth(tb, t, nextK0);
     auto [tm, tn] = threadPlace(tb, t);
     SmallVector<Value> partial;
     for (int64_t i = 0; i < sm.perThread; ++i)
@@ -643,17 +678,16 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
         constantIndex(tb, loc, 1), partial,
         [&](OpBuilder &lb, Location l, Value kk, ValueRange acc) {
           // The thread's factors for this term, each read once.
-          auto readTile = [&](Value tileBuffer, Value thread,
-                              const Side &side) {
+          auto readTile = [&](Value tiles, Value thread, const Side &side) {
             SmallVector<Value> values;
             for (int64_t i = 0; i < side.perThread; ++i)
               values.push_back(lb.create<memref::LoadOp>(
-                  l, tileBuffer,
-                  ValueRange{kk, thread, constantIndex(lb, l, i)}));
+                  l, tiles,
+                  ValueRange{current, kk, thread, constantIndex(lb, l, i)}));
             return values;
           };
-          SmallVector<Value> lhs = readTile(lhsTile, tm, sm);
-          SmallVector<Value> rhs = readTile(rhsTile, tn, sn);
+          SmallVector<Value> lhs = readTile(lhsTiles, tm, sm);
+          SmallVector<Value> rhs = readTile(rhsTiles, tn, sn);
           SmallVector<Value> next;
           for (int64_t i = 0; i < sm.perThread; ++i)
             for (int64_t j = 0; j < sn.perThread; ++j) {
@@ -669,6 +703,8 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
         tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
                                    sums, indexList(tb, t, i, j));
     (void)loopUnrollByFactor(terms, tileK);
+    put(tb, lhsNext, lhsTiles, other, sm);
+    put(tb, rhsNext, rhsTiles, other, sn);
   });
 
   // Each output then goes through what followed the sum in the loop.
@@ -686,7 +722,7 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
                           loop.getBody()->without_terminator().end()))
       cloneWithOperands(&op, mapping, ib);
   });
-  for (Value buffer : {lhsTile, rhsTile, sums})
+  for (Value buffer : {lhsTiles, rhsTiles, sums})
     b.create<memref::DeallocOp>(loc, buffer);
   loop->erase();
 }

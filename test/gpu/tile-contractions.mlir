@@ -12,43 +12,58 @@
 // CHECK-LABEL: func @dense
 // CHECK-SAME:    (%[[X:.*]]: memref<?x400xf32>, %[[W:.*]]: memref<120x400xf32>, %[[B:.*]]: memref<120xf32>, %[[OUT:.*]]: memref<?x120xf32>)
 // CHECK:         scf.parallel (%[[MB:.*]], %[[NB:.*]], %{{.*}}) =
-// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x16x4xf32>
-// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x16x4xf32>
+// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x16x4xf32>
+// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x16x4xf32>
 // CHECK-DAG:       %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x4x4xf32>
 // The sums start at the bias.
 // CHECK:           scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%[[C256:.*]]) step
 // CHECK:             scf.if
 // CHECK:               memref.load %[[B]]
 // CHECK:             memref.store %{{.*}}, %[[SUMS]][%[[T]],
-// CHECK:           scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[C8:.*]] {
-// The factors' slices: the rows of x and of w are contiguous along k.
-// CHECK:             scf.parallel
-// CHECK:               arith.cmpi ult, %{{.*}}, %{{.*}} : index
-// CHECK:               scf.if
-// CHECK:                 memref.load %[[X]]
-// Row r of the tile goes to thread r mod 16's place r / 16.
-// CHECK:               %[[ROW:.*]] = arith.remui %[[R:.*]], %[[C16:.*]] : index
-// CHECK-NEXT:          %[[PLACE:.*]] = arith.divui %[[R]], %[[C16]] : index
-// CHECK-NEXT:          memref.store %{{.*}}, %[[LHS]][%{{.*}}, %[[ROW]], %[[PLACE]]]
+// The first slices of the factors go into tiles 0: the rows of x and of w
+// are contiguous along k. Row r of a slice goes to thread r mod 16's place
+// r / 16.
+// CHECK:           scf.parallel
+// CHECK:             arith.cmpi ult, %{{.*}}, %{{.*}} : index
+// CHECK:             scf.if
+// CHECK:               memref.load %[[X]]
+// CHECK:             scf.if
 // CHECK:               memref.load %[[W]]
-// CHECK:               memref.store %{{.*}}, %[[RHS]]
-// Each thread adds its 16 outputs' terms, reading each factor once per term:
-// the 8 terms of a slice one after another, unrolled, the first of them here
-// (the 4 values of each factor the thread reads side by side in its tile).
+// CHECK:             %[[ROW:.*]] = arith.remui %[[R:.*]], %[[C16:c16[_0-9]*]] : index
+// CHECK-NEXT:        %[[PLACE:.*]] = arith.divui %[[R]], %[[C16]] : index
+// CHECK-NEXT:        memref.store %{{.*}}, %[[LHS]][%[[C0:.*]], %{{.*}}, %[[ROW]], %[[PLACE]]]
+// CHECK:             memref.store %{{.*}}, %[[RHS]][%[[C0]],
+// CHECK:           }
+// Then slice after slice, the tiles taking turns: each thread reads its
+// elements of the next slice, adds its 16 outputs' terms of this one from
+// the current tiles (the 8 terms one after another, unrolled, the first of
+// them here: the 4 values of each factor it reads lie side by side), and
+// stores the next slice into the other tiles.
+// CHECK:           scf.for %[[K0:.*]] = %{{.*}} to %{{.*}} step %[[C8:.*]] {
+// CHECK:             %[[SLICE:.*]] = arith.divui %[[K0]], %{{.*}} : index
+// CHECK:             %[[CURRENT:.*]] = arith.remui %[[SLICE]], %{{.*}} : index
+// CHECK:             %[[OTHER:.*]] = arith.subi %{{.*}}, %[[CURRENT]] : index
+// CHECK:             %[[NEXT:.*]] = arith.addi %[[K0]], %{{.*}} : index
 // CHECK:             scf.parallel (%[[T2:.*]]) =
+// CHECK:               arith.addi %[[NEXT]],
+// CHECK:               memref.load %[[X]]
+// CHECK:               memref.load %[[W]]
 // CHECK:               %[[TN:.*]] = arith.remui %[[T2]], %[[C16B:.*]] : index
 // CHECK-NEXT:          %[[TM:.*]] = arith.divui %[[T2]], %[[C16B]] : index
 // CHECK-COUNT-16:      memref.load %[[SUMS]]
 // CHECK-NOT:           scf.for
-// CHECK:               memref.load %[[LHS]][%[[KK:.*]], %[[TM]], %c0{{.*}}]
-// CHECK:               memref.load %[[LHS]][%[[KK]], %[[TM]], %c1{{.*}}]
-// CHECK:               memref.load %[[LHS]][%[[KK]], %[[TM]], %c2{{.*}}]
-// CHECK:               memref.load %[[LHS]][%[[KK]], %[[TM]], %c3{{.*}}]
-// CHECK-COUNT-4:       memref.load %[[RHS]][%[[KK]], %[[TN]], %c{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[CURRENT]], %[[KK:.*]], %[[TM]], %c0{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[CURRENT]], %[[KK]], %[[TM]], %c1{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[CURRENT]], %[[KK]], %[[TM]], %c2{{.*}}]
+// CHECK:               memref.load %[[LHS]][%[[CURRENT]], %[[KK]], %[[TM]], %c3{{.*}}]
+// CHECK-COUNT-4:       memref.load %[[RHS]][%[[CURRENT]], %[[KK]], %[[TN]], %c{{.*}}]
 // CHECK-COUNT-16:      arith.mulf
-// CHECK-COUNT-28:      memref.load %[[LHS]][%{{.*}}, %[[TM]], %c{{[0-3]}}{{.*}}]
+// CHECK-COUNT-28:      memref.load %[[LHS]][%[[CURRENT]], %{{.*}}, %[[TM]], %c{{[0-3]}}{{.*}}]
 // CHECK-NOT:           memref.load %[[LHS]][
 // CHECK-COUNT-16:      memref.store %{{.*}}, %[[SUMS]]
+// CHECK-COUNT-2:       memref.store %{{.*}}, %[[LHS]][%[[OTHER]],
+// CHECK-COUNT-2:       memref.store %{{.*}}, %[[RHS]][%[[OTHER]],
+// CHECK-NOT:           memref.load %[[X]]
 // CHECK:           }
 // Then the store, for each output inside the result.
 // CHECK:           scf.parallel
@@ -63,13 +78,12 @@
 // outputs of 256 threads, 8 x 8 sums each, and each thread reads 8 values
 // of each factor's slice per term.
 // EIGHT-LABEL: func @dense
-// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<8x16x8xf32>
+// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x16x8xf32>
 // EIGHT-DAG:     memref.alloc() {cnn.memory = "private"} : memref<256x8x8xf32>
 // EIGHT:         scf.for
 // EIGHT:           scf.parallel
-// EIGHT:           scf.parallel
-// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x16x8xf32>
-// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<8x16x8xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x16x8xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x16x8xf32>
 // EIGHT-COUNT-64:      arith.mulf
 // RANGE: error: cnn-tile-contractions: outputs-per-thread must be 1 to 8, got 9
 func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120xf32>, %out: memref<?x120xf32>) {
@@ -102,8 +116,8 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // contiguous), and the activation runs in the last loop.
 // CHECK-LABEL: func @conv_six_filters
 // CHECK-SAME:    (%[[X:.*]]: memref<?x1x32x32xf32>, %[[W:.*]]: memref<6x1x5x5xf32>
-// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x256x1xf32>
-// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<8x1x6xf32>
+// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x256x1xf32>
+// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x1x6xf32>
 // CHECK-DAG:     %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x1x6xf32>
 // CHECK:         scf.for
 // CHECK:           scf.parallel (%[[T:.*]]) =
@@ -111,15 +125,14 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // CHECK:             %[[PIXEL:.*]] = arith.remui %[[E]], %{{.*}} : index
 // CHECK:             %[[KK:.*]] = arith.divui %[[E]], %{{.*}} : index
 // CHECK:             memref.load %[[X]]
-// CHECK:             %[[ROW:.*]] = arith.remui %[[PIXEL]], %c256{{.*}} : index
-// CHECK-NEXT:        %[[PLACE:.*]] = arith.divui %[[PIXEL]], %c256{{.*}} : index
-// CHECK-NEXT:        memref.store %{{.*}}, %[[LHS]][%[[KK]], %[[ROW]], %[[PLACE]]]
 // CHECK:             memref.load %[[W]]
-// CHECK:             memref.store %{{.*}}, %[[RHS]]
-// CHECK:           scf.parallel
 // CHECK-COUNT-1:     memref.load %[[LHS]]
 // CHECK-COUNT-6:     memref.load %[[RHS]]
 // CHECK-COUNT-6:     arith.mulf
+// CHECK:             %[[ROW:.*]] = arith.remui %[[PIXEL]], %c256{{.*}} : index
+// CHECK-NEXT:        %[[PLACE:.*]] = arith.divui %[[PIXEL]], %c256{{.*}} : index
+// CHECK-NEXT:        memref.store %{{.*}}, %[[LHS]][%{{.*}}, %[[KK]], %[[ROW]], %[[PLACE]]]
+// CHECK:             memref.store %{{.*}}, %[[RHS]]
 // CHECK:         scf.parallel
 // CHECK-COUNT-6:   math.tanh
 func.func @conv_six_filters(%x: memref<?x1x32x32xf32>, %w: memref<6x1x5x5xf32>, %b: memref<6xf32>, %out: memref<?x6x28x28xf32>) {
@@ -191,11 +204,10 @@ func.func @weight_gradient_rows(%dy: memref<?x256x16xf32>, %x: memref<?x96x16xf3
 // CHECK:         %[[ROWS:[0-9]+]] = arith.muli %{{.*}}, %c28
 // CHECK-NEXT:    %[[PIXELS:[0-9]+]] = arith.muli %[[ROWS]], %c28
 // CHECK:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}, %[[PIXELS]])
-// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x32x1xf32>
-// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<8x2x3xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x32x1xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x2x3xf32>
 // CHECK-DAG:       memref.alloc() {cnn.memory = "private"} : memref<64x1x3xf32>
 // CHECK:           scf.for
-// CHECK:             scf.parallel
 // CHECK:             scf.parallel (%{{.*}}) = (%{{.*}}) to (%c64{{.*}})
 // CHECK-COUNT-24:       arith.mulf
 // CHECK-NOT:             arith.mulf
