@@ -426,14 +426,18 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     The block's buffers are `memref.alloc`s marked `cnn.memory`
     (`"workgroup"`: the tiles, `"private"`: the sums, indexed first by
     thread), freed at the end of the block. A factor's tiles are laid out
-    thread by thread (2 x 8 x threads x outputs per thread along its
-    side): the factors
-    of a thread's outputs, which are `threads` apart in the result so that
-    neighbouring threads store neighbouring elements, lie side by side in
-    the tile, and the thread reads the 4 it needs for a term with one
-    `ld.shared.v4.f32` instead of 4 loads (cnn-align-shared-memory declares
-    the tiles aligned for it). On the CPU the thread loops run
-    one after another; cnn-launch-tiled-loops makes the tiles shared memory,
+    thread by thread (2 x 8 x threads + 1 x outputs per thread along its
+    side): the factors of a thread's outputs, which are `threads` apart in
+    the result so that neighbouring threads store neighbouring elements,
+    lie side by side in the tile, and the thread reads the 4 it needs for a
+    term with one `ld.shared.v4.f32` instead of 4 loads
+    (cnn-align-shared-memory declares the tiles aligned for it). Threads
+    copying a slice take places in the tile in the order of their index,
+    so that neighbouring threads store into neighbouring banks of shared
+    memory; the spare group at the end of each term's row shifts the next
+    term's by a few banks, for the threads that copy several terms of the
+    same few outputs (a factor contiguous along the sum). On the CPU the
+    thread loops run one after another; cnn-launch-tiled-loops makes the tiles shared memory,
     the sums registers, and puts barriers between the loops. The terms are
     added in the same order as before, so the sums are the same. Loops too
     small to fill a block (fewer than 64 threads) or the GPU (fewer than 128

@@ -83,6 +83,17 @@ struct Side {
   int64_t block() const { return threads * perThread; }
 };
 
+/// The shape of a side's two tiles: for each of the two slices, of each
+/// of its terms, the perThread factors of each thread side by side, and one
+/// group more, so that rows for consecutive terms start in different banks
+/// of shared memory (a side's outputs are mostly a multiple of 32 floats,
+/// all banks once): the threads that store the terms of a few outputs,
+/// where the factor is contiguous along the sum, then store into
+/// different banks.
+SmallVector<int64_t> tileShape(const Side &side, int64_t tileK) {
+  return {2, tileK, side.threads + 1, side.perThread};
+}
+
 /// A kernel-shaped loop in which every iteration sums `lhs * rhs` over a
 /// perfect nest of `scf.for` loops, starting from a value computed from its
 /// indices, and then does what it likes with the sum (the activation, the
@@ -328,8 +339,9 @@ std::optional<std::pair<Side, Side>> chooseTile(std::optional<int64_t> m,
   sm.perThread = std::min(sm.perThread, isSmall(m) ? *m : perThreadLarge);
   sn.perThread = std::min(sn.perThread, isSmall(n) ? *n : perThreadLarge);
   // Sides of at most 512 outputs keep a block's four tiles (two of each
-  // factor) within 2 x (512 + 512) x 8 floats of shared memory: 32 KiB,
-  // under the 48 KiB a kernel may declare.
+  // factor, each with a spare group of at most 8) within 2 x (520 + 520) x
+  // 8 floats of shared memory: 33 KiB, under the 48 KiB a kernel may
+  // declare.
   auto canGrow = [](const Side &side, std::optional<int64_t> extent) {
     return (!extent || side.block() < *extent) &&
            2 * side.block() <= kMaxTileSide;
@@ -495,11 +507,12 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   };
   // A tile holds a slice of a side's outputs thread by thread: the
   // perThread factors of one thread, `threads` apart in the output, lie
-  // side by side, so the thread reads them with vector loads (ld.shared.v4)
-  // instead of one load each. Each factor has two tiles: the threads read
-  // one slice from one while they fill the other with the next.
-  Value lhsTiles = allocate({2, tileK, sm.threads, sm.perThread}, "workgroup");
-  Value rhsTiles = allocate({2, tileK, sn.threads, sn.perThread}, "workgroup");
+  // side by side (at thread x perThread + i), so the thread reads them with
+  // vector loads (ld.shared.v4) instead of one load each. Each factor has
+  // two tiles: the threads read one slice from one while they fill the
+  // other with the next.
+  Value lhsTiles = allocate(tileShape(sm, tileK), "workgroup");
+  Value rhsTiles = allocate(tileShape(sn, tileK), "workgroup");
   Value sums = allocate({threads, sm.perThread, sn.perThread}, "private");
 
   // The thread's place in the tile: neighbouring threads along the side
@@ -587,8 +600,13 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   // then stores what it read into the other tiles: the loads are on their
   // way while it adds, and one barrier a slice separates both uses of a
   // tile.
+  // A thread copies the elements of a slice whose places in the tile
+  // follow its index, so that neighbouring threads store into neighbouring
+  // words (different banks of shared memory): along the tile's row, or
+  // along the slice's terms where the factor is contiguous along them.
+  // That place decides which output of the side the element is for.
   struct Staged {
-    Value value, kk, along;
+    Value value, kk, group, place; // the thread's group, the place in it
     Value valid; // null, or whether the element is part of the slice
   };
   auto fetch = [&](OpBuilder &tb, Value t, Value k0, Value factor,
@@ -601,7 +619,15 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
       Value fastExtent = constantIndex(tb, loc, kFast ? tileK : side.block());
       Value fast = tb.create<arith::RemUIOp>(loc, e, fastExtent);
       Value slow = tb.create<arith::DivUIOp>(loc, e, fastExtent);
-      Value kk = kFast ? fast : slow, along = kFast ? slow : fast;
+      Value kk = kFast ? fast : slow, position = kFast ? slow : fast;
+      Value perThread = constantIndex(tb, loc, side.perThread);
+      Value group = tb.create<arith::DivUIOp>(loc, position, perThread);
+      Value place = tb.create<arith::RemUIOp>(loc, position, perThread);
+      Value along = tb.create<arith::AddIOp>(
+          loc,
+          tb.create<arith::MulIOp>(loc, place,
+                                   constantIndex(tb, loc, side.threads)),
+          group);
       Value outer = tb.create<arith::AddIOp>(loc, base, along);
       Value k = tb.create<arith::AddIOp>(loc, k0, kk);
       Value inside =
@@ -620,24 +646,20 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
       Value valid = first + threads <= elements
                         ? Value()
                         : less(tb, loc, e, constantIndex(tb, loc, elements));
-      staged.push_back({value, kk, along, valid});
+      staged.push_back({value, kk, group, place, valid});
     }
     return staged;
   };
   auto put = [&](OpBuilder &tb, ArrayRef<Staged> staged, Value tiles,
-                 Value which, const Side &side) {
+                 Value which) {
     for (const Staged &element : staged) {
       OpBuilder sb = tb;
       if (element.valid)
         sb = tb.create<scf::IfOp>(loc, element.valid, false)
                  .getThenBodyBuilder();
-      Value sideThreads = constantIndex(sb, loc, side.threads);
       sb.create<memref::StoreOp>(
           loc, element.value, tiles,
-          ValueRange{
-              which, element.kk,
-              sb.create<arith::RemUIOp>(loc, element.along, sideThreads),
-              sb.create<arith::DivUIOp>(loc, element.along, sideThreads)});
+          ValueRange{which, element.kk, element.group, element.place});
     }
   };
   auto fetchBoth = [&](OpBuilder &tb, Value t, Value k0) {
@@ -649,8 +671,8 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   };
   threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
     auto [lhs, rhs] = fetchBoth(tb, t, zero);
-    put(tb, lhs, lhsTiles, zero, sm);
-    put(tb, rhs, rhsTiles, zero, sn);
+    put(tb, lhs, lhsTiles, zero);
+    put(tb, rhs, rhsTiles, zero);
   });
   auto kLoop =
       b.create<scf::ForOp>(loc, zero, kTotal, constantIndex(b, loc, tileK));
@@ -703,8 +725,8 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
         tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
                                    sums, indexList(tb, t, i, j));
     (void)loopUnrollByFactor(terms, tileK);
-    put(tb, lhsNext, lhsTiles, other, sm);
-    put(tb, rhsNext, rhsTiles, other, sn);
+    put(tb, lhsNext, lhsTiles, other);
+    put(tb, rhsNext, rhsTiles, other);
   });
 
   // Each output then goes through what followed the sum in the loop.

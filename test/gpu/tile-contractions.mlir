@@ -7,13 +7,14 @@
 // the right one does becomes a loop over 64 x 64 tiles of 256 threads, each
 // summing 4 x 4 outputs. The sums start at the bias, go through the two
 // 8 x 64 tiles 8 terms at a time, and end in the store, for outputs inside
-// the result only. A tile holds its slice thread by thread (8 x 16 x 4):
+// the result only. A tile holds its slice thread by thread (8 x 16 x 4,
+// and a 17th group of 4 that only shifts the next term's row by 4 banks):
 // the 4 rows a thread sums, 16 apart in the output, lie side by side.
 // CHECK-LABEL: func @dense
 // CHECK-SAME:    (%[[X:.*]]: memref<?x400xf32>, %[[W:.*]]: memref<120x400xf32>, %[[B:.*]]: memref<120xf32>, %[[OUT:.*]]: memref<?x120xf32>)
 // CHECK:         scf.parallel (%[[MB:.*]], %[[NB:.*]], %{{.*}}) =
-// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x16x4xf32>
-// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x16x4xf32>
+// CHECK-DAG:       %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x17x4xf32>
+// CHECK-DAG:       %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x17x4xf32>
 // CHECK-DAG:       %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x4x4xf32>
 // The sums start at the bias.
 // CHECK:           scf.parallel (%[[T:.*]]) = (%{{.*}}) to (%[[C256:.*]]) step
@@ -21,17 +22,24 @@
 // CHECK:               memref.load %[[B]]
 // CHECK:             memref.store %{{.*}}, %[[SUMS]][%[[T]],
 // The first slices of the factors go into tiles 0: the rows of x and of w
-// are contiguous along k. Row r of a slice goes to thread r mod 16's place
-// r / 16.
-// CHECK:           scf.parallel
-// CHECK:             arith.cmpi ult, %{{.*}}, %{{.*}} : index
+// are contiguous along k, so neighbouring threads copy neighbouring terms
+// (k mod 8) of a row. Each copies the element at position p of the tile's
+// row, thread p / 4's place p mod 4, which is row 16 x (p mod 4) + p / 4
+// of the slice: stores of neighbouring threads go to neighbouring banks.
+// CHECK:           scf.parallel (%[[T1:.*]]) =
+// CHECK:             %[[E:.*]] = arith.addi %[[T1]], %{{.*}} : index
+// CHECK:             %[[TERM:.*]] = arith.remui %[[E]], %[[C8:c8[_0-9]*]] : index
+// CHECK:             %[[P:.*]] = arith.divui %[[E]], %[[C8]] : index
+// CHECK:             %[[GROUP:.*]] = arith.divui %[[P]], %[[C4:c4[_0-9]*]] : index
+// CHECK:             %[[PLACE:.*]] = arith.remui %[[P]], %[[C4]] : index
+// CHECK:             %[[APART:.*]] = arith.muli %[[PLACE]], %c16{{.*}} : index
+// CHECK:             %[[ROW:.*]] = arith.addi %[[APART]], %[[GROUP]] : index
+// CHECK:             %[[I:.*]] = arith.addi %{{.*}}, %[[ROW]] : index
 // CHECK:             scf.if
-// CHECK:               memref.load %[[X]]
+// CHECK:               memref.load %[[X]][%[[I]],
 // CHECK:             scf.if
 // CHECK:               memref.load %[[W]]
-// CHECK:             %[[ROW:.*]] = arith.remui %[[R:.*]], %[[C16:c16[_0-9]*]] : index
-// CHECK-NEXT:        %[[PLACE:.*]] = arith.divui %[[R]], %[[C16]] : index
-// CHECK-NEXT:        memref.store %{{.*}}, %[[LHS]][%[[C0:.*]], %{{.*}}, %[[ROW]], %[[PLACE]]]
+// CHECK:             memref.store %{{.*}}, %[[LHS]][%[[C0:.*]], %[[TERM]], %[[GROUP]], %[[PLACE]]]
 // CHECK:             memref.store %{{.*}}, %[[RHS]][%[[C0]],
 // CHECK:           }
 // Then slice after slice, the tiles taking turns: each thread reads its
@@ -78,12 +86,12 @@
 // outputs of 256 threads, 8 x 8 sums each, and each thread reads 8 values
 // of each factor's slice per term.
 // EIGHT-LABEL: func @dense
-// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x16x8xf32>
+// EIGHT-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x17x8xf32>
 // EIGHT-DAG:     memref.alloc() {cnn.memory = "private"} : memref<256x8x8xf32>
 // EIGHT:         scf.for
 // EIGHT:           scf.parallel
-// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x16x8xf32>
-// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x16x8xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x17x8xf32>
+// EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x17x8xf32>
 // EIGHT-COUNT-64:      arith.mulf
 // RANGE: error: cnn-tile-contractions: outputs-per-thread must be 1 to 8, got 9
 func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120xf32>, %out: memref<?x120xf32>) {
@@ -116,22 +124,22 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // contiguous), and the activation runs in the last loop.
 // CHECK-LABEL: func @conv_six_filters
 // CHECK-SAME:    (%[[X:.*]]: memref<?x1x32x32xf32>, %[[W:.*]]: memref<6x1x5x5xf32>
-// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x256x1xf32>
-// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x1x6xf32>
+// CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x257x1xf32>
+// CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x2x6xf32>
 // CHECK-DAG:     %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x1x6xf32>
 // CHECK:         scf.for
 // CHECK:           scf.parallel (%[[T:.*]]) =
 // CHECK:             %[[E:.*]] = arith.addi %[[T]], %{{.*}} : index
 // CHECK:             %[[PIXEL:.*]] = arith.remui %[[E]], %{{.*}} : index
 // CHECK:             %[[KK:.*]] = arith.divui %[[E]], %{{.*}} : index
+// CHECK:             %[[GROUP:.*]] = arith.divui %[[PIXEL]], %c1{{.*}} : index
+// CHECK:             %[[PLACE:.*]] = arith.remui %[[PIXEL]], %c1{{.*}} : index
 // CHECK:             memref.load %[[X]]
 // CHECK:             memref.load %[[W]]
 // CHECK-COUNT-1:     memref.load %[[LHS]]
 // CHECK-COUNT-6:     memref.load %[[RHS]]
 // CHECK-COUNT-6:     arith.mulf
-// CHECK:             %[[ROW:.*]] = arith.remui %[[PIXEL]], %c256{{.*}} : index
-// CHECK-NEXT:        %[[PLACE:.*]] = arith.divui %[[PIXEL]], %c256{{.*}} : index
-// CHECK-NEXT:        memref.store %{{.*}}, %[[LHS]][%{{.*}}, %[[KK]], %[[ROW]], %[[PLACE]]]
+// CHECK:             memref.store %{{.*}}, %[[LHS]][%{{.*}}, %[[KK]], %[[GROUP]], %[[PLACE]]]
 // CHECK:             memref.store %{{.*}}, %[[RHS]]
 // CHECK:         scf.parallel
 // CHECK-COUNT-6:   math.tanh
@@ -204,8 +212,8 @@ func.func @weight_gradient_rows(%dy: memref<?x256x16xf32>, %x: memref<?x96x16xf3
 // CHECK:         %[[ROWS:[0-9]+]] = arith.muli %{{.*}}, %c28
 // CHECK-NEXT:    %[[PIXELS:[0-9]+]] = arith.muli %[[ROWS]], %c28
 // CHECK:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}, %[[PIXELS]])
-// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x32x1xf32>
-// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x2x3xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x33x1xf32>
+// CHECK-DAG:       memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x3x3xf32>
 // CHECK-DAG:       memref.alloc() {cnn.memory = "private"} : memref<64x1x3xf32>
 // CHECK:           scf.for
 // CHECK:             scf.parallel (%{{.*}}) = (%{{.*}}) to (%c64{{.*}})
