@@ -437,8 +437,9 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     memory; the spare group at the end of each term's row shifts the next
     term's by a few banks, for the threads that copy several terms of the
     same few outputs (a factor contiguous along the sum). On the CPU the
-    thread loops run one after another; cnn-launch-tiled-loops makes the tiles shared memory,
-    the sums registers, and puts barriers between the loops. The terms are
+    thread loops run one after another; cnn-launch-tiled-loops makes the
+    tiles shared memory, the sums registers, and puts barriers between the
+    loops. The terms are
     added in the same order as before, so the sums are the same. Loops too
     small to fill a block (fewer than 64 threads) or the GPU (fewer than 128
     tiles, when all sizes are known) are left as they are.
@@ -594,11 +595,11 @@ def AlignSharedMemory : Pass<"cnn-align-shared-memory", "gpu::GPUModuleOp"> {
 
     Before:
     ```mlir
-    gpu.func @k(...) workgroup(%tile : memref<8x64xf32, 3>) kernel
+    gpu.func @k(...) workgroup(%tiles : memref<2x8x17x4xf32, 3>) kernel
     ```
     After:
     ```mlir
-    gpu.func @k(...) workgroup(%tile : memref<8x64xf32, 3>
+    gpu.func @k(...) workgroup(%tiles : memref<2x8x17x4xf32, 3>
                                {llvm.align = 16 : i64}) kernel
     ```
   }];

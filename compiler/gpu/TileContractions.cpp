@@ -83,13 +83,12 @@ struct Side {
   int64_t block() const { return threads * perThread; }
 };
 
-/// The shape of a side's two tiles: for each of the two slices, of each
-/// of its terms, the perThread factors of each thread side by side, and one
-/// group more, so that rows for consecutive terms start in different banks
-/// of shared memory (a side's outputs are mostly a multiple of 32 floats,
-/// all banks once): the threads that store the terms of a few outputs,
-/// where the factor is contiguous along the sum, then store into
-/// different banks.
+/// The shape of a side's tiles: two slices of tileK terms, each term's row
+/// the perThread factors of each thread side by side, and one spare group.
+/// The spare group shifts each row's banks of shared memory from the row
+/// before (a side's outputs are mostly a multiple of 32 floats, all banks
+/// once), so that threads storing several terms of the same few outputs (a
+/// factor contiguous along the sum) store into different banks.
 SmallVector<int64_t> tileShape(const Side &side, int64_t tileK) {
   return {2, tileK, side.threads + 1, side.perThread};
 }
@@ -600,6 +599,7 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   // then stores what it read into the other tiles: the loads are on their
   // way while it adds, and one barrier a slice separates both uses of a
   // tile.
+  //
   // A thread copies the elements of a slice whose places in the tile
   // follow its index, so that neighbouring threads store into neighbouring
   // words (different banks of shared memory): along the tile's row, or
@@ -724,6 +724,8 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
       for (int64_t j = 0; j < sn.perThread; ++j)
         tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
                                    sums, indexList(tb, t, i, j));
+    // Its tileK iterations unrolled; were that to fail, the loop would
+    // stay, as correct.
     (void)loopUnrollByFactor(terms, tileK);
     put(tb, lhsNext, lhsTiles, other);
     put(tb, rhsNext, rhsTiles, other);
