@@ -609,11 +609,17 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
     Value value, kk, group, place; // the thread's group, the place in it
     Value valid; // null, or whether the element is part of the slice
   };
-  auto fetch = [&](OpBuilder &tb, Value t, Value k0, Value factor,
-                   const Side &side, Value base, Value total, bool isLhs) {
+  // Whether each factor is contiguous along the sum: its slices are then
+  // copied term by term, neighbouring threads taking neighbouring terms.
+  bool lhsKFast = contiguousAlongReduction(mul.getLhs());
+  bool rhsKFast = contiguousAlongReduction(mul.getRhs());
+  auto fetch = [&](OpBuilder &tb, Value t, Value k0, bool isLhs) {
+    Value factor = isLhs ? mul.getLhs() : mul.getRhs();
+    const Side &side = isLhs ? sm : sn;
+    Value base = isLhs ? mBase : nBase, total = isLhs ? mTotal : nTotal;
+    bool kFast = isLhs ? lhsKFast : rhsKFast;
     SmallVector<Staged> staged;
     int64_t elements = tileK * side.block();
-    bool kFast = contiguousAlongReduction(factor);
     for (int64_t first = 0; first < elements; first += threads) {
       Value e = tb.create<arith::AddIOp>(loc, t, constantIndex(tb, loc, first));
       Value fastExtent = constantIndex(tb, loc, kFast ? tileK : side.block());
@@ -663,10 +669,8 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
     }
   };
   auto fetchBoth = [&](OpBuilder &tb, Value t, Value k0) {
-    SmallVector<Staged> lhs =
-        fetch(tb, t, k0, mul.getLhs(), sm, mBase, mTotal, /*isLhs=*/true);
-    SmallVector<Staged> rhs =
-        fetch(tb, t, k0, mul.getRhs(), sn, nBase, nTotal, /*isLhs=*/false);
+    SmallVector<Staged> lhs = fetch(tb, t, k0, /*isLhs=*/true);
+    SmallVector<Staged> rhs = fetch(tb, t, k0, /*isLhs=*/false);
     return std::make_pair(lhs, rhs);
   };
   threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
