@@ -11,6 +11,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <limits>
+
 namespace mlir::cnn {
 #define GEN_PASS_DEF_GPUDEVICEMEMORY
 #include "compiler/gpu/Passes.h.inc"
@@ -22,6 +24,26 @@ namespace {
 
 bool isIdentity(Value memref) {
   return cast<MemRefType>(memref.getType()).getLayout().isIdentity();
+}
+
+/// Whether the kernels' 32-bit indices reach every element of a buffer of
+/// `type`: a static shape of fewer than 2^31 elements, or elements of 32
+/// bits or more, whose buffers the runtime keeps under 2^31 elements of 4
+/// bytes (a buffer of bytes could be 4 times longer).
+bool isIndexable(MemRefType type) {
+  if (type.hasStaticShape())
+    return type.getNumElements() <= std::numeric_limits<int32_t>::max();
+  return type.getElementTypeBitWidth() >= 32;
+}
+
+LogicalResult checkIndexable(Operation *op, Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  if (!memref || isIndexable(memref))
+    return success();
+  return op->emitError()
+         << "a buffer of type " << type
+         << " is beyond the GPU kernels' 32-bit indices (2^31 elements); "
+            "compile with --no-cuda for the CPU alone";
 }
 
 struct GPUDeviceMemoryPass
@@ -40,10 +62,16 @@ struct GPUDeviceMemoryPass
       return WalkResult::advance();
     });
 
+    for (Type type : function.getArgumentTypes())
+      if (failed(checkIndexable(function, type)))
+        return signalPassFailure();
     SmallVector<Value> constantCopies;
     for (Operation *op : hostOps) {
       rewriter.setInsertionPoint(op);
       Location loc = op->getLoc();
+      if (op->getNumResults() == 1 &&
+          failed(checkIndexable(op, op->getResult(0).getType())))
+        return signalPassFailure();
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
         rewriter.replaceOpWithNewOp<gpu::AllocOp>(
             alloc, alloc.getType(), /*asyncToken=*/Type(), ValueRange{},

@@ -557,6 +557,11 @@ def GPUDeviceMemory : Pass<"cnn-gpu-device-memory", "func::FuncOp"> {
     table) is copied into a device buffer where it is read, and freed before
     each return.
 
+    The kernels index memory with 32 bits (Pipelines.cpp), so every buffer
+    the function takes or allocates must have static shape of fewer than
+    2^31 elements, or elements of 32 bits or more (the runtime refuses to
+    allocate more than 2^31 - 1 of 4 bytes); the pass fails on any other.
+
     `gpu-async-region` then chains these operations and the launches on one
     stream, which the model's runtime supplies.
   }];

@@ -67,6 +67,15 @@ namespace {
 constexpr size_t kGranularity = 256;
 /// Marks a live block of managed (host-shared) memory, which is not cached.
 constexpr uint64_t kManaged = uint64_t(1) << 63;
+/// The largest device buffer: the kernels index memory with 32-bit signed
+/// element offsets (compiler/driver/Pipelines.cpp), and cnn-gpu-device-memory
+/// leaves only buffers of 4-byte elements (or more) unbounded at compile time.
+constexpr uint64_t kMaxBufferBytes = uint64_t(INT32_MAX) * 4;
+// A kernel's 32-bit index parameter is the low half of the 64-bit value the
+// host passes, read by the driver (cuLaunchKernel copies the size the kernel
+// declares).
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the kernels' 32-bit index parameters need a little-endian host");
 constexpr CUresult kCudaErrorNoBinaryForGpu = 209;
 constexpr CUresult kCudaErrorUnsupportedPtxVersion = 222;
 
@@ -115,6 +124,15 @@ CUresult driverAlloc(CUdeviceptr *p, size_t bytes, bool managed) {
 void *allocate(DeviceContext *c, uint64_t bytes, bool managed,
                const char *who) {
   Guard guard(c);
+  if (bytes > kMaxBufferBytes) {
+    record(c,
+           "%s: cannot allocate %llu bytes on %s: the GPU kernels address at "
+           "most %llu bytes (2^31 - 1 elements of 4 bytes) in one buffer; use "
+           "a smaller batch",
+           who, static_cast<unsigned long long>(bytes), c->label,
+           static_cast<unsigned long long>(kMaxBufferBytes));
+    return nullptr;
+  }
   size_t rounded = roundUp(bytes);
   if (rounded == 0) {
     record(c, "%s: cannot allocate %llu bytes on %s: too large", who,

@@ -485,6 +485,28 @@ TEST_F(CudaDriverTest, OutOfMemoryIsRecorded) {
                   "\\(Fake GPU\\): out of memory");
 }
 
+/// A buffer past the kernels' 32-bit element offsets is refused before the
+/// driver is asked, even where it has the memory.
+void runBeyondIndexing() {
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  CurrentDevice scope(c);
+  CHILD_EXPECT(mgpuMemAlloc(uint64_t(INT32_MAX) * 4 + 1, nullptr, false) ==
+               nullptr);
+  CHILD_EXPECT(fakeCounter("fakeCudaBytesInUse") == 0);
+  const char *message = takeError(c);
+  std::fprintf(stderr, "%s\n", message ? message : "(none)");
+}
+
+TEST_F(CudaDriverTest, BufferBeyondIndexingIsRecorded) {
+  EXPECT_IN_CHILD(runBeyondIndexing,
+                  "mgpuMemAlloc: cannot allocate 8589934589 bytes on cuda:0 "
+                  "\\(Fake GPU\\): the GPU kernels address at most "
+                  "8589934588 bytes \\(2\\^31 - 1 elements of 4 bytes\\) in "
+                  "one buffer; use a smaller batch");
+}
+
 //===----------------------------------------------------------------------===//
 // Recording work as a graph
 //===----------------------------------------------------------------------===//
