@@ -7,11 +7,11 @@
 #
 # `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
 # DIR, each also with --no-gpu-tiles (MODEL-untiled.so: every kernel one
-# thread per output) and with --gpu-tile-outputs=8 (MODEL-8x8.so: tiles of
-# 128 x 128, 8 x 8 outputs per thread), with cnnc-bench and these scripts,
-# so DIR alone can be
-# carried to a
-# machine without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
+# thread per output), with --gpu-tile-outputs=8 (MODEL-8x8.so: tiles of
+# 128 x 128, 8 x 8 outputs per thread) and with --gpu-index-bits=64
+# (MODEL-index64.so: the kernels' index arithmetic in 64 bits), with
+# cnnc-bench and these scripts, so DIR alone can be carried to a machine
+# without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
 # bench/torch_inference.py --device cuda (eager and torch.compile
 # reduce-overhead, each with the batch already on the GPU and, as cnnc's ABI
 # does, uploaded every call):
@@ -19,7 +19,8 @@
 #   AlexNet training steps and inference at batch 128.
 # and prints the JSON lines and a table with the ratio cnnc / PyTorch speed,
 # the speed-up of the tiled kernels over the untiled ones, that of the 8 x 8
-# tiles over the default 4 x 4 ones, and that of the
+# tiles over the default 4 x 4 ones, that of 32-bit indices over 64-bit
+# ones, and that of the
 # calls replayed as CUDA graphs over the same calls launched kernel by
 # kernel (CNNC_CUDA_GRAPHS=0), and that of calls queued two at a time from
 # pinned memory (cnnc-bench --queued, as cnnc-train runs its steps and
@@ -53,6 +54,8 @@ prepare)
       --no-gpu-tiles -o "$dir/$model-untiled.so"
     "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
       --gpu-tile-outputs=8 -o "$dir/$model-8x8.so"
+    "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
+      --gpu-index-bits=64 -o "$dir/$model-index64.so"
   done
   cp "$root/build/bin/cnnc-bench" "$here/gpu.sh" "$here/torch_inference.py" \
     "$here/torch_models.py" "$dir/"
@@ -84,6 +87,7 @@ run)
     time_cnnc "$model.so" ""
     time_cnnc "$model-untiled.so" untiled
     time_cnnc "$model-8x8.so" 8x8
+    time_cnnc "$model-index64.so" index64
     time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
     [[ $mode == infer ]] && time_cnnc "$model.so" pinned -- --pinned
     time_cnnc "$model.so" queued -- --queued
@@ -106,7 +110,7 @@ cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
 print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
-      f"{'8x8 tiles':>12} {'8x8':>6} "
+      f"{'8x8 tiles':>12} {'8x8':>6} {'64-bit idx':>12} {'idx32':>6} "
       f"{'no graphs':>12} {'graphs':>6} {'queued':>12} {'gain':>6} "
       f"{'torch':>12} {'ratio':>6} "
       f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
@@ -115,6 +119,7 @@ for (model, mode, batch), runs in cases.items():
                 if r["harness"] == "cnnc" and "variant" not in r)
     untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
     eight = next((r for r in runs if r.get("variant") == "8x8"), None)
+    index64 = next((r for r in runs if r.get("variant") == "index64"), None)
     no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
                      None)
     queued = next((r for r in runs if r.get("variant") == "queued"), None)
@@ -127,7 +132,7 @@ for (model, mode, batch), runs in cases.items():
     # The ratio is the default's gain over the other, except for 8 x 8,
     # whose own gain over the default it gives.
     for other, inverse in ((untiled, False), (eight, True),
-                           (no_graphs, False)):
+                           (index64, False), (no_graphs, False)):
         if other is None or "images_per_s" not in other:
             line += f" {'-':>12} {'-':>6}"
         else:

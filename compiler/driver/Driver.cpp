@@ -195,7 +195,8 @@ int cnnc::runDriver(const DriverOptions &options) {
     std::optional<std::string> toolkit = findCudaToolkit(options, why);
     if (toolkit) {
       CudaOptions cuda{options.cudaArch, *toolkit,
-                       options.emit == EmitStage::Ptx, options.gpuTileOutputs};
+                       options.emit == EmitStage::Ptx, options.gpuTileOutputs,
+                       options.gpuIndexBits};
       gpuModule = buildGpuModule(*module, *description, cuda);
       if (!gpuModule)
         return 1;

@@ -72,14 +72,14 @@ constexpr const char *kLoopsToLLVM =
 /// The GPU loops as kernels, then upstream's gpu-lower-to-nvvm-pipeline,
 /// except that gpu-module-to-binary is given the toolkit (MLIR19-NOTES.md:
 /// else libdevice is not linked and ptxas not found), and that the kernels'
-/// `index` is 32 bits wide. A GPU has no 64-bit integer unit: each 64-bit
-/// multiply or division by a constant (the kernels' index arithmetic) is
-/// several 32-bit instructions. The host's arith is lowered apart, as
-/// 64 bits; its launches still pass each index argument as 64 bits, of
-/// which the driver copies the 4 bytes the kernel declares (cuLaunchKernel
-/// takes the parameters' sizes from the kernel's image): the low half, on
-/// little-endian hosts. Buffers are kept within 32-bit element offsets by
-/// cnn-gpu-device-memory and the runtime (docs/gpu.md).
+/// `index` is 32 bits wide (CudaOptions::indexBitwidth). A GPU has no 64-bit
+/// integer unit: each 64-bit multiply or division by a constant (the kernels'
+/// index arithmetic) is several 32-bit instructions. The host's arith is
+/// lowered apart, as 64 bits; its launches still pass each index argument as 64
+/// bits, of which the driver copies the 4 bytes the kernel declares
+/// (cuLaunchKernel takes the parameters' sizes from the kernel's image): the
+/// low half, on little-endian hosts. Buffers are kept within 32-bit element
+/// offsets by cnn-gpu-device-memory and the runtime (docs/gpu.md).
 constexpr const char *kGPULoopsToKernels =
     "func.func(cnn-launch-tiled-loops,gpu-map-parallel-loops,"
     "convert-parallel-loops-to-gpu,"
@@ -92,7 +92,7 @@ constexpr const char *kGPULoopsToKernels =
     "convert-scf-to-cf,convert-nvvm-to-llvm,expand-strided-metadata,"
     "nvvm-attach-target{{chip={0} features=+ptx80 O=3},lower-affine,"
     "func.func(convert-arith-to-llvm,convert-index-to-llvm),canonicalize,cse,"
-    "gpu.module(strip-debuginfo,convert-gpu-to-nvvm{{index-bitwidth=32},"
+    "gpu.module(strip-debuginfo,convert-gpu-to-nvvm{{index-bitwidth={3}},"
     "canonicalize,cse,"
     "reconcile-unrealized-casts),"
     "gpu-to-llvm,gpu-module-to-binary{{format={1} toolkit={2}},"
@@ -142,10 +142,10 @@ static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm,
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
   buildCnnToGPULoopsPipeline(pm, cuda.tileOutputsPerThread);
-  addPipeline(pm,
-              llvm::formatv(kGPULoopsToKernels, cuda.arch,
-                            cuda.ptxOnly ? "isa" : "fatbin", cuda.toolkitPath)
-                  .str());
+  addPipeline(pm, llvm::formatv(kGPULoopsToKernels, cuda.arch,
+                                cuda.ptxOnly ? "isa" : "fatbin",
+                                cuda.toolkitPath, cuda.indexBitwidth)
+                      .str());
 }
 
 void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm,

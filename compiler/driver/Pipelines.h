@@ -28,6 +28,9 @@ struct CudaOptions {
   /// each large side of a tile (4: 4 x 4); 0: no tiles, one thread per
   /// output, to compare.
   int64_t tileOutputsPerThread = 4;
+  /// The width of the kernels' `index` (convert-gpu-to-nvvm): 32, or 64 to
+  /// compare. The host's is 64 either way.
+  int64_t indexBitwidth = 32;
 };
 
 /// The model's ABI entries: the gradient of the loss (cnn-differentiate),

@@ -98,6 +98,12 @@ static cl::opt<int64_t> gpuTileOutputs(
              "memory per multiply-add, fewer tiles; to compare)"),
     cl::value_desc("4|8"), cl::init(4), cl::cat(category));
 
+static cl::opt<int64_t> gpuIndexBits(
+    "gpu-index-bits",
+    cl::desc("The width of the GPU kernels' index arithmetic: 32 (the "
+             "default) or 64 (as before; to compare)"),
+    cl::value_desc("32|64"), cl::init(32), cl::cat(category));
+
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu",
     cl::desc("For testing: build the CPU code from the GPU pipeline's "
@@ -142,6 +148,12 @@ int main(int argc, char **argv) {
                     "--no-gpu-tiles: no kernel is tiled\n";
     return 1;
   }
+  options.gpuIndexBits = gpuIndexBits;
+  if (gpuIndexBits != 32 && gpuIndexBits != 64) {
+    llvm::errs() << "cnnc: error: --gpu-index-bits must be 32 or 64, got "
+                 << gpuIndexBits << "\n";
+    return 1;
+  }
   if (noCuda && options.cudaRequired) {
     llvm::errs() << "cnnc: error: --no-cuda cannot be combined with "
                     "--cuda-arch or --cuda-path\n";
@@ -149,6 +161,11 @@ int main(int argc, char **argv) {
   }
   if (noCuda && noGpuTiles) {
     llvm::errs() << "cnnc: error: --no-gpu-tiles has no effect with "
+                    "--no-cuda: there are no GPU kernels\n";
+    return 1;
+  }
+  if (noCuda && gpuIndexBits.getNumOccurrences() > 0) {
+    llvm::errs() << "cnnc: error: --gpu-index-bits has no effect with "
                     "--no-cuda: there are no GPU kernels\n";
     return 1;
   }
