@@ -5,6 +5,8 @@
 // blocks of output tiles: its factors are staged, a slice of the sum at a
 // time, in buffers every thread of the block reads, and each thread sums
 // several outputs from them (Passes.td has the shape and the why).
+// Contraction.h recognizes such a loop; this file chooses its tile and
+// writes the tiled loop.
 //
 // The rewrite is written in scf on memrefs so that it runs on the CPU as
 // it stands: the thread loops of one block run one after another, which is
@@ -12,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/gpu/Contraction.h"
 #include "compiler/gpu/LoopUtils.h"
 #include "compiler/gpu/Passes.h"
 #include "compiler/gpu/TiledLoop.h"
@@ -20,8 +23,6 @@
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::cnn {
 #define GEN_PASS_DEF_TILECONTRACTIONS
@@ -48,32 +49,6 @@ constexpr int64_t kSmallSide = 8;
 /// The most outputs along one side of a tile.
 constexpr int64_t kMaxTileSide = 512;
 
-/// Whether `op` and everything nested in it at most reads memory, so it
-/// can be cloned anywhere and any number of times.
-bool onlyReads(Operation *op) {
-  WalkResult result = op->walk([](Operation *nested) {
-    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-        isMemoryEffectFree(nested))
-      return WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-    if (effects && effects.onlyHasEffect<MemoryEffects::Read>())
-      return WalkResult::advance();
-    return WalkResult::interrupt();
-  });
-  return !result.wasInterrupted();
-}
-
-/// Calls `f` on each value `op` computes from: its operands and the values
-/// its regions use from outside them.
-void forEachInput(Operation *op, function_ref<void(Value)> f) {
-  for (Value operand : op->getOperands())
-    f(operand);
-  SetVector<Value> above;
-  getUsedValuesDefinedAbove(op->getRegions(), above);
-  for (Value used : above)
-    f(used);
-}
-
 /// One side of the output tile: `threads` threads along it, each summing
 /// `perThread` outputs `threads` apart, so neighbouring threads touch
 /// neighbouring elements.
@@ -91,226 +66,6 @@ struct Side {
 /// factor contiguous along the sum) store into different banks.
 SmallVector<int64_t> tileShape(const Side &side, int64_t tileK) {
   return {2, tileK, side.threads + 1, side.perThread};
-}
-
-/// A kernel-shaped loop in which every iteration sums `lhs * rhs` over a
-/// perfect nest of `scf.for` loops, starting from a value computed from its
-/// indices, and then does what it likes with the sum (the activation, the
-/// store).
-class Contraction {
-public:
-  static std::optional<Contraction> match(scf::ParallelOp loop);
-
-  /// Replaces the loop by its tiled form, each thread summing up to
-  /// `perThreadLarge` outputs along a large side, or leaves it when the
-  /// tile would be too small to pay.
-  void tile(OpBuilder &builder, int64_t perThreadLarge);
-
-private:
-  explicit Contraction(scf::ParallelOp loop) : loop(loop) {}
-
-  /// The loop's parallel (`parallel`) and reduction (`reduction`) indices
-  /// `value` depends on, through the code inside the loop that computes it.
-  struct Dependences {
-    llvm::SmallBitVector parallel, reduction;
-    bool valid = true;
-  };
-  Dependences dependencesOf(Value value);
-  void collectDependences(Value value, Dependences &deps,
-                          DenseSet<Value> &seen);
-  /// The memref.load ops inside the loop that `value` is computed from.
-  void collectLoads(Value value, SmallVectorImpl<memref::LoadOp> &loads,
-                    DenseSet<Value> &seen);
-  /// Whether the operand computed into `factor` reads memory contiguously
-  /// along the reduction: its last index moves with the innermost loop and
-  /// with no output index (an image's column moves with both the output
-  /// column and the window's: neighbouring outputs are the longer run).
-  bool contiguousAlongReduction(Value factor);
-
-  /// `value` at the indices `mapping` gives the loop's: its computation is
-  /// cloned at `builder`'s point, once.
-  Value materialize(Value value, IRMapping &mapping, OpBuilder &builder);
-  void cloneWithOperands(Operation *op, IRMapping &mapping, OpBuilder &builder);
-
-  scf::ParallelOp loop;
-  SmallVector<scf::ForOp> nest; // outermost first
-  arith::MulFOp mul;
-  arith::AddFOp add;
-  /// The parallel dimensions only the left factor depends on (m), only the
-  /// right one (n), and the others (a batch of independent products).
-  SmallVector<unsigned> mDims, nDims, batchDims;
-};
-
-std::optional<Contraction> Contraction::match(scf::ParallelOp loop) {
-  if (loop.getNumResults() != 0 || cnn::isTiledLoop(loop))
-    return std::nullopt;
-  for (auto [lower, step] : llvm::zip(loop.getLowerBound(), loop.getStep()))
-    if (!cnn::isConstantIndex(lower, 0) || !cnn::isConstantIndex(step, 1))
-      return std::nullopt;
-  Contraction c(loop);
-  Block *body = loop.getBody();
-  auto fors = body->getOps<scf::ForOp>();
-  if (!llvm::hasSingleElement(fors))
-    return std::nullopt;
-  scf::ForOp outer = *fors.begin();
-  if (outer.getNumResults() != 1 ||
-      !llvm::all_of(llvm::make_range(body->begin(), outer->getIterator()),
-                    [](Operation &op) { return onlyReads(&op); }))
-    return std::nullopt;
-
-  // The perfect nest: each loop's body computes indices, runs the next loop
-  // from its own sum and yields that loop's sum.
-  scf::ForOp current = outer;
-  while (true) {
-    if (!cnn::isConstantIndex(current.getLowerBound(), 0) ||
-        !cnn::isConstantIndex(current.getStep(), 1) ||
-        current.getNumRegionIterArgs() != 1)
-      return std::nullopt;
-    Operation *upper = current.getUpperBound().getDefiningOp();
-    if (upper && loop->isProperAncestor(upper) &&
-        !isa<arith::ConstantOp>(upper))
-      return std::nullopt;
-    c.nest.push_back(current);
-    Block *loopBody = current.getBody();
-    auto yield = cast<scf::YieldOp>(loopBody->getTerminator());
-    auto inner = yield.getOperand(0).getDefiningOp<scf::ForOp>();
-    if (inner && inner->getBlock() == loopBody) {
-      if (inner.getNumResults() != 1 ||
-          inner.getInitArgs()[0] != current.getRegionIterArgs()[0] ||
-          !current.getRegionIterArgs()[0].hasOneUse())
-        return std::nullopt;
-      for (Operation &op : loopBody->without_terminator())
-        if (&op != inner && !onlyReads(&op))
-          return std::nullopt;
-      current = inner;
-      continue;
-    }
-    c.add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-    if (!c.add || c.add->getBlock() != loopBody || !c.add->hasOneUse())
-      return std::nullopt;
-    Value sum = current.getRegionIterArgs()[0];
-    Value term = c.add.getLhs() == sum ? c.add.getRhs() : c.add.getLhs();
-    if ((c.add.getLhs() != sum && c.add.getRhs() != sum) || !sum.hasOneUse())
-      return std::nullopt;
-    c.mul = term.getDefiningOp<arith::MulFOp>();
-    if (!c.mul || c.mul->getBlock() != loopBody || !c.mul->hasOneUse())
-      return std::nullopt;
-    for (Operation &op : loopBody->without_terminator())
-      if (&op != c.add && &op != c.mul && !onlyReads(&op))
-        return std::nullopt;
-    break;
-  }
-
-  Dependences lhs = c.dependencesOf(c.mul.getLhs());
-  Dependences rhs = c.dependencesOf(c.mul.getRhs());
-  Dependences init = c.dependencesOf(outer.getInitArgs()[0]);
-  if (!lhs.valid || !rhs.valid || !init.valid || init.reduction.any())
-    return std::nullopt;
-  for (unsigned d = 0, e = loop.getNumLoops(); d < e; ++d) {
-    if (lhs.parallel.test(d) && !rhs.parallel.test(d))
-      c.mDims.push_back(d);
-    else if (rhs.parallel.test(d) && !lhs.parallel.test(d))
-      c.nDims.push_back(d);
-    else
-      c.batchDims.push_back(d);
-  }
-  if (c.mDims.empty() || c.nDims.empty())
-    return std::nullopt;
-
-  // The factors are read before any output is written, all of them at
-  // once: a buffer both read as a factor and written would change meaning.
-  SmallVector<memref::LoadOp> loads;
-  DenseSet<Value> seen;
-  c.collectLoads(c.mul.getLhs(), loads, seen);
-  c.collectLoads(c.mul.getRhs(), loads, seen);
-  bool aliased = false;
-  loop.getBody()->walk([&](memref::StoreOp store) {
-    for (memref::LoadOp load : loads)
-      if (cnn::rootBuffer(load.getMemRef()) ==
-          cnn::rootBuffer(store.getMemRef()))
-        aliased = true;
-  });
-  if (aliased)
-    return std::nullopt;
-  return c;
-}
-
-void Contraction::collectDependences(Value value, Dependences &deps,
-                                     DenseSet<Value> &seen) {
-  if (!deps.valid || !seen.insert(value).second)
-    return;
-  if (auto arg = dyn_cast<BlockArgument>(value)) {
-    if (arg.getOwner() == loop.getBody()) {
-      deps.parallel.set(arg.getArgNumber());
-      return;
-    }
-    for (auto [level, loopOp] : llvm::enumerate(nest))
-      if (arg.getOwner() == loopOp.getBody()) {
-        if (arg == loopOp.getInductionVar())
-          deps.reduction.set(level);
-        else
-          deps.valid = false; // a partial sum
-        return;
-      }
-    return;
-  }
-  Operation *def = value.getDefiningOp();
-  if (!loop->isProperAncestor(def))
-    return;
-  if (isa<scf::ForOp>(def) || !onlyReads(def)) {
-    deps.valid = false;
-    return;
-  }
-  forEachInput(def,
-               [&](Value input) { collectDependences(input, deps, seen); });
-}
-
-Contraction::Dependences Contraction::dependencesOf(Value value) {
-  Dependences deps;
-  deps.parallel.resize(loop.getNumLoops());
-  deps.reduction.resize(nest.size());
-  DenseSet<Value> seen;
-  collectDependences(value, deps, seen);
-  return deps;
-}
-
-void Contraction::collectLoads(Value value,
-                               SmallVectorImpl<memref::LoadOp> &loads,
-                               DenseSet<Value> &seen) {
-  if (!seen.insert(value).second)
-    return;
-  Operation *def = value.getDefiningOp();
-  if (!def || !loop->isProperAncestor(def))
-    return;
-  def->walk([&](memref::LoadOp load) { loads.push_back(load); });
-  forEachInput(def, [&](Value input) { collectLoads(input, loads, seen); });
-}
-
-bool Contraction::contiguousAlongReduction(Value factor) {
-  SmallVector<memref::LoadOp> loads;
-  DenseSet<Value> seen;
-  collectLoads(factor, loads, seen);
-  if (loads.empty() || loads.front().getIndices().empty())
-    return false;
-  Dependences last = dependencesOf(loads.front().getIndices().back());
-  return last.reduction.test(nest.size() - 1) && last.parallel.none();
-}
-
-Value Contraction::materialize(Value value, IRMapping &mapping,
-                               OpBuilder &builder) {
-  if (Value mapped = mapping.lookupOrNull(value))
-    return mapped;
-  Operation *def = value.getDefiningOp();
-  if (!def || !loop->isProperAncestor(def))
-    return value; // defined outside the loop (or an index mapped already)
-  cloneWithOperands(def, mapping, builder);
-  return mapping.lookup(value);
-}
-
-void Contraction::cloneWithOperands(Operation *op, IRMapping &mapping,
-                                    OpBuilder &builder) {
-  forEachInput(op, [&](Value input) { materialize(input, mapping, builder); });
-  builder.clone(*op, mapping);
 }
 
 /// Threads and outputs per thread along the two sides of a tile, for sides
@@ -426,79 +181,194 @@ Value less(OpBuilder &b, Location loc, Value lhs, Value rhs) {
   return b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, lhs, rhs);
 }
 
-void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
-  Location loc = loop.getLoc();
-  auto extentsOf = [&](ArrayRef<unsigned> dims) {
-    SmallVector<Value> extents;
-    for (unsigned d : dims)
-      extents.push_back(loop.getUpperBound()[d]);
-    return extents;
-  };
-  auto staticProduct = [](ArrayRef<Value> extents) -> std::optional<int64_t> {
-    int64_t result = 1;
-    for (Value extent : extents) {
-      std::optional<int64_t> constant = getConstantIntValue(extent);
-      if (!constant)
-        return std::nullopt;
-      result *= *constant;
-    }
-    return result;
-  };
-  SmallVector<Value> mExtents = extentsOf(mDims), nExtents = extentsOf(nDims),
-                     batchExtents = extentsOf(batchDims), kExtents;
-  for (scf::ForOp level : nest)
-    kExtents.push_back(level.getUpperBound());
-  std::optional<int64_t> mStatic = staticProduct(mExtents),
-                         nStatic = staticProduct(nExtents),
-                         batchStatic = staticProduct(batchExtents),
-                         kStatic = staticProduct(kExtents);
+/// How a contraction is tiled: its sides' threads and outputs per thread,
+/// and the terms of a slice.
+struct TilePlan {
+  Side m, n;
+  int64_t tileK;
+};
+
+/// The extents of `dims` of `loop`.
+SmallVector<Value> extentsOf(scf::ParallelOp loop, ArrayRef<unsigned> dims) {
+  SmallVector<Value> extents;
+  for (unsigned d : dims)
+    extents.push_back(loop.getUpperBound()[d]);
+  return extents;
+}
+
+/// The product of `extents` where all are constants.
+std::optional<int64_t> staticProduct(ArrayRef<Value> extents) {
+  int64_t result = 1;
+  for (Value extent : extents) {
+    std::optional<int64_t> constant = getConstantIntValue(extent);
+    if (!constant)
+      return std::nullopt;
+    result *= *constant;
+  }
+  return result;
+}
+
+SmallVector<Value> reductionExtents(const cnn::Contraction &c) {
+  SmallVector<Value> extents;
+  for (scf::ForOp level : c.nest())
+    extents.push_back(level.getUpperBound());
+  return extents;
+}
+
+/// The tile of `c`, each thread summing up to `perThreadLarge` outputs
+/// along a large side, or nullopt where a tile would be too small to pay or
+/// its grid would not fit.
+std::optional<TilePlan> planTile(const cnn::Contraction &c,
+                                 int64_t perThreadLarge) {
+  scf::ParallelOp loop = c.loop();
+  std::optional<int64_t> mStatic = staticProduct(extentsOf(loop, c.mDims())),
+                         nStatic = staticProduct(extentsOf(loop, c.nDims())),
+                         batchStatic =
+                             staticProduct(extentsOf(loop, c.batchDims())),
+                         kStatic = staticProduct(reductionExtents(c));
   std::optional<std::pair<Side, Side>> tile =
       chooseTile(mStatic, nStatic, perThreadLarge);
   if (!tile)
-    return;
+    return std::nullopt;
   auto [sm, sn] = *tile;
   // The grid's second and third dimensions (n tiles, the batch) hold at
   // most 65535 blocks, so they must be known; the first holds 2^31 - 1.
   if (!nStatic || !batchStatic ||
       llvm::divideCeil(*nStatic, sn.block()) > kMaxGridYZ ||
       *batchStatic > kMaxGridYZ)
-    return;
+    return std::nullopt;
   if (mStatic && nStatic && batchStatic &&
       llvm::divideCeil(*mStatic, sm.block()) *
               llvm::divideCeil(*nStatic, sn.block()) * *batchStatic <
           kMinBlocks)
-    return;
-  int64_t tileK = kStatic ? std::min(kTileK, *kStatic) : kTileK;
-  int64_t threads = sm.threads * sn.threads;
-  Type f32 = mul.getType();
+    return std::nullopt;
+  return TilePlan{sm, sn, kStatic ? std::min(kTileK, *kStatic) : kTileK};
+}
 
+/// Writes the tiled form of a contraction in place of its loop: a loop over
+/// blocks of tiles whose body is one block's thread loops, with the
+/// block's buffers. Each method writes one part (Passes.td has the shape).
+class TiledContractionBuilder {
+public:
+  TiledContractionBuilder(cnn::Contraction &c, const TilePlan &plan)
+      : c(c), loop(c.loop()), loc(c.loop().getLoc()), sm(plan.m), sn(plan.n),
+        tileK(plan.tileK), threads(plan.m.threads * plan.n.threads),
+        f32(c.mul().getType()), mExtents(extentsOf(loop, c.mDims())),
+        nExtents(extentsOf(loop, c.nDims())),
+        batchExtents(extentsOf(loop, c.batchDims())),
+        kExtents(reductionExtents(c)) {}
+
+  void build(OpBuilder &builder);
+
+private:
+  /// The loop over blocks, and the indices and buffers of one block.
+  scf::ParallelOp createBlocks(OpBuilder &builder);
+  void createBlockBuffers(OpBuilder &b);
+  /// Each output's sum starts where the loop's did.
+  void initSums(OpBuilder &b);
+  /// The reduction, `tileK` terms at a time (sumSlices' comment).
+  void sumSlices(OpBuilder &b);
+  /// The terms of the slice in tiles `current` added to thread `t`'s sums.
+  void addSlice(OpBuilder &tb, Value t, Value current);
+  /// Each output then goes through what followed the sum in the loop.
+  void finishOutputs(OpBuilder &b);
+
+  /// The thread's place in the tile: neighbouring threads along the side
+  /// the output is contiguous in, so their stores coalesce.
+  std::pair<Value, Value> threadPlace(OpBuilder &tb, Value t);
+  /// The loop's indices for output (i, j) of thread (tm, tn), and whether
+  /// it lies inside the output.
+  Value outputAt(OpBuilder &tb, Value tm, Value tn, int64_t i, int64_t j,
+                 Value &m, Value &n);
+  /// Maps the loop's parallel indices to output `m` of the left side and
+  /// `n` of the right (either null: not mapped) in this block's batch.
+  void mapParallel(OpBuilder &tb, IRMapping &mapping, Value m, Value n);
+  /// The indices of thread `t`'s sum (i, j) in `sums`.
+  SmallVector<Value> sumIndices(OpBuilder &tb, Value t, int64_t i, int64_t j);
+  /// A loop over the block's threads that runs `body` for each output
+  /// (i, j) of each, given the output's indices and whether it is inside
+  /// the result.
+  using OutputBody =
+      function_ref<void(OpBuilder &, Value t, int64_t i, int64_t j,
+                        Value inside, Value m, Value n)>;
+  void forEachOutput(OpBuilder &at, OutputBody body);
+
+  /// An element of a factor's slice that a thread has read, and where in
+  /// the tile it goes.
+  struct Staged {
+    Value value, kk, group, place; // the thread's group, the place in it
+    Value valid; // null, or whether the element is part of the slice
+  };
+  /// Thread `t`'s elements of the slice of terms from `k0` of the left
+  /// (`isLhs`) or right factor.
+  SmallVector<Staged> fetch(OpBuilder &tb, Value t, Value k0, bool isLhs);
+  /// Stores what fetch read into tile `which` of `tiles`.
+  void put(OpBuilder &tb, ArrayRef<Staged> staged, Value tiles, Value which);
+
+  cnn::Contraction &c;
+  scf::ParallelOp loop;
+  Location loc;
+  Side sm, sn;
+  int64_t tileK, threads;
+  Type f32;
+  SmallVector<Value> mExtents, nExtents, batchExtents, kExtents;
+  /// The sides' and the sum's extents, computed before the loop.
+  Value mTotal, nTotal, kTotal;
+  /// In the block: its first output along each side, its batch indices,
+  /// the factors' tiles, each thread's sums, and constants.
+  Value mBase, nBase;
+  SmallVector<Value> batchIndices;
+  Value lhsTiles, rhsTiles, sums;
+  Value zero, one, fzero;
+  /// Whether the output is contiguous along the left side (m), and each
+  /// factor along the sum (its slices are then copied term by term,
+  /// neighbouring threads taking neighbouring terms).
+  bool mFast = true, lhsKFast = false, rhsKFast = false;
+};
+
+void TiledContractionBuilder::build(OpBuilder &builder) {
+  scf::ParallelOp blocks = createBlocks(builder);
+  OpBuilder b = OpBuilder::atBlockTerminator(blocks.getBody());
+  createBlockBuffers(b);
+  initSums(b);
+  sumSlices(b);
+  b.setInsertionPoint(blocks.getBody()->getTerminator());
+  finishOutputs(b);
+  for (Value buffer : {lhsTiles, rhsTiles, sums})
+    b.create<memref::DeallocOp>(loc, buffer);
+  loop->erase();
+}
+
+scf::ParallelOp TiledContractionBuilder::createBlocks(OpBuilder &builder) {
   builder.setInsertionPoint(loop);
-  Value mTotal = product(builder, loc, mExtents);
-  Value nTotal = product(builder, loc, nExtents);
-  Value kTotal = product(builder, loc, kExtents);
-  Value zero = constantIndex(builder, loc, 0);
-  Value one = constantIndex(builder, loc, 1);
+  mTotal = product(builder, loc, mExtents);
+  nTotal = product(builder, loc, nExtents);
+  kTotal = product(builder, loc, kExtents);
+  zero = constantIndex(builder, loc, 0);
+  one = constantIndex(builder, loc, 1);
   auto blocksAlong = [&](Value total, int64_t block) {
     return cnn::ceilDivIndex(builder, loc, total, block);
   };
-  auto blocks = builder.create<scf::ParallelOp>(
+  return builder.create<scf::ParallelOp>(
       loc, ValueRange{zero, zero, zero},
       ValueRange{blocksAlong(mTotal, sm.block()),
                  blocksAlong(nTotal, sn.block()),
                  product(builder, loc, batchExtents)},
       ValueRange{one, one, one});
+}
 
+void TiledContractionBuilder::createBlockBuffers(OpBuilder &b) {
+  auto blocks = cast<scf::ParallelOp>(b.getBlock()->getParentOp());
+  mBase = b.create<arith::MulIOp>(loc, blocks.getInductionVars()[0],
+                                  constantIndex(b, loc, sm.block()));
+  nBase = b.create<arith::MulIOp>(loc, blocks.getInductionVars()[1],
+                                  constantIndex(b, loc, sn.block()));
+  batchIndices =
+      delinearize(b, loc, blocks.getInductionVars()[2], batchExtents);
   // The block's buffers live for one block. On the CPU they are heap
   // buffers (the workspace cache serves them), as an alloca in the loop
   // would grow the stack at every block; cnn-launch-tiled-loops makes them
   // shared memory and registers.
-  OpBuilder b = OpBuilder::atBlockTerminator(blocks.getBody());
-  Value mBase = b.create<arith::MulIOp>(loc, blocks.getInductionVars()[0],
-                                        constantIndex(b, loc, sm.block()));
-  Value nBase = b.create<arith::MulIOp>(loc, blocks.getInductionVars()[1],
-                                        constantIndex(b, loc, sn.block()));
-  SmallVector<Value> batchIndices =
-      delinearize(b, loc, blocks.getInductionVars()[2], batchExtents);
   auto allocate = [&](ArrayRef<int64_t> shape, StringRef memory) {
     auto alloc = b.create<memref::AllocOp>(loc, MemRefType::get(shape, f32));
     alloc->setAttr(cnn::kBlockMemoryAttr, b.getStringAttr(memory));
@@ -510,171 +380,161 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   // vector loads (ld.shared.v4) instead of one load each. Each factor has
   // two tiles: the threads read one slice from one while they fill the
   // other with the next.
-  Value lhsTiles = allocate(tileShape(sm, tileK), "workgroup");
-  Value rhsTiles = allocate(tileShape(sn, tileK), "workgroup");
-  Value sums = allocate({threads, sm.perThread, sn.perThread}, "private");
+  lhsTiles = allocate(tileShape(sm, tileK), "workgroup");
+  rhsTiles = allocate(tileShape(sn, tileK), "workgroup");
+  sums = allocate({threads, sm.perThread, sn.perThread}, "private");
 
-  // The thread's place in the tile: neighbouring threads along the side
-  // the output is contiguous in, so their stores coalesce.
-  bool mFast = true;
   loop.getBody()->walk([&](memref::StoreOp store) {
     if (store.getIndices().empty())
       return;
     auto last = dyn_cast<BlockArgument>(store.getIndices().back());
     if (last && last.getOwner() == loop.getBody())
-      mFast = llvm::is_contained(mDims, last.getArgNumber());
+      mFast = llvm::is_contained(c.mDims(), last.getArgNumber());
   });
-  auto threadPlace = [&](OpBuilder &tb, Value t) -> std::pair<Value, Value> {
-    Value fastThreads = constantIndex(tb, loc, mFast ? sm.threads : sn.threads);
-    Value fast = tb.create<arith::RemUIOp>(loc, t, fastThreads);
-    Value slow = tb.create<arith::DivUIOp>(loc, t, fastThreads);
-    return mFast ? std::make_pair(fast, slow) : std::make_pair(slow, fast);
-  };
-  // The loop's indices for output (i, j) of thread (tm, tn), and whether it
-  // lies inside the output.
-  auto outputAt = [&](OpBuilder &tb, Value tm, Value tn, int64_t i, int64_t j,
-                      Value &m, Value &n) {
-    m = tb.create<arith::AddIOp>(
-        loc, mBase,
-        tb.create<arith::AddIOp>(loc, tm,
-                                 constantIndex(tb, loc, i * sm.threads)));
-    n = tb.create<arith::AddIOp>(
-        loc, nBase,
-        tb.create<arith::AddIOp>(loc, tn,
-                                 constantIndex(tb, loc, j * sn.threads)));
-    return both(tb, loc, less(tb, loc, m, mTotal), less(tb, loc, n, nTotal));
-  };
-  auto mapParallel = [&](OpBuilder &tb, IRMapping &mapping, Value m, Value n) {
-    SmallVector<Value> ivs = loop.getInductionVars();
-    if (m)
-      for (auto [d, index] :
-           llvm::zip(mDims, delinearize(tb, loc, m, mExtents)))
-        mapping.map(ivs[d], index);
-    if (n)
-      for (auto [d, index] :
-           llvm::zip(nDims, delinearize(tb, loc, n, nExtents)))
-        mapping.map(ivs[d], index);
-    for (auto [d, index] : llvm::zip(batchDims, batchIndices))
+  lhsKFast = c.contiguousAlongReduction(c.mul().getLhs());
+  rhsKFast = c.contiguousAlongReduction(c.mul().getRhs());
+  fzero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
+}
+
+std::pair<Value, Value> TiledContractionBuilder::threadPlace(OpBuilder &tb,
+                                                             Value t) {
+  Value fastThreads = constantIndex(tb, loc, mFast ? sm.threads : sn.threads);
+  Value fast = tb.create<arith::RemUIOp>(loc, t, fastThreads);
+  Value slow = tb.create<arith::DivUIOp>(loc, t, fastThreads);
+  return mFast ? std::make_pair(fast, slow) : std::make_pair(slow, fast);
+}
+
+Value TiledContractionBuilder::outputAt(OpBuilder &tb, Value tm, Value tn,
+                                        int64_t i, int64_t j, Value &m,
+                                        Value &n) {
+  m = tb.create<arith::AddIOp>(
+      loc, mBase,
+      tb.create<arith::AddIOp>(loc, tm,
+                               constantIndex(tb, loc, i * sm.threads)));
+  n = tb.create<arith::AddIOp>(
+      loc, nBase,
+      tb.create<arith::AddIOp>(loc, tn,
+                               constantIndex(tb, loc, j * sn.threads)));
+  return both(tb, loc, less(tb, loc, m, mTotal), less(tb, loc, n, nTotal));
+}
+
+void TiledContractionBuilder::mapParallel(OpBuilder &tb, IRMapping &mapping,
+                                          Value m, Value n) {
+  SmallVector<Value> ivs = loop.getInductionVars();
+  if (m)
+    for (auto [d, index] :
+         llvm::zip(c.mDims(), delinearize(tb, loc, m, mExtents)))
       mapping.map(ivs[d], index);
-  };
-  Value fzero = b.create<arith::ConstantOp>(loc, b.getZeroAttr(f32));
-  auto indexList = [&](OpBuilder &tb, Value t, int64_t i, int64_t j) {
-    return SmallVector<Value>{t, constantIndex(tb, loc, i),
-                              constantIndex(tb, loc, j)};
-  };
+  if (n)
+    for (auto [d, index] :
+         llvm::zip(c.nDims(), delinearize(tb, loc, n, nExtents)))
+      mapping.map(ivs[d], index);
+  for (auto [d, index] : llvm::zip(c.batchDims(), batchIndices))
+    mapping.map(ivs[d], index);
+}
 
-  // A loop over the block's threads that runs `body` for each output
-  // (i, j) of each, given the output's indices and whether it is inside
-  // the result.
-  using OutputBody =
-      function_ref<void(OpBuilder &, Value t, int64_t i, int64_t j,
-                        Value inside, Value m, Value n)>;
-  auto forEachOutput = [&](OpBuilder &at, OutputBody body) {
-    threadLoop(at, loc, threads, [&](OpBuilder &tb, Value t) {
-      auto [tm, tn] = threadPlace(tb, t);
-      for (int64_t i = 0; i < sm.perThread; ++i)
-        for (int64_t j = 0; j < sn.perThread; ++j) {
-          Value m, n;
-          Value inside = outputAt(tb, tm, tn, i, j, m, n);
-          body(tb, t, i, j, inside, m, n);
-        }
-    });
-  };
+SmallVector<Value> TiledContractionBuilder::sumIndices(OpBuilder &tb, Value t,
+                                                       int64_t i, int64_t j) {
+  return SmallVector<Value>{t, constantIndex(tb, loc, i),
+                            constantIndex(tb, loc, j)};
+}
 
-  // Each output's sum starts where the loop's did.
-  Value init = nest.front().getInitArgs()[0];
+void TiledContractionBuilder::forEachOutput(OpBuilder &at, OutputBody body) {
+  threadLoop(at, loc, threads, [&](OpBuilder &tb, Value t) {
+    auto [tm, tn] = threadPlace(tb, t);
+    for (int64_t i = 0; i < sm.perThread; ++i)
+      for (int64_t j = 0; j < sn.perThread; ++j) {
+        Value m, n;
+        Value inside = outputAt(tb, tm, tn, i, j, m, n);
+        body(tb, t, i, j, inside, m, n);
+      }
+  });
+}
+
+void TiledContractionBuilder::initSums(OpBuilder &b) {
+  Value init = c.outermost().getInitArgs()[0];
   forEachOutput(b, [&](OpBuilder &tb, Value t, int64_t i, int64_t j,
                        Value inside, Value m, Value n) {
     Value start = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
       IRMapping mapping;
       mapParallel(ib, mapping, m, n);
-      return materialize(init, mapping, ib);
+      return c.materialize(init, mapping, ib);
     });
-    tb.create<memref::StoreOp>(loc, start, sums, indexList(tb, t, i, j));
+    tb.create<memref::StoreOp>(loc, start, sums, sumIndices(tb, t, i, j));
   });
+}
 
-  // The reduction, `tileK` terms at a time. Each thread reads its elements
-  // of the factors' next slice from memory (zeros past the sum's end or
-  // the result's), adds its outputs' terms of this slice from the tiles,
-  // then stores what it read into the other tiles: the loads are on their
-  // way while it adds, and one barrier a slice separates both uses of a
-  // tile.
-  //
-  // A thread copies the elements of a slice whose places in the tile
-  // follow its index, so that neighbouring threads store into neighbouring
-  // words (different banks of shared memory): along the tile's row, or
-  // along the slice's terms where the factor is contiguous along them.
-  // That place decides which output of the side the element is for.
-  struct Staged {
-    Value value, kk, group, place; // the thread's group, the place in it
-    Value valid; // null, or whether the element is part of the slice
-  };
-  // Whether each factor is contiguous along the sum: its slices are then
-  // copied term by term, neighbouring threads taking neighbouring terms.
-  bool lhsKFast = contiguousAlongReduction(mul.getLhs());
-  bool rhsKFast = contiguousAlongReduction(mul.getRhs());
-  auto fetch = [&](OpBuilder &tb, Value t, Value k0, bool isLhs) {
-    Value factor = isLhs ? mul.getLhs() : mul.getRhs();
-    const Side &side = isLhs ? sm : sn;
-    Value base = isLhs ? mBase : nBase, total = isLhs ? mTotal : nTotal;
-    bool kFast = isLhs ? lhsKFast : rhsKFast;
-    SmallVector<Staged> staged;
-    int64_t elements = tileK * side.block();
-    for (int64_t first = 0; first < elements; first += threads) {
-      Value e = tb.create<arith::AddIOp>(loc, t, constantIndex(tb, loc, first));
-      Value fastExtent = constantIndex(tb, loc, kFast ? tileK : side.block());
-      Value fast = tb.create<arith::RemUIOp>(loc, e, fastExtent);
-      Value slow = tb.create<arith::DivUIOp>(loc, e, fastExtent);
-      Value kk = kFast ? fast : slow, position = kFast ? slow : fast;
-      Value perThread = constantIndex(tb, loc, side.perThread);
-      Value group = tb.create<arith::DivUIOp>(loc, position, perThread);
-      Value place = tb.create<arith::RemUIOp>(loc, position, perThread);
-      Value along = tb.create<arith::AddIOp>(
-          loc,
-          tb.create<arith::MulIOp>(loc, place,
-                                   constantIndex(tb, loc, side.threads)),
-          group);
-      Value outer = tb.create<arith::AddIOp>(loc, base, along);
-      Value k = tb.create<arith::AddIOp>(loc, k0, kk);
-      Value inside =
-          both(tb, loc, less(tb, loc, outer, total), less(tb, loc, k, kTotal));
-      // Inside the factor even where the slice ends (the last round of a
-      // slice that does not fill it); only the store is then skipped.
-      Value value = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
-        IRMapping mapping;
-        mapParallel(ib, mapping, isLhs ? outer : Value(),
-                    isLhs ? Value() : outer);
-        for (auto [level, index] :
-             llvm::zip(nest, delinearize(ib, loc, k, kExtents)))
-          mapping.map(level.getInductionVar(), index);
-        return materialize(factor, mapping, ib);
-      });
-      Value valid = first + threads <= elements
-                        ? Value()
-                        : less(tb, loc, e, constantIndex(tb, loc, elements));
-      staged.push_back({value, kk, group, place, valid});
-    }
-    return staged;
-  };
-  auto put = [&](OpBuilder &tb, ArrayRef<Staged> staged, Value tiles,
-                 Value which) {
-    for (const Staged &element : staged) {
-      OpBuilder sb = tb;
-      if (element.valid)
-        sb = tb.create<scf::IfOp>(loc, element.valid, false)
-                 .getThenBodyBuilder();
-      sb.create<memref::StoreOp>(
-          loc, element.value, tiles,
-          ValueRange{which, element.kk, element.group, element.place});
-    }
-  };
-  auto fetchBoth = [&](OpBuilder &tb, Value t, Value k0) {
-    SmallVector<Staged> lhs = fetch(tb, t, k0, /*isLhs=*/true);
-    SmallVector<Staged> rhs = fetch(tb, t, k0, /*isLhs=*/false);
-    return std::make_pair(lhs, rhs);
-  };
+// A thread copies the elements of a slice whose places in the tile
+// follow its index, so that neighbouring threads store into neighbouring
+// words (different banks of shared memory): along the tile's row, or
+// along the slice's terms where the factor is contiguous along them.
+// That place decides which output of the side the element is for.
+SmallVector<TiledContractionBuilder::Staged>
+TiledContractionBuilder::fetch(OpBuilder &tb, Value t, Value k0, bool isLhs) {
+  Value factor = isLhs ? c.mul().getLhs() : c.mul().getRhs();
+  const Side &side = isLhs ? sm : sn;
+  Value base = isLhs ? mBase : nBase, total = isLhs ? mTotal : nTotal;
+  bool kFast = isLhs ? lhsKFast : rhsKFast;
+  SmallVector<Staged> staged;
+  int64_t elements = tileK * side.block();
+  for (int64_t first = 0; first < elements; first += threads) {
+    Value e = tb.create<arith::AddIOp>(loc, t, constantIndex(tb, loc, first));
+    Value fastExtent = constantIndex(tb, loc, kFast ? tileK : side.block());
+    Value fast = tb.create<arith::RemUIOp>(loc, e, fastExtent);
+    Value slow = tb.create<arith::DivUIOp>(loc, e, fastExtent);
+    Value kk = kFast ? fast : slow, position = kFast ? slow : fast;
+    Value perThread = constantIndex(tb, loc, side.perThread);
+    Value group = tb.create<arith::DivUIOp>(loc, position, perThread);
+    Value place = tb.create<arith::RemUIOp>(loc, position, perThread);
+    Value along = tb.create<arith::AddIOp>(
+        loc,
+        tb.create<arith::MulIOp>(loc, place,
+                                 constantIndex(tb, loc, side.threads)),
+        group);
+    Value outer = tb.create<arith::AddIOp>(loc, base, along);
+    Value k = tb.create<arith::AddIOp>(loc, k0, kk);
+    Value inside =
+        both(tb, loc, less(tb, loc, outer, total), less(tb, loc, k, kTotal));
+    // Inside the factor even where the slice ends (the last round of a
+    // slice that does not fill it); only the store is then skipped.
+    Value value = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
+      IRMapping mapping;
+      mapParallel(ib, mapping, isLhs ? outer : Value(),
+                  isLhs ? Value() : outer);
+      for (auto [level, index] :
+           llvm::zip(c.nest(), delinearize(ib, loc, k, kExtents)))
+        mapping.map(scf::ForOp(level).getInductionVar(), index);
+      return c.materialize(factor, mapping, ib);
+    });
+    Value valid = first + threads <= elements
+                      ? Value()
+                      : less(tb, loc, e, constantIndex(tb, loc, elements));
+    staged.push_back({value, kk, group, place, valid});
+  }
+  return staged;
+}
+
+void TiledContractionBuilder::put(OpBuilder &tb, ArrayRef<Staged> staged,
+                                  Value tiles, Value which) {
+  for (const Staged &element : staged) {
+    OpBuilder sb = tb;
+    if (element.valid)
+      sb = tb.create<scf::IfOp>(loc, element.valid, false).getThenBodyBuilder();
+    sb.create<memref::StoreOp>(
+        loc, element.value, tiles,
+        ValueRange{which, element.kk, element.group, element.place});
+  }
+}
+
+// Each thread reads its elements of the factors' next slice from memory
+// (zeros past the sum's end or the result's), adds its outputs' terms of
+// this slice from the tiles, then stores what it read into the other
+// tiles: the loads are on their way while it adds, and one barrier a slice
+// separates both uses of a tile.
+void TiledContractionBuilder::sumSlices(OpBuilder &b) {
   threadLoop(b, loc, threads, [&](OpBuilder &tb, Value t) {
-    auto [lhs, rhs] = fetchBoth(tb, t, zero);
+    SmallVector<Staged> lhs = fetch(tb, t, zero, /*isLhs=*/true);
+    SmallVector<Staged> rhs = fetch(tb, t, zero, /*isLhs=*/false);
     put(tb, lhs, lhsTiles, zero);
     put(tb, rhs, rhsTiles, zero);
   });
@@ -689,70 +549,72 @@ void Contraction::tile(OpBuilder &builder, int64_t perThreadLarge) {
   Value other = kb.create<arith::SubIOp>(loc, one, current);
   Value nextK0 =
       kb.create<arith::AddIOp>(loc, k0, constantIndex(kb, loc, tileK));
-  bool sumFirst = add.getLhs() != mul.getResult();
   threadLoop(kb, loc, threads, [&](OpBuilder &tb, Value t) {
-    auto [lhsNext, rhsNext] = fetchBoth(tb, t, nextK0);
-    auto [tm, tn] = threadPlace(tb, t);
-    SmallVector<Value> partial;
-    for (int64_t i = 0; i < sm.perThread; ++i)
-      for (int64_t j = 0; j < sn.perThread; ++j)
-        partial.push_back(
-            tb.create<memref::LoadOp>(loc, sums, indexList(tb, t, i, j)));
-    // The tile's last slice may be short; its missing terms are zeros.
-    auto terms = tb.create<scf::ForOp>(
-        loc, constantIndex(tb, loc, 0), constantIndex(tb, loc, tileK),
-        constantIndex(tb, loc, 1), partial,
-        [&](OpBuilder &lb, Location l, Value kk, ValueRange acc) {
-          // The thread's factors for this term, each read once.
-          auto readTile = [&](Value tiles, Value thread, const Side &side) {
-            SmallVector<Value> values;
-            for (int64_t i = 0; i < side.perThread; ++i)
-              values.push_back(lb.create<memref::LoadOp>(
-                  l, tiles,
-                  ValueRange{current, kk, thread, constantIndex(lb, l, i)}));
-            return values;
-          };
-          SmallVector<Value> lhs = readTile(lhsTiles, tm, sm);
-          SmallVector<Value> rhs = readTile(rhsTiles, tn, sn);
-          SmallVector<Value> next;
-          for (int64_t i = 0; i < sm.perThread; ++i)
-            for (int64_t j = 0; j < sn.perThread; ++j) {
-              Value sum = acc[i * sn.perThread + j];
-              Value term = lb.create<arith::MulFOp>(l, lhs[i], rhs[j]);
-              next.push_back(sumFirst ? lb.create<arith::AddFOp>(l, sum, term)
-                                      : lb.create<arith::AddFOp>(l, term, sum));
-            }
-          lb.create<scf::YieldOp>(l, next);
-        });
-    for (int64_t i = 0; i < sm.perThread; ++i)
-      for (int64_t j = 0; j < sn.perThread; ++j)
-        tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
-                                   sums, indexList(tb, t, i, j));
-    // Its tileK iterations unrolled; were that to fail, the loop would
-    // stay, as correct.
-    (void)loopUnrollByFactor(terms, tileK);
+    SmallVector<Staged> lhsNext = fetch(tb, t, nextK0, /*isLhs=*/true);
+    SmallVector<Staged> rhsNext = fetch(tb, t, nextK0, /*isLhs=*/false);
+    addSlice(tb, t, current);
     put(tb, lhsNext, lhsTiles, other);
     put(tb, rhsNext, rhsTiles, other);
   });
+}
 
-  // Each output then goes through what followed the sum in the loop.
-  b.setInsertionPoint(blocks.getBody()->getTerminator());
+void TiledContractionBuilder::addSlice(OpBuilder &tb, Value t, Value current) {
+  auto [tm, tn] = threadPlace(tb, t);
+  SmallVector<Value> partial;
+  for (int64_t i = 0; i < sm.perThread; ++i)
+    for (int64_t j = 0; j < sn.perThread; ++j)
+      partial.push_back(
+          tb.create<memref::LoadOp>(loc, sums, sumIndices(tb, t, i, j)));
+  bool sumFirst = c.add().getLhs() != c.mul().getResult();
+  // The tile's last slice may be short; its missing terms are zeros.
+  auto terms = tb.create<scf::ForOp>(
+      loc, constantIndex(tb, loc, 0), constantIndex(tb, loc, tileK),
+      constantIndex(tb, loc, 1), partial,
+      [&](OpBuilder &lb, Location l, Value kk, ValueRange acc) {
+        // The thread's factors for this term, each read once.
+        auto readTile = [&](Value tiles, Value thread, const Side &side) {
+          SmallVector<Value> values;
+          for (int64_t i = 0; i < side.perThread; ++i)
+            values.push_back(lb.create<memref::LoadOp>(
+                l, tiles,
+                ValueRange{current, kk, thread, constantIndex(lb, l, i)}));
+          return values;
+        };
+        SmallVector<Value> lhs = readTile(lhsTiles, tm, sm);
+        SmallVector<Value> rhs = readTile(rhsTiles, tn, sn);
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < sm.perThread; ++i)
+          for (int64_t j = 0; j < sn.perThread; ++j) {
+            Value sum = acc[i * sn.perThread + j];
+            Value term = lb.create<arith::MulFOp>(l, lhs[i], rhs[j]);
+            next.push_back(sumFirst ? lb.create<arith::AddFOp>(l, sum, term)
+                                    : lb.create<arith::AddFOp>(l, term, sum));
+          }
+        lb.create<scf::YieldOp>(l, next);
+      });
+  for (int64_t i = 0; i < sm.perThread; ++i)
+    for (int64_t j = 0; j < sn.perThread; ++j)
+      tb.create<memref::StoreOp>(loc, terms.getResult(i * sn.perThread + j),
+                                 sums, sumIndices(tb, t, i, j));
+  // Its tileK iterations unrolled; were that to fail, the loop would
+  // stay, as correct.
+  (void)loopUnrollByFactor(terms, tileK);
+}
+
+void TiledContractionBuilder::finishOutputs(OpBuilder &b) {
   forEachOutput(b, [&](OpBuilder &tb, Value t, int64_t i, int64_t j,
                        Value inside, Value m, Value n) {
     auto ifOp = tb.create<scf::IfOp>(loc, inside, false);
     OpBuilder ib = ifOp.getThenBodyBuilder();
     IRMapping mapping;
     mapParallel(ib, mapping, m, n);
-    mapping.map(nest.front().getResult(0),
-                ib.create<memref::LoadOp>(loc, sums, indexList(ib, t, i, j)));
+    mapping.map(c.outermost().getResult(0),
+                ib.create<memref::LoadOp>(loc, sums, sumIndices(ib, t, i, j)));
     for (Operation &op :
-         llvm::make_range(std::next(nest.front()->getIterator()),
+         llvm::make_range(std::next(c.outermost()->getIterator()),
                           loop.getBody()->without_terminator().end()))
-      cloneWithOperands(&op, mapping, ib);
+      c.cloneWithOperands(&op, mapping, ib);
   });
-  for (Value buffer : {lhsTiles, rhsTiles, sums})
-    b.create<memref::DeallocOp>(loc, buffer);
-  loop->erase();
 }
 
 struct TileContractionsPass
@@ -766,16 +628,17 @@ struct TileContractionsPass
           << kSmallSide << ", got " << static_cast<int64_t>(outputsPerThread);
       return signalPassFailure();
     }
-    std::vector<Contraction> contractions;
+    std::vector<cnn::Contraction> contractions;
     getOperation().walk([&](scf::ParallelOp loop) {
       if (loop->getParentOfType<scf::ParallelOp>())
         return;
-      if (std::optional<Contraction> c = Contraction::match(loop))
+      if (std::optional<cnn::Contraction> c = cnn::Contraction::match(loop))
         contractions.push_back(*c);
     });
     OpBuilder builder(&getContext());
-    for (Contraction &c : contractions)
-      c.tile(builder, outputsPerThread);
+    for (cnn::Contraction &c : contractions)
+      if (std::optional<TilePlan> plan = planTile(c, outputsPerThread))
+        TiledContractionBuilder(c, *plan).build(builder);
   }
 };
 
