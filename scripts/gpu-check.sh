@@ -31,7 +31,9 @@
 #      batch 100, 5 epochs, seed 1) on both devices and compares the test
 #      accuracy after each epoch (tolerance 0.5 percentage points: the two
 #      sum in different orders, and 3,000 steps let that show);
-# and exits 1 if anything differs. GPU_CHECK_DEVICE=cpu compares the CPU
+# and exits 1 if anything differs. A tool that fails on the GPU in steps 2
+# and 3 is run again with each kernel launch waited for, which names a
+# kernel that faults. GPU_CHECK_DEVICE=cpu compares the CPU
 # with itself: a check of this script on a machine without a GPU. The GPU
 # tests of the e2e suite need cnnc and so cannot run there; this is their
 # counterpart.
@@ -91,6 +93,21 @@ run)
   trap 'rm -rf "$work"' EXIT
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
   failed=0
+  # Runs a tool (its output dropped). Where it fails on the GPU, runs it
+  # again with every kernel launch waited for (no CUDA graphs,
+  # CUDA_LAUNCH_BLOCKING=1), so that a kernel that faults is named by the
+  # launch that reports it (mgpuLaunchKernel's message) rather than by the
+  # wait at the end of a call, and shows the end of what it printed.
+  check() { # device, command...
+    local device=$1
+    shift
+    "$@" >/dev/null && return 0
+    failed=1
+    [[ $device == cpu ]] && return 0
+    echo "  failed on $device; again with each kernel launch waited for:"
+    CNNC_CUDA_GRAPHS=0 CUDA_LAUNCH_BLOCKING=1 "$@" 2>&1 >/dev/null |
+      tail -n 5 | sed 's/^/    /' || true
+  }
 
   echo "== the CUDA layer on the real driver"
   "$dir/bin/cnnc-runtime-tests" --gtest_filter='CudaRuntimeTest.*' \
@@ -112,14 +129,22 @@ PY
     for device in cpu "${GPU_CHECK_DEVICE:-cuda}"; do
       out=$work/$name.$([[ $device == cpu && -f $work/$name.cpu.npy ]] &&
         echo other || echo "${device%%:*}")
-      "$dir/bin/cnnc-run" "$so" --input "$work/$name.input.npy" --seed 3 \
-        --batch 4 --show 0 --device "$device" --output "$out.npy" \
-        >/dev/null || failed=1
-      "$dir/bin/cnnc-train" "$so" --data "$work/data" --epochs 1 --batch 16 \
-        --limit 64 --seed 1 --no-augment --quiet --device "$device" \
-        --checkpoint "$out.safetensors" >/dev/null || failed=1
+      check "$device" "$dir/bin/cnnc-run" "$so" \
+        --input "$work/$name.input.npy" --seed 3 --batch 4 --show 0 \
+        --device "$device" --output "$out.npy"
+      check "$device" "$dir/bin/cnnc-train" "$so" --data "$work/data" \
+        --epochs 1 --batch 16 --limit 64 --seed 1 --no-augment --quiet \
+        --device "$device" --checkpoint "$out.safetensors"
     done
     other=$([[ ${GPU_CHECK_DEVICE:-cuda} == cpu ]] && echo other || echo cuda)
+    missing=0
+    for f in "$work/$name".{cpu,"$other"}.{npy,safetensors}; do
+      [[ -f $f ]] || missing=1
+    done
+    if ((missing)); then
+      echo "  nothing to compare: a run above failed"
+      continue
+    fi
     "$python" - "$work/$name" "$other" <<'PY' || failed=1
 import json, struct, sys, numpy as np
 base, other = sys.argv[1], sys.argv[2]
