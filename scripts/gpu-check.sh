@@ -94,10 +94,10 @@ run)
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
   failed=0
   # Runs a tool (its output dropped). Where it fails on the GPU, runs it
-  # again with every kernel launch waited for (no CUDA graphs,
-  # CUDA_LAUNCH_BLOCKING=1), so that a kernel that faults is named by the
-  # launch that reports it (mgpuLaunchKernel's message) rather than by the
-  # wait at the end of a call, and shows the end of what it printed.
+  # again with every kernel launch waited for (CNNC_CUDA_SYNC=1, which
+  # records no CUDA graphs), so that a kernel that faults is named in the
+  # error of its own launch rather than found by the wait at the end of a
+  # call, and shows the end of what it printed.
   check() { # device, command...
     local device=$1
     shift
@@ -105,7 +105,7 @@ run)
     failed=1
     [[ $device == cpu ]] && return 0
     echo "  failed on $device; again with each kernel launch waited for:"
-    CNNC_CUDA_GRAPHS=0 CUDA_LAUNCH_BLOCKING=1 "$@" 2>&1 >/dev/null |
+    CNNC_CUDA_SYNC=1 "$@" 2>&1 >/dev/null |
       tail -n 5 | sed 's/^/    /' || true
   }
 

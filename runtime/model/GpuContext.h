@@ -127,6 +127,9 @@ struct DeviceContext {
 
   /// Kernel times, when CNNC_CUDA_PROFILE names a file (GpuProfile.cpp).
   internal::KernelProfile *profile;
+  /// CNNC_CUDA_SYNC=1: each launch is waited for, so that a kernel that
+  /// fails is named (a fault is otherwise reported by the next wait).
+  bool syncEachLaunch;
 
   bool hasError;
   char error[internal::kErrorSize];

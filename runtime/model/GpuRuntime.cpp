@@ -445,9 +445,12 @@ DeviceContext *cnnc::gpu::createDeviceContext(int ordinal, char *error,
     freeContextMemory(c);
     return nullptr;
   }
-  // Timed launches one by one: a graph's replay would be one launch.
+  // Timed launches one by one, or each waited for: a graph's replay would
+  // be one launch.
   c->profile = createProfile();
-  if (c->profile)
+  const char *sync = std::getenv("CNNC_CUDA_SYNC");
+  c->syncEachLaunch = sync && std::strcmp(sync, "1") == 0;
+  if (c->profile || c->syncEachLaunch)
     c->graphs = false;
   return c;
 }
@@ -793,6 +796,14 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                 static_cast<uint64_t>(gridX * gridY * gridZ),
                 static_cast<uint64_t>(blockX * blockY * blockZ),
                 r == kCudaSuccess);
+    if (r == kCudaSuccess && c->syncEachLaunch) {
+      CUresult ran = cu().cuStreamSynchronize(on);
+      if (ran != kCudaSuccess) {
+        record(c, "mgpuLaunchKernel: %s failed on %s: %s",
+               kernelName(c, function), c->label, cudaErrorText(ran));
+        return;
+      }
+    }
   }
   if (!fits || r != kCudaSuccess)
     record(c,

@@ -28,8 +28,10 @@
  * fail; FAKE_CUDA_BREAK_CAPTURE makes a launch while capturing fail, as an
  * operation the driver cannot capture does). Its time is its launches:
  * each takes a microsecond, between events (cuEventElapsedTime), and each
- * kernel name has its own handle. The fakeCuda* counters tell a test what
- * the runtime did.
+ * kernel name has its own handle. With FAKE_CUDA_FAULTING_KERNEL=NAME, a
+ * launch of kernel NAME faults: from then on every wait for a stream or an
+ * event fails with CUDA_ERROR_ILLEGAL_ADDRESS (700), as a real context's
+ * error sticks. The fakeCuda* counters tell a test what the runtime did.
  *
  *===---------------------------------------------------------------------===*/
 
@@ -88,6 +90,9 @@ FAKE_EXPORT int cuGetErrorString(int error, const char **text) {
     return 0;
   case 500:
     *text = "named symbol not found";
+    return 0;
+  case 700:
+    *text = "an illegal memory access was encountered";
     return 0;
   case 900:
     *text = "operation not permitted when stream is capturing";
@@ -355,12 +360,17 @@ FAKE_EXPORT int cuGraphDestroy(void *graph) {
 }
 
 /* Streams and events: all work is done at once. */
+/* The launch of FAKE_CUDA_FAULTING_KERNEL's handle, and the error every
+ * wait reports once it ran. */
+static void *faultingFunction;
+static int fault;
+
 FAKE_EXPORT int cuStreamSynchronize(void *stream) {
   FAKE_REQUIRE_DEVICES;
   if (recording)
     return refuseWhileCapturing();
   flush(stream);
-  return 0;
+  return fault;
 }
 
 FAKE_EXPORT int cuStreamDestroy_v2(void *stream) {
@@ -407,7 +417,7 @@ FAKE_EXPORT int cuEventSynchronize(void *event) {
     return refuseWhileCapturing();
   if (((FakeEvent *)event)->stream)
     flush(((FakeEvent *)event)->stream);
-  return 0;
+  return fault;
 }
 
 FAKE_EXPORT int cuEventCreate(void **event, unsigned flags) {
@@ -471,6 +481,9 @@ FAKE_EXPORT int cuModuleGetFunction(void **function, void *module,
   if (index == numNames && numNames < 4096)
     snprintf(names[numNames++], sizeof names[0], "%s", name);
   *function = (char *)module + 1 + index;
+  const char *faulting = getenv("FAKE_CUDA_FAULTING_KERNEL");
+  if (faulting && strcmp(name, faulting) == 0)
+    faultingFunction = *function;
   return 0;
 }
 
@@ -491,6 +504,8 @@ FAKE_EXPORT int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
   }
   ++fakeCudaLaunches;
   ++launchClock;
+  if (function == faultingFunction)
+    fault = 700;
   return 0;
 }
 

@@ -485,6 +485,39 @@ TEST_F(CudaDriverTest, OutOfMemoryIsRecorded) {
                   "\\(Fake GPU\\): out of memory");
 }
 
+/// CNNC_CUDA_SYNC=1 waits for each launch (and records no graphs), so that
+/// a kernel that faults is named by its own launch, not found at a later
+/// wait.
+void runFaultingKernel() {
+  setenv("CNNC_CUDA_SYNC", "1", 1);
+  setenv("FAKE_CUDA_FAULTING_KERNEL", "bad_kernel", 1);
+  DeviceContext *c = openOneFakeDevice();
+  if (!c)
+    return;
+  CHILD_EXPECT(!canCapture(c));
+  {
+    CurrentDevice scope(c);
+    void *stream = mgpuStreamCreate();
+    void *module = mgpuModuleLoad(const_cast<char *>(kBinary), 0);
+    mgpuLaunchKernel(mgpuModuleGetFunction(module, "main_kernel"), 1, 1, 1, 32,
+                     1, 1, 0, stream, nullptr, nullptr, 0);
+    CHILD_EXPECT(takeError(c) == nullptr);
+    mgpuLaunchKernel(mgpuModuleGetFunction(module, "bad_kernel"), 1, 1, 1, 32,
+                     1, 1, 0, stream, nullptr, nullptr, 0);
+    const char *message = takeError(c);
+    std::fprintf(stderr, "%s\n", message ? message : "(none)");
+    mgpuModuleUnload(module);
+    mgpuStreamDestroy(stream);
+  }
+  destroyDeviceContext(c);
+}
+
+TEST_F(CudaDriverTest, SyncedLaunchNamesTheKernelThatFaults) {
+  EXPECT_IN_CHILD(runFaultingKernel,
+                  "^mgpuLaunchKernel: bad_kernel failed on cuda:0 \\(Fake "
+                  "GPU\\): an illegal memory access was encountered\n$");
+}
+
 /// A buffer past the kernels' 32-bit element offsets is refused before the
 /// driver is asked, even where it has the memory.
 void runBeyondIndexing() {
