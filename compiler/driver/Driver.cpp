@@ -24,6 +24,7 @@
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -173,6 +174,20 @@ int cnnc::runDriver(const DriverOptions &options) {
   // front end does, rather than printing MLIR's location raw.
   mlir::SourceMgrDiagnosticHandler passDiagnostics(sourceMgr, &context);
   context.printOpOnDiagnostic(false);
+  // The entries (inference, training step, evaluation) go through the same
+  // passes, so a model they reject for what they share (its parameters)
+  // would be reported once per entry: a diagnostic already reported, at the
+  // same place, is dropped. Handlers run under the engine's lock, newest
+  // first.
+  llvm::StringSet<> reported;
+  mlir::ScopedDiagnosticHandler reportOnce(
+      &context, [&reported](mlir::Diagnostic &diagnostic) {
+        std::string key;
+        llvm::raw_string_ostream os(key);
+        os << static_cast<int>(diagnostic.getSeverity()) << " "
+           << diagnostic.getLocation() << ": " << diagnostic;
+        return mlir::success(!reported.insert(os.str()).second);
+      });
 
   mlir::FailureOr<ModelDescription> description = describeModel(*module);
   if (mlir::failed(description))
