@@ -208,6 +208,7 @@ std::optional<int64_t> staticProduct(ArrayRef<Value> extents) {
   return result;
 }
 
+/// The trip counts of the sum's loops, outermost first.
 SmallVector<Value> reductionExtents(const cnn::Contraction &c) {
   SmallVector<Value> extents;
   for (scf::ForOp level : c.nest())
@@ -261,7 +262,8 @@ public:
   void build(OpBuilder &builder);
 
 private:
-  /// The loop over blocks, and the indices and buffers of one block.
+  /// The loop over blocks, in place of the contraction's loop; then, in its
+  /// body, the block's indices and buffers.
   scf::ParallelOp createBlocks(OpBuilder &builder);
   void createBlockBuffers(OpBuilder &b);
   /// Each output's sum starts where the loop's did.
@@ -312,14 +314,14 @@ private:
   int64_t tileK, threads;
   Type f32;
   SmallVector<Value> mExtents, nExtents, batchExtents, kExtents;
-  /// The sides' and the sum's extents, computed before the loop.
-  Value mTotal, nTotal, kTotal;
+  /// Before the loop over blocks: the sides' and the sum's extents, and
+  /// index constants.
+  Value mTotal, nTotal, kTotal, zero, one;
   /// In the block: its first output along each side, its batch indices,
-  /// the factors' tiles, each thread's sums, and constants.
+  /// the factors' tiles, each thread's sums, and a float zero.
   Value mBase, nBase;
   SmallVector<Value> batchIndices;
-  Value lhsTiles, rhsTiles, sums;
-  Value zero, one, fzero;
+  Value lhsTiles, rhsTiles, sums, fzero;
   /// Whether the output is contiguous along the left side (m), and each
   /// factor along the sum (its slices are then copied term by term,
   /// neighbouring threads taking neighbouring terms).
