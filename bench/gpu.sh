@@ -3,7 +3,9 @@
 # same NVIDIA GPU, in one run.
 #
 #   bench/gpu.sh prepare DIR     (here: needs the build and the CUDA toolkit)
-#   bench/gpu.sh run DIR         (on the GPU machine: needs PyTorch with CUDA)
+#   bench/gpu.sh run DIR [MODEL...]  (on the GPU machine: needs PyTorch with
+#                                     CUDA; MODEL lenet5 or alexnet, default
+#                                     both)
 #
 # `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
 # DIR, each also with --no-gpu-tiles (MODEL-untiled.so: every kernel one
@@ -35,11 +37,21 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
-  echo "usage: bench/gpu.sh prepare DIR | run DIR" >&2
+  echo "usage: bench/gpu.sh prepare DIR | run DIR [lenet5|alexnet...]" >&2
   exit 2
 }
-[[ $# -eq 2 ]] || usage
+[[ $# -ge 2 ]] || usage
 dir=$2
+# The models `run` times: one run per model keeps each command shorter (the
+# GPU machine's commands are limited in time; torch.compile takes a while).
+models=("${@:3}")
+[[ ${#models[@]} -gt 0 ]] || models=(lenet5 alexnet)
+for model in "${models[@]}"; do
+  [[ $model == lenet5 || $model == alexnet ]] || usage
+done
+[[ $1 == run || $# -eq 2 ]] || usage
+# Whether `run` times `model`.
+timing() { [[ " ${models[*]} " == *" $1 "* ]]; }
 
 case $1 in
 prepare)
@@ -65,7 +77,7 @@ run)
   python=${PYTHON:-python3}
   min_time=${BENCH_MIN_TIME:-2}
   min_iterations=${BENCH_MIN_ITERATIONS:-5}
-  results=$dir/results.jsonl
+  results=$dir/results-$(IFS=-; echo "${models[*]}").jsonl
   : >"$results"
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
   bench() { # model mode batch
@@ -98,11 +110,15 @@ run)
         --min-iterations "$min_iterations" | tee -a "$results"
     done
   }
-  bench lenet5 train 256
-  bench lenet5 train 1024
-  bench lenet5 infer 1024
-  bench alexnet train 128
-  bench alexnet infer 128
+  if timing lenet5; then
+    bench lenet5 train 256
+    bench lenet5 train 1024
+    bench lenet5 infer 1024
+  fi
+  if timing alexnet; then
+    bench alexnet train 128
+    bench alexnet infer 128
+  fi
   "$python" - "$results" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
@@ -167,11 +183,15 @@ PY
     echo "$model $mode b$batch, the slowest kernels ($file):"
     head -n 14 "$file"
   }
-  profile lenet5 train 256
-  profile lenet5 train 1024
-  profile lenet5 infer 1024
-  profile alexnet train 128
-  profile alexnet infer 128
+  if timing lenet5; then
+    profile lenet5 train 256
+    profile lenet5 train 1024
+    profile lenet5 infer 1024
+  fi
+  if timing alexnet; then
+    profile alexnet train 128
+    profile alexnet infer 128
+  fi
   ;;
 *) usage ;;
 esac
