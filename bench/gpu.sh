@@ -50,8 +50,23 @@ for model in "${models[@]}"; do
   [[ $model == lenet5 || $model == alexnet ]] || usage
 done
 [[ $1 == run || $# -eq 2 ]] || usage
-# Whether `run` times `model`.
-timing() { [[ " ${models[*]} " == *" $1 "* ]]; }
+# Runs function $1 on each case (model, mode, batch) of the models timed.
+each_case() {
+  local model
+  for model in "${models[@]}"; do
+    case $model in
+    lenet5)
+      "$1" lenet5 train 256
+      "$1" lenet5 train 1024
+      "$1" lenet5 infer 1024
+      ;;
+    alexnet)
+      "$1" alexnet train 128
+      "$1" alexnet infer 128
+      ;;
+    esac
+  done
+}
 
 case $1 in
 prepare)
@@ -110,15 +125,7 @@ run)
         --min-iterations "$min_iterations" | tee -a "$results"
     done
   }
-  if timing lenet5; then
-    bench lenet5 train 256
-    bench lenet5 train 1024
-    bench lenet5 infer 1024
-  fi
-  if timing alexnet; then
-    bench alexnet train 128
-    bench alexnet infer 128
-  fi
+  each_case bench
   "$python" - "$results" <<'PY'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
@@ -183,15 +190,7 @@ PY
     echo "$model $mode b$batch, the slowest kernels ($file):"
     head -n 14 "$file"
   }
-  if timing lenet5; then
-    profile lenet5 train 256
-    profile lenet5 train 1024
-    profile lenet5 infer 1024
-  fi
-  if timing alexnet; then
-    profile alexnet train 128
-    profile alexnet infer 128
-  fi
+  each_case profile
   ;;
 *) usage ;;
 esac

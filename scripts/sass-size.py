@@ -82,9 +82,9 @@ def main():
     parser.add_argument("--arch", default="sm_90")
     parser.add_argument("files", nargs="+", metavar="FILE.ptx | PREFIX")
     args = parser.parse_args()
-    files = [f for f in args.files if f.endswith(".ptx")][:2]
-    prefixes = tuple(f for f in args.files if f not in files)
-    if not files:
+    files = [f for f in args.files if f.endswith(".ptx")]
+    prefixes = tuple(f for f in args.files if not f.endswith(".ptx"))
+    if not 1 <= len(files) <= 2:
         parser.error("give one or two .ptx files")
     a = measure(files[0], args.arch)
     b = measure(files[1], args.arch) if len(files) == 2 else None
