@@ -6,6 +6,7 @@
 #   bench/gpu.sh run DIR [MODEL...]  (on the GPU machine: needs PyTorch with
 #                                     CUDA; MODEL lenet5 or alexnet, default
 #                                     both)
+#   bench/gpu.sh table DIR       (the table of DIR's results, anywhere)
 #
 # `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
 # DIR, each also with --no-gpu-tiles (MODEL-untiled.so: every kernel one
@@ -14,30 +15,31 @@
 # (MODEL-index64.so: the kernels' index arithmetic in 64 bits), with
 # cnnc-bench and these scripts, so DIR alone can be carried to a machine
 # without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
-# bench/torch_inference.py --device cuda (eager and torch.compile
-# reduce-overhead, each with the batch already on the GPU and, as cnnc's ABI
-# does, uploaded every call):
+# bench/torch_inference.py --device cuda,
 #   LeNet-5 training steps at batch 256 and 1024, inference at 1024;
-#   AlexNet training steps and inference at batch 128.
-# and prints the JSON lines and a table with the ratio cnnc / PyTorch speed,
-# the speed-up of the tiled kernels over the untiled ones, that of the 8 x 8
-# tiles over the default 4 x 4 ones, that of 32-bit indices over 64-bit
-# ones, and that of the
-# calls replayed as CUDA graphs over the same calls launched kernel by
-# kernel (CNNC_CUDA_GRAPHS=0), and that of calls queued two at a time from
-# pinned memory (cnnc-bench --queued, as cnnc-train runs its steps and
-# cnnc-run its batches) over calls made one by one; for inference the
-# results also hold calls on a pinned batch made one by one (cnnc-bench
-# --pinned, variant "pinned"). Then each case once more with
-# CNNC_CUDA_PROFILE (docs/gpu.md): each kernel's time, into
-# DIR/profile-MODEL-MODE-bB.txt, whose slowest kernels it prints.
+#   AlexNet training steps and inference at batch 128;
+# first, for every case, cnnc as built by default against PyTorch eager and
+# torch.compile(mode="reduce-overhead"), both with the batch already on the
+# GPU; then the rest: the other builds, the calls launched kernel by kernel
+# instead of replayed as CUDA graphs (CNNC_CUDA_GRAPHS=0), calls queued two
+# at a time from pinned memory (cnnc-bench --queued, as cnnc-train runs its
+# steps and cnnc-run its batches), for inference calls on a pinned batch
+# made one by one (--pinned), and PyTorch eager uploading the batch every
+# call, as cnnc's ABI does. It prints the JSON lines and their table
+# (gpu_report.py: cnnc's speed over PyTorch's and each choice's gain). Then
+# each case once more with CNNC_CUDA_PROFILE (docs/gpu.md): each kernel's
+# time, into DIR/profile-MODEL-MODE-bB.txt, whose slowest kernels it
+# prints.
 # BENCH_MIN_TIME (default 2 s) and BENCH_MIN_ITERATIONS (default 5) as in
-# bench/cpu.sh. See bench/README.md.
+# bench/cpu.sh. BENCH_DEADLINE=S starts no measurement after S seconds of
+# the run, and BENCH_TIMEOUT (default 180 s) stops one that takes longer: a
+# run must fit the GPU machine's time. See bench/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
 usage() {
-  echo "usage: bench/gpu.sh prepare DIR | run DIR [lenet5|alexnet...]" >&2
+  echo "usage: bench/gpu.sh prepare DIR | run DIR [lenet5|alexnet...] |" \
+    "table DIR" >&2
   exit 2
 }
 [[ $# -ge 2 ]] || usage
@@ -84,19 +86,43 @@ prepare)
     "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
       --gpu-index-bits=64 -o "$dir/$model-index64.so"
   done
-  cp "$root/build/bin/cnnc-bench" "$here/gpu.sh" "$here/torch_inference.py" \
-    "$here/torch_models.py" "$dir/"
+  cp "$root/build/bin/cnnc-bench" "$here"/{gpu.sh,gpu_report.py} \
+    "$here"/{torch_inference.py,torch_models.py} "$dir/"
   echo "prepared $dir: carry it to the GPU machine and run $dir/gpu.sh run $dir"
   ;;
 run)
   python=${PYTHON:-python3}
   min_time=${BENCH_MIN_TIME:-2}
   min_iterations=${BENCH_MIN_ITERATIONS:-5}
+  deadline=${BENCH_DEADLINE:-}
+  per_run=${BENCH_TIMEOUT:-180}
   results=$dir/results-$(IFS=-; echo "${models[*]}").jsonl
   : >"$results"
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
-  bench() { # model mode batch
-    local model=$1 mode=$2 batch=$3 train=()
+  # Runs one measurement, "$@", within BENCH_TIMEOUT seconds, unless the
+  # run has passed BENCH_DEADLINE; a measurement that fails or runs out of
+  # time is reported and the others go on, so a run cut short still has
+  # the cases measured before (the table shows the rest as "-").
+  measure() { # what, command...
+    local what=$1 status=0
+    shift
+    if [[ -n $deadline ]] && ((SECONDS >= deadline)); then
+      echo "skipped $what: past BENCH_DEADLINE=$deadline s" >&2
+      return 0
+    fi
+    timeout "$per_run" "$@" || status=$?
+    if ((status == 124)); then
+      echo "$what: stopped after BENCH_TIMEOUT=$per_run s" >&2
+    elif ((status != 0)); then
+      echo "$what: failed with status $status" >&2
+    fi
+  }
+  # Times cnnc and PyTorch on one case (model, mode, batch); $4 is which
+  # runs: "headline" (cnnc as built by default, PyTorch eager and
+  # compiled) or "variants" (cnnc's other builds and settings, PyTorch
+  # uploading the batch every call).
+  bench() {
+    local model=$1 mode=$2 batch=$3 runs=$4 train=()
     [[ $mode == train ]] && train=(--train)
     # library, variant tag ("" for none), then VAR=value for the environment
     # and, after --, more cnnc-bench options
@@ -105,77 +131,33 @@ run)
       shift 2
       while [[ $# -gt 0 && $1 != -- ]]; do environment+=("$1"); shift; done
       [[ $# -gt 0 ]] && shift && options=("$@")
-      env "${environment[@]}" "$dir/cnnc-bench" "$dir/$library" --device cuda \
-        --batch "$batch" "${train[@]}" "${options[@]}" --min-time "$min_time" \
-        --min-iterations "$min_iterations" \
+      measure "cnnc $library ${tag:-default} $mode b$batch" \
+        env "${environment[@]}" "$dir/cnnc-bench" "$dir/$library" \
+        --device cuda --batch "$batch" "${train[@]}" "${options[@]}" \
+        --min-time "$min_time" --min-iterations "$min_iterations" \
         | sed "s/\"harness\": \"cnnc\"/&${tag:+, \"variant\": \"$tag\"}/" \
         | tee -a "$results"
     }
-    time_cnnc "$model.so" ""
-    time_cnnc "$model-untiled.so" untiled
-    time_cnnc "$model-8x8.so" 8x8
-    time_cnnc "$model-index64.so" index64
-    time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
-    [[ $mode == infer ]] && time_cnnc "$model.so" pinned -- --pinned
-    time_cnnc "$model.so" queued -- --queued
-    for variant in "" "--host-data" "--compile"; do
-      # shellcheck disable=SC2086 # an empty variant adds nothing
-      "$python" "$dir/torch_inference.py" --model "$model" --device cuda \
-        --batch "$batch" "${train[@]}" $variant --min-time "$min_time" \
+    time_torch() { # torch_inference.py's options for the variant
+      measure "pytorch $model ${*:-eager} $mode b$batch" \
+        "$python" "$dir/torch_inference.py" --model "$model" --device cuda \
+        --batch "$batch" "${train[@]}" "$@" --min-time "$min_time" \
         --min-iterations "$min_iterations" | tee -a "$results"
-    done
+    }
+    if [[ $runs == headline ]]; then
+      time_cnnc "$model.so" ""
+      time_torch
+      time_torch --compile
+    else
+      time_cnnc "$model-untiled.so" untiled
+      time_cnnc "$model-8x8.so" 8x8
+      time_cnnc "$model-index64.so" index64
+      time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
+      [[ $mode == infer ]] && time_cnnc "$model.so" pinned -- --pinned
+      time_cnnc "$model.so" queued -- --queued
+      time_torch --host-data
+    fi
   }
-  each_case bench
-  "$python" - "$results" <<'PY'
-import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1])]
-cases = {}
-for r in rows:
-    cases.setdefault((r["model"], r["mode"], r["batch"]), []).append(r)
-print(f"\n{'case':28} {'cnnc':>12} {'untiled':>12} {'tiles':>6} "
-      f"{'8x8 tiles':>12} {'8x8':>6} {'64-bit idx':>12} {'idx32':>6} "
-      f"{'no graphs':>12} {'graphs':>6} {'queued':>12} {'gain':>6} "
-      f"{'torch':>12} {'ratio':>6} "
-      f"{'torch+H2D':>12} {'ratio':>6} {'compiled':>12} {'ratio':>6}")
-for (model, mode, batch), runs in cases.items():
-    cnnc = next(r for r in runs
-                if r["harness"] == "cnnc" and "variant" not in r)
-    untiled = next((r for r in runs if r.get("variant") == "untiled"), None)
-    eight = next((r for r in runs if r.get("variant") == "8x8"), None)
-    index64 = next((r for r in runs if r.get("variant") == "index64"), None)
-    no_graphs = next((r for r in runs if r.get("variant") == "no-graphs"),
-                     None)
-    queued = next((r for r in runs if r.get("variant") == "queued"), None)
-    def torch(host, compiled):
-        return next((r for r in runs if r["harness"] == "pytorch"
-                     and r["host_data"] == host and r["compiled"] == compiled),
-                    None)
-    line = f"{model + ' ' + mode + ' b' + str(batch):28} " \
-           f"{cnnc['images_per_s']:>10,.0f}/s"
-    # The ratio is the default's gain over the other, except for 8 x 8,
-    # whose own gain over the default it gives.
-    for other, inverse in ((untiled, False), (eight, True),
-                           (index64, False), (no_graphs, False)):
-        if other is None or "images_per_s" not in other:
-            line += f" {'-':>12} {'-':>6}"
-        else:
-            speedup = cnnc["images_per_s"] / other["images_per_s"]
-            if inverse:
-                speedup = 1 / speedup
-            line += f" {other['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
-    if queued is None or "images_per_s" not in queued:
-        line += f" {'-':>12} {'-':>6}"
-    else:
-        speedup = queued["images_per_s"] / cnnc["images_per_s"]
-        line += f" {queued['images_per_s']:>10,.0f}/s {speedup:>6.2f}"
-    for t in (torch(False, False), torch(True, False), torch(False, True)):
-        if t is None or "images_per_s" not in t:
-            line += f" {'-':>12} {'-':>6}"
-        else:
-            ratio = cnnc["images_per_s"] / t["images_per_s"]
-            line += f" {t['images_per_s']:>10,.0f}/s {ratio:>6.2f}"
-    print(line)
-PY
   profile() { # model mode batch
     local model=$1 mode=$2 batch=$3 train=()
     local file=$dir/profile-$model-$mode-b$batch.txt
@@ -183,14 +165,28 @@ PY
     rm -f "$file"
     # Kernels loaded before the first launch, so no launch times a load;
     # 50 calls, so the first (unrecorded, as the others) weighs little.
-    CNNC_CUDA_PROFILE=$file CUDA_MODULE_LOADING=EAGER "$dir/cnnc-bench" \
-      "$dir/$model.so" --device cuda --batch "$batch" "${train[@]}" \
-      --iterations 50 --warmup 1 >/dev/null
+    measure "profile of $model $mode b$batch" \
+      env CNNC_CUDA_PROFILE="$file" CUDA_MODULE_LOADING=EAGER \
+      "$dir/cnnc-bench" "$dir/$model.so" --device cuda --batch "$batch" \
+      "${train[@]}" --iterations 50 --warmup 1 >/dev/null
+    [[ -f $file ]] || return 0
     echo
     echo "$model $mode b$batch, the slowest kernels ($file):"
     head -n 14 "$file"
   }
+  # The comparison with PyTorch for every case first, so that a run cut
+  # short by its deadline has it; then what each choice of cnnc's gains;
+  # then where the time goes.
+  headline() { bench "$@" headline; }
+  variants() { bench "$@" variants; }
+  each_case headline
+  each_case variants
+  echo
+  "$python" "$dir/gpu_report.py" "$results"
   each_case profile
+  ;;
+table)
+  "${PYTHON:-python3}" "$here/gpu_report.py" "$dir"/results-*.jsonl
   ;;
 *) usage ;;
 esac

@@ -33,7 +33,10 @@
 #      sum in different orders, and 3,000 steps let that show);
 # and exits 1 if anything differs. A tool that fails on the GPU in steps 2
 # and 3 is run again with each kernel launch waited for, which names a
-# kernel that faults. GPU_CHECK_DEVICE=cpu compares the CPU
+# kernel that faults. Each tool's run is stopped after GPU_CHECK_TIMEOUT
+# seconds (default 120; 5 times that for the MNIST training), so that a
+# kernel that never ends fails the check instead of eating the GPU
+# machine's time. GPU_CHECK_DEVICE=cpu compares the CPU
 # with itself: a check of this script on a machine without a GPU. The GPU
 # tests of the e2e suite need cnnc and so cannot run there; this is their
 # counterpart.
@@ -89,6 +92,7 @@ prepare)
 run)
   export LD_LIBRARY_PATH=$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   python=${PYTHON:-python3}
+  per_tool=${GPU_CHECK_TIMEOUT:-120}
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   nvidia-smi --query-gpu=name,driver_version --format=csv,noheader || true
@@ -99,19 +103,26 @@ run)
   # error of its own launch rather than found by the wait at the end of a
   # call, and shows the end of what it printed.
   check() { # device, command...
-    local device=$1
+    local device=$1 status=0
     shift
-    "$@" >/dev/null && return 0
+    timeout "$per_tool" "$@" >/dev/null || status=$?
+    ((status == 0)) && return 0
     failed=1
+    if ((status == 124)); then
+      # Waiting for each launch would not name a kernel that never ends.
+      echo "  stopped on $device after GPU_CHECK_TIMEOUT=$per_tool s: $1"
+      return 0
+    fi
     [[ $device == cpu ]] && return 0
     echo "  failed on $device; again with each kernel launch waited for:"
-    CNNC_CUDA_SYNC=1 "$@" 2>&1 >/dev/null |
+    CNNC_CUDA_SYNC=1 timeout "$per_tool" "$@" 2>&1 >/dev/null |
       tail -n 5 | sed 's/^/    /' || true
   }
 
   echo "== the CUDA layer on the real driver"
-  "$dir/bin/cnnc-runtime-tests" --gtest_filter='CudaRuntimeTest.*' \
-    --gtest_also_run_disabled_tests=0 || failed=1
+  timeout "$per_tool" "$dir/bin/cnnc-runtime-tests" \
+    --gtest_filter='CudaRuntimeTest.*' --gtest_also_run_disabled_tests=0 ||
+    failed=1
 
   "$python" "$dir/make-idx-dataset.py" "$work/data" --train 64 --test 16 \
     --size 28 --classes 10
@@ -175,9 +186,16 @@ PY
   if [[ -d $dir/mnist ]]; then
     echo "== LeNet-5 on MNIST, 5 epochs of the reference recipe"
     for device in cpu "${GPU_CHECK_DEVICE:-cuda}"; do
-      "$dir/bin/cnnc-train" "$dir/models/lenet5.so" --data "$dir/mnist" \
+      status=0
+      timeout $((5 * per_tool)) \
+        "$dir/bin/cnnc-train" "$dir/models/lenet5.so" --data "$dir/mnist" \
         --epochs 5 --batch 100 --lr 1e-3 --schedule constant --seed 1 \
-        --quiet --device "$device" | tee -a "$work/mnist.txt" || failed=1
+        --quiet --device "$device" | tee -a "$work/mnist.txt" || status=$?
+      if ((status == 124)); then
+        echo "  stopped on $device after $((5 * per_tool)) s" \
+          "(5 x GPU_CHECK_TIMEOUT)"
+      fi
+      ((status == 0)) || failed=1
     done
     "$python" - "$work/mnist.txt" <<'PY' || failed=1
 import re, sys
