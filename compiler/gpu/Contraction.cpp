@@ -205,6 +205,86 @@ bool Contraction::contiguousAlongReduction(Value factor) {
   return last.reduction.test(loops.size() - 1) && last.parallel.none();
 }
 
+std::optional<SmallVector<int64_t>>
+Contraction::reductionCoefficients(Value index) {
+  Dependences deps = dependencesOf(index);
+  if (!deps.valid)
+    return std::nullopt;
+  SmallVector<int64_t> coefficients(loops.size(), 0);
+  if (deps.reduction.none())
+    return coefficients;
+  for (auto [level, loopOp] : llvm::enumerate(loops))
+    if (index == loopOp.getInductionVar()) {
+      coefficients[level] = 1;
+      return coefficients;
+    }
+  Operation *def = index.getDefiningOp();
+  if (!isa_and_nonnull<arith::AddIOp, arith::SubIOp, arith::MulIOp>(def))
+    return std::nullopt;
+  Value lhs = def->getOperand(0), rhs = def->getOperand(1);
+  if (isa<arith::MulIOp>(def)) {
+    std::optional<int64_t> factor = getConstantIntValue(rhs);
+    Value other = lhs;
+    if (!factor) {
+      factor = getConstantIntValue(lhs);
+      other = rhs;
+    }
+    std::optional<SmallVector<int64_t>> scaled;
+    if (factor)
+      scaled = reductionCoefficients(other);
+    if (!scaled)
+      return std::nullopt;
+    for (int64_t &coefficient : *scaled)
+      coefficient *= *factor;
+    return scaled;
+  }
+  std::optional<SmallVector<int64_t>> left = reductionCoefficients(lhs);
+  std::optional<SmallVector<int64_t>> right = reductionCoefficients(rhs);
+  if (!left || !right)
+    return std::nullopt;
+  int64_t sign = isa<arith::SubIOp>(def) ? -1 : 1;
+  for (auto [sum, term] : llvm::zip(*left, *right))
+    sum += sign * term;
+  return left;
+}
+
+std::optional<Contraction::ReadAlongSum>
+Contraction::readAlongReduction(Value factor) {
+  auto load = factor.getDefiningOp<memref::LoadOp>();
+  if (!load || load.getIndices().empty())
+    return std::nullopt;
+  auto independent = [&](ValueRange indices) {
+    return llvm::all_of(indices, [&](Value index) {
+      Dependences deps = dependencesOf(index);
+      return deps.valid && deps.reduction.none();
+    });
+  };
+  size_t count = load.getIndices().size();
+  if (count >= loops.size() &&
+      llvm::equal(load.getIndices().drop_front(count - loops.size()),
+                  llvm::map_range(loops,
+                                  [](scf::ForOp level) -> Value {
+                                    return level.getInductionVar();
+                                  })) &&
+      independent(load.getIndices().drop_back(loops.size())))
+    return ReadAlongSum{load, /*trailing=*/true, 1};
+  if (!independent(load.getIndices().drop_back()))
+    return std::nullopt;
+  std::optional<SmallVector<int64_t>> coefficients =
+      reductionCoefficients(load.getIndices().back());
+  if (!coefficients || coefficients->back() == 0)
+    return std::nullopt;
+  // Row-major: each loop's coefficient is the next one's times its extent.
+  for (size_t level = loops.size() - 1; level > 0; --level) {
+    std::optional<int64_t> extent =
+        getConstantIntValue(loops[level].getUpperBound());
+    if (!extent ||
+        (*coefficients)[level - 1] != (*coefficients)[level] * *extent)
+      return std::nullopt;
+  }
+  return ReadAlongSum{load, /*trailing=*/false, coefficients->back()};
+}
+
 Value Contraction::materialize(Value value, IRMapping &mapping,
                                OpBuilder &builder) {
   if (Value mapped = mapping.lookupOrNull(value))

@@ -49,6 +49,20 @@ public:
   /// column and the window's: neighbouring outputs are the longer run).
   bool contiguousAlongReduction(Value factor);
 
+  /// How a factor that is one load reads memory along the sum: at the
+  /// sum's place k (its loops' indices taken row-major, outermost first),
+  /// either through its last indices, which are the sum's loop indices
+  /// (`trailing`: w[o, c, kh, kw] over c, kh, kw), or through its last
+  /// index, `stride` x k plus a value of the parallel indices (a
+  /// convolution's weights among the packed parameters). Its other indices
+  /// depend on no loop of the sum.
+  struct ReadAlongSum {
+    memref::LoadOp load;
+    bool trailing;
+    int64_t stride;
+  };
+  std::optional<ReadAlongSum> readAlongReduction(Value factor);
+
   /// `value` at the indices `mapping` gives the loop's: its computation is
   /// cloned at `builder`'s point, once.
   Value materialize(Value value, IRMapping &mapping, OpBuilder &builder);
@@ -67,6 +81,10 @@ private:
   Dependences dependencesOf(Value value);
   void collectDependences(Value value, Dependences &deps,
                           DenseSet<Value> &seen);
+  /// The coefficient of each of the sum's loop indices in `index`, where it
+  /// is a sum of their multiples by constants and of values they do not
+  /// change; else nullopt.
+  std::optional<SmallVector<int64_t>> reductionCoefficients(Value index);
   /// The memref.load ops inside the loop that `value` is computed from.
   void collectLoads(Value value, SmallVectorImpl<memref::LoadOp> &loads,
                     DenseSet<Value> &seen);

@@ -411,7 +411,14 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     2. the threads copy the first 8 terms of the reduction (flattened)
        of both factors, two slices of 8 x tile, into tiles (the factors'
        code, padding checks included, cloned at each element; zeros
-       beyond the end);
+       beyond the end). A factor read straight from memory in the order
+       of the sum (a convolution's filters: w[f, c, kh, kw] over c, kh,
+       kw, or the packed parameters at ((f x C + c) x KH + kh) x KW + kw,
+       or that flipped, as the input gradient reads it) is read at its
+       place in the flattened sum, through a collapsed view or from where
+       the sum starts plus a multiple of the place, instead of through
+       the loops' indices, each a division and a remainder, multiplied
+       back into an address;
     3. for every 8 terms, each thread reads its elements of the next
        slices from memory, adds its outputs' terms of these from the
        tiles, reading a factor once for several outputs (the 8 terms

@@ -246,6 +246,36 @@ std::optional<TilePlan> planTile(const cnn::Contraction &c,
   return TilePlan{sm, sn, kStatic ? std::min(kTileK, *kStatic) : kTileK};
 }
 
+/// `load`'s buffer with the dimensions the sum's loops (of `kExtents`) index
+/// collapsed into one, made at `b`, if the loops run through it contiguously
+/// (the inner loops as long as their dimensions) and it is defined outside
+/// `loop`; else null.
+Value collapseAlongSum(OpBuilder &b, scf::ParallelOp loop, memref::LoadOp load,
+                       ArrayRef<Value> kExtents) {
+  Value buffer = load.getMemRef();
+  auto type = dyn_cast<MemRefType>(buffer.getType());
+  int64_t sumRank = static_cast<int64_t>(kExtents.size());
+  if (!type || sumRank < 2 ||
+      loop.getRegion().isAncestor(buffer.getParentRegion()))
+    return nullptr;
+  int64_t leading = type.getRank() - sumRank;
+  for (int64_t i = 1; i < sumRank; ++i) {
+    std::optional<int64_t> extent = getConstantIntValue(kExtents[i]);
+    if (!extent || type.isDynamicDim(leading + i) ||
+        type.getDimSize(leading + i) != *extent)
+      return nullptr;
+  }
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t d = 0; d < leading; ++d)
+    groups.push_back({d});
+  groups.emplace_back();
+  for (int64_t d = leading; d < type.getRank(); ++d)
+    groups.back().push_back(d);
+  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, groups))
+    return nullptr;
+  return b.create<memref::CollapseShapeOp>(load.getLoc(), buffer, groups);
+}
+
 /// Writes the tiled form of a contraction in place of its loop: a loop over
 /// blocks of tiles whose body is one block's thread loops, with the
 /// block's buffers. Each method writes one part (Passes.td has the shape).
@@ -295,6 +325,20 @@ private:
                         Value inside, Value m, Value n)>;
   void forEachOutput(OpBuilder &at, OutputBody body);
 
+  /// A factor read straight from memory along the sum, and the buffer a
+  /// slice's term reads it from (collapsed along the sum for a trailing
+  /// read): the term then indexes it by its place in the sum, instead of
+  /// dividing that place into the loops' indices only to multiply them
+  /// back into an address.
+  struct SumRead {
+    cnn::Contraction::ReadAlongSum read;
+    Value buffer;
+  };
+  std::optional<SumRead> sumRead(OpBuilder &builder, Value factor);
+  /// The factor of `read` at place `k` of the sum, the loop's parallel
+  /// indices as `mapping` has them.
+  Value readAt(OpBuilder &ib, const SumRead &read, IRMapping &mapping, Value k);
+
   /// An element of a factor's slice that a thread has read, and where in
   /// the tile it goes.
   struct Staged {
@@ -322,6 +366,9 @@ private:
   Value mBase, nBase;
   SmallVector<Value> batchIndices;
   Value lhsTiles, rhsTiles, sums, fzero;
+  /// How each factor read straight from memory along the sum is read (else
+  /// nullopt).
+  std::optional<SumRead> lhsRead, rhsRead;
   /// Whether the output is contiguous along the left side (m), and each
   /// factor along the sum (its slices are then copied term by term,
   /// neighbouring threads taking neighbouring terms).
@@ -348,6 +395,8 @@ scf::ParallelOp TiledContractionBuilder::createBlocks(OpBuilder &builder) {
   kTotal = product(builder, loc, kExtents);
   zero = constantIndex(builder, loc, 0);
   one = constantIndex(builder, loc, 1);
+  lhsRead = sumRead(builder, c.mul().getLhs());
+  rhsRead = sumRead(builder, c.mul().getRhs());
   auto blocksAlong = [&](Value total, int64_t block) {
     return cnn::ceilDivIndex(builder, loc, total, block);
   };
@@ -466,6 +515,46 @@ void TiledContractionBuilder::initSums(OpBuilder &b) {
   });
 }
 
+std::optional<TiledContractionBuilder::SumRead>
+TiledContractionBuilder::sumRead(OpBuilder &builder, Value factor) {
+  // Over one loop, its index is the place in the sum already.
+  if (kExtents.size() < 2)
+    return std::nullopt;
+  std::optional<cnn::Contraction::ReadAlongSum> read =
+      c.readAlongReduction(factor);
+  if (!read)
+    return std::nullopt;
+  if (!read->trailing)
+    return SumRead{*read, read->load.getMemRef()};
+  if (Value collapsed = collapseAlongSum(builder, loop, read->load, kExtents))
+    return SumRead{*read, collapsed};
+  return std::nullopt;
+}
+
+Value TiledContractionBuilder::readAt(OpBuilder &ib, const SumRead &read,
+                                      IRMapping &mapping, Value k) {
+  memref::LoadOp load = read.read.load;
+  ValueRange indices = load.getIndices();
+  SmallVector<Value> at;
+  for (Value index :
+       indices.drop_back(read.read.trailing ? kExtents.size() : 1))
+    at.push_back(c.materialize(index, mapping, ib));
+  Value place = k;
+  if (!read.read.trailing) {
+    // The last index where the sum starts, then stride x k on from there.
+    for (scf::ForOp level : c.nest())
+      mapping.map(level.getInductionVar(), zero);
+    Value start = c.materialize(indices.back(), mapping, ib);
+    Value step = read.read.stride == 1
+                     ? k
+                     : ib.create<arith::MulIOp>(
+                           loc, k, constantIndex(ib, loc, read.read.stride));
+    place = ib.create<arith::AddIOp>(loc, start, step);
+  }
+  at.push_back(place);
+  return ib.create<memref::LoadOp>(loc, read.buffer, at);
+}
+
 // A thread copies the elements of a slice whose places in the tile
 // follow its index, so that neighbouring threads store into neighbouring
 // words (different banks of shared memory): along the tile's row, or
@@ -477,6 +566,7 @@ TiledContractionBuilder::fetch(OpBuilder &tb, Value t, Value k0, bool isLhs) {
   const Side &side = isLhs ? sm : sn;
   Value base = isLhs ? mBase : nBase, total = isLhs ? mTotal : nTotal;
   bool kFast = isLhs ? lhsKFast : rhsKFast;
+  const std::optional<SumRead> &read = isLhs ? lhsRead : rhsRead;
   SmallVector<Staged> staged;
   int64_t elements = tileK * side.block();
   for (int64_t first = 0; first < elements; first += threads) {
@@ -503,6 +593,8 @@ TiledContractionBuilder::fetch(OpBuilder &tb, Value t, Value k0, bool isLhs) {
       IRMapping mapping;
       mapParallel(ib, mapping, isLhs ? outer : Value(),
                   isLhs ? Value() : outer);
+      if (read)
+        return readAt(ib, *read, mapping, k);
       for (auto [level, index] :
            llvm::zip(c.nest(), delinearize(ib, loc, k, kExtents)))
         mapping.map(scf::ForOp(level).getInductionVar(), index);

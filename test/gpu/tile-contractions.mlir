@@ -121,9 +121,12 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // the tile is 256 pixels (image, row, column: the left factor's) by the 6
 // filters. The image tile is filled along the pixels (the image's columns
 // move with them), the filters' along the window (their rows are
-// contiguous), and the activation runs in the last loop.
+// contiguous), and the activation runs in the last loop. The filters are
+// read along the window's 25 places as one dimension: the place in the sum
+// indexes them, not the row and column it divides into.
 // CHECK-LABEL: func @conv_six_filters
 // CHECK-SAME:    (%[[X:.*]]: memref<?x1x32x32xf32>, %[[W:.*]]: memref<6x1x5x5xf32>
+// CHECK:         %[[WK:.*]] = memref.collapse_shape %[[W]] {{\[}}[0], [1], [2, 3]] : memref<6x1x5x5xf32> into memref<6x1x25xf32>
 // CHECK-DAG:     %[[LHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x257x1xf32>
 // CHECK-DAG:     %[[RHS:.*]] = memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x2x6xf32>
 // CHECK-DAG:     %[[SUMS:.*]] = memref.alloc() {cnn.memory = "private"} : memref<256x1x6xf32>
@@ -135,7 +138,7 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // CHECK:             %[[GROUP:.*]] = arith.divui %[[PIXEL]], %c1{{.*}} : index
 // CHECK:             %[[PLACE:.*]] = arith.remui %[[PIXEL]], %c1{{.*}} : index
 // CHECK:             memref.load %[[X]]
-// CHECK:             memref.load %[[W]]
+// CHECK:             memref.load %[[WK]][%{{.*}}, %c0, %{{.*}}] : memref<6x1x25xf32>
 // CHECK-COUNT-1:     memref.load %[[LHS]]
 // CHECK-COUNT-6:     memref.load %[[RHS]]
 // CHECK-COUNT-6:     arith.mulf
@@ -143,6 +146,7 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // CHECK:             memref.store %{{.*}}, %[[RHS]]
 // CHECK:         scf.parallel
 // CHECK-COUNT-6:   math.tanh
+// CHECK-NOT:     memref.load %[[W]]
 func.func @conv_six_filters(%x: memref<?x1x32x32xf32>, %w: memref<6x1x5x5xf32>, %b: memref<6xf32>, %out: memref<?x6x28x28xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -166,6 +170,107 @@ func.func @conv_six_filters(%x: memref<?x1x32x32xf32>, %w: memref<6x1x5x5xf32>, 
     }
     %9 = math.tanh %1 : f32
     memref.store %9, %out[%i, %f, %h, %v] : memref<?x6x28x28xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Filters among packed parameters, read at a place computed from the
+// window's row and column (as cnn-to-linalg indexes the packed buffer),
+// here both flipped (an input gradient's): the place in the packed buffer
+// is where the window starts, less the place in the sum.
+// CHECK-LABEL: func @conv_packed_flipped_filters
+// CHECK-SAME:    (%[[X:.*]]: memref<?x32x32xf32>, %[[W:.*]]: memref<176xf32>
+// CHECK:         scf.for
+// CHECK:           scf.parallel
+// CHECK:               %[[FILTER:.*]] = arith.muli %{{.*}}, %c25 : index
+// CHECK-NEXT:          arith.addi %[[FILTER]], %c26 : index
+// CHECK-NOT:           arith.divui
+// CHECK:               %[[BACK:.*]] = arith.muli %{{.*}}, %c-1 : index
+// CHECK-NEXT:          %[[AT:.*]] = arith.addi %{{.*}}, %[[BACK]] : index
+// CHECK-NEXT:          memref.load %[[W]][%[[AT]]]
+func.func @conv_packed_flipped_filters(%x: memref<?x32x32xf32>, %w: memref<176xf32>, %out: memref<?x6x28x28xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %c25 = arith.constant 25 : index
+  %c26 = arith.constant 26 : index
+  %c28 = arith.constant 28 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x32x32xf32>
+  scf.parallel (%i, %f, %h, %v) = (%c0, %c0, %c0, %c0) to (%n, %c6, %c28, %c28) step (%c1, %c1, %c1, %c1) {
+    %1 = scf.for %kh = %c0 to %c5 step %c1 iter_args(%a0 = %zero) -> (f32) {
+      %2 = scf.for %kw = %c0 to %c5 step %c1 iter_args(%a1 = %a0) -> (f32) {
+        %3 = arith.addi %h, %kh : index
+        %4 = arith.addi %v, %kw : index
+        %5 = memref.load %x[%i, %3, %4] : memref<?x32x32xf32>
+        %rh = arith.subi %c4, %kh : index
+        %rw = arith.subi %c4, %kw : index
+        %filter = arith.muli %f, %c25 : index
+        %base = arith.addi %filter, %c26 : index
+        %row = arith.muli %rh, %c5 : index
+        %at = arith.addi %base, %row : index
+        %place = arith.addi %at, %rw : index
+        %6 = memref.load %w[%place] : memref<176xf32>
+        %7 = arith.mulf %5, %6 : f32
+        %8 = arith.addf %a1, %7 : f32
+        scf.yield %8 : f32
+      }
+      scf.yield %2 : f32
+    }
+    memref.store %1, %out[%i, %f, %h, %v] : memref<?x6x28x28xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Flipped along its rows only, the window is not read in the order of the
+// sum: the filter's place is computed from the row and column again.
+// CHECK-LABEL: func @conv_half_flipped_filters
+// CHECK-SAME:    (%[[X:.*]]: memref<?x32x32xf32>, %[[W:.*]]: memref<150xf32>
+// CHECK:         scf.for
+// CHECK:           scf.parallel
+// CHECK:             %[[FILTER:.*]] = arith.muli %{{.*}}, %c25 : index
+// CHECK-NEXT:        %[[ROW:.*]] = arith.subi %c4, %{{.*}} : index
+// CHECK-NEXT:        %[[AT:.*]] = arith.muli %[[ROW]], %c5 : index
+// CHECK-NEXT:        %[[START:.*]] = arith.addi %[[FILTER]], %[[AT]] : index
+// CHECK-NEXT:        %[[PLACE:.*]] = arith.addi %[[START]], %{{.*}} : index
+// CHECK-NEXT:        memref.load %[[W]][%[[PLACE]]]
+func.func @conv_half_flipped_filters(%x: memref<?x32x32xf32>, %w: memref<150xf32>, %out: memref<?x6x28x28xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c5 = arith.constant 5 : index
+  %c6 = arith.constant 6 : index
+  %c25 = arith.constant 25 : index
+  %c28 = arith.constant 28 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x32x32xf32>
+  scf.parallel (%i, %f, %h, %v) = (%c0, %c0, %c0, %c0) to (%n, %c6, %c28, %c28) step (%c1, %c1, %c1, %c1) {
+    %1 = scf.for %kh = %c0 to %c5 step %c1 iter_args(%a0 = %zero) -> (f32) {
+      %2 = scf.for %kw = %c0 to %c5 step %c1 iter_args(%a1 = %a0) -> (f32) {
+        %3 = arith.addi %h, %kh : index
+        %4 = arith.addi %v, %kw : index
+        %5 = memref.load %x[%i, %3, %4] : memref<?x32x32xf32>
+        %rh = arith.subi %c4, %kh : index
+        %filter = arith.muli %f, %c25 : index
+        %row = arith.muli %rh, %c5 : index
+        %at = arith.addi %filter, %row : index
+        %place = arith.addi %at, %kw : index
+        %6 = memref.load %w[%place] : memref<150xf32>
+        %7 = arith.mulf %5, %6 : f32
+        %8 = arith.addf %a1, %7 : f32
+        scf.yield %8 : f32
+      }
+      scf.yield %2 : f32
+    }
+    memref.store %1, %out[%i, %f, %h, %v] : memref<?x6x28x28xf32>
     scf.reduce
   }
   return
