@@ -11,8 +11,10 @@
 # `prepare` compiles models/lenet5.mdl and models/alexnet.mdl (sm_90) into
 # DIR, each also with --no-gpu-tiles (MODEL-untiled.so: every kernel one
 # thread per output), with --gpu-tile-outputs=8 (MODEL-8x8.so: tiles of
-# 128 x 128, 8 x 8 outputs per thread) and with --gpu-index-bits=64
-# (MODEL-index64.so: the kernels' index arithmetic in 64 bits), with
+# 128 x 128, 8 x 8 outputs per thread), with --gpu-index-bits=64
+# (MODEL-index64.so: the kernels' index arithmetic in 64 bits) and with
+# --gpu-aligned-slices (MODEL-aligned.so: slices along the convolutions'
+# windows), with
 # cnnc-bench and these scripts, so DIR alone can be carried to a machine
 # without LLVM/MLIR. `run` times, with cnnc-bench --device cuda and
 # bench/torch_inference.py --device cuda,
@@ -85,6 +87,8 @@ prepare)
       --gpu-tile-outputs=8 -o "$dir/$model-8x8.so"
     "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
       --gpu-index-bits=64 -o "$dir/$model-index64.so"
+    "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
+      --gpu-aligned-slices -o "$dir/$model-aligned.so"
   done
   cp "$root/build/bin/cnnc-bench" "$here"/{gpu.sh,gpu_report.py} \
     "$here"/{torch_inference.py,torch_models.py} "$dir/"
@@ -152,6 +156,7 @@ run)
       time_cnnc "$model-untiled.so" untiled
       time_cnnc "$model-8x8.so" 8x8
       time_cnnc "$model-index64.so" index64
+      time_cnnc "$model-aligned.so" aligned
       time_cnnc "$model.so" no-graphs CNNC_CUDA_GRAPHS=0
       [[ $mode == infer ]] && time_cnnc "$model.so" pinned -- --pinned
       time_cnnc "$model.so" queued -- --queued

@@ -7,7 +7,8 @@ One row per case (model, mode, batch): cnnc's images/s; each variant's
 images/s and the default's gain over it ("tiles": over the untiled
 kernels, "idx32": over 64-bit indices, "graphs": over calls launched
 kernel by kernel), except "8x8", the 8 x 8 tiles' own gain over the default,
-and "gain", the queued calls' gain over calls made one at a time; then each
+"slices", that of slices along the windows (--gpu-aligned-slices), and
+"gain", the queued calls' gain over calls made one at a time; then each
 PyTorch run and cnnc's speed over it ("ratio": above 1, cnnc is faster).
 A run missing from the files (skipped, timed out or failed) shows as "-",
 so the table of a run cut short still reads.
@@ -21,6 +22,7 @@ VARIANTS = [
     ("untiled", "tiles", lambda r: r.get("variant") == "untiled", False),
     ("8x8 tiles", "8x8", lambda r: r.get("variant") == "8x8", True),
     ("64-bit idx", "idx32", lambda r: r.get("variant") == "index64", False),
+    ("aligned", "slices", lambda r: r.get("variant") == "aligned", True),
     ("no graphs", "graphs", lambda r: r.get("variant") == "no-graphs", False),
     ("queued", "gain", lambda r: r.get("variant") == "queued", True),
 ]

@@ -8,7 +8,8 @@
 #
 # `prepare` compiles every model in models/ and every op's model of
 # test/e2e/Inputs/ops/ (sm_90), LeNet-5 and AlexNet also with 8 x 8 tiles
-# (--gpu-tile-outputs=8), and copies cnnc-run,
+# (--gpu-tile-outputs=8) and with slices along the windows
+# (--gpu-aligned-slices), and copies cnnc-run,
 # cnnc-train, cnnc-runtime-tests and the libraries they need into DIR
 # (about 35 MB). `run`:
 #   1. runs the CUDA layer's round trip on the real driver
@@ -62,11 +63,15 @@ prepare)
     "$root/build/bin/cnnc" "$mdl" --cuda-arch=sm_90 -o "$dir/models/$name.so"
     echo "compiled $name"
   done
-  # The 8 x 8 tiles bench/gpu.sh times against the default ones.
+  # The 8 x 8 tiles and the aligned slices bench/gpu.sh times against the
+  # default ones.
   for model in lenet5 alexnet; do
     "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
       --gpu-tile-outputs=8 -o "$dir/models/$model-8x8.so"
     echo "compiled $model-8x8"
+    "$root/build/bin/cnnc" "$root/models/$model.mdl" --cuda-arch=sm_90 \
+      --gpu-aligned-slices -o "$dir/models/$model-aligned.so"
+    echo "compiled $model-aligned"
   done
   cp "$root"/build/bin/{cnnc-run,cnnc-train,cnnc-runtime-tests} "$dir/bin/"
   # Debian's libraries the tools link, in case the GPU machine lacks them.

@@ -209,8 +209,11 @@ int cnnc::runDriver(const DriverOptions &options) {
     std::string why;
     std::optional<std::string> toolkit = findCudaToolkit(options, why);
     if (toolkit) {
-      CudaOptions cuda{options.cudaArch, *toolkit,
-                       options.emit == EmitStage::Ptx, options.gpuTileOutputs,
+      CudaOptions cuda{options.cudaArch,
+                       *toolkit,
+                       options.emit == EmitStage::Ptx,
+                       options.gpuTileOutputs,
+                       options.gpuAlignedSlices,
                        options.gpuIndexBits};
       gpuModule = buildGpuModule(*module, *description, cuda);
       if (!gpuModule)
@@ -227,7 +230,8 @@ int cnnc::runDriver(const DriverOptions &options) {
 
   mlir::PassManager pm(&context);
   if (options.gpuLoopsOnCpu && options.emit != EmitStage::Linalg) {
-    buildGPULoopsOnCPUPipeline(pm, options.gpuTileOutputs);
+    buildGPULoopsOnCPUPipeline(pm, options.gpuTileOutputs,
+                               options.gpuAlignedSlices);
   } else {
     buildCnnToLinalgPipeline(pm, options.fuse);
     if (options.emit != EmitStage::Linalg)

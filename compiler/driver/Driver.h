@@ -36,9 +36,10 @@ struct DriverOptions {
   bool cuda = true;
   bool cudaRequired = false;
   std::string cudaArch = "sm_90";
-  std::string cudaPath;       // empty: $CUDA_PATH, else /usr/local/cuda
-  int64_t gpuTileOutputs = 4; // CudaOptions::tileOutputsPerThread (0: none)
-  int64_t gpuIndexBits = 32;  // CudaOptions::indexBitwidth
+  std::string cudaPath;          // empty: $CUDA_PATH, else /usr/local/cuda
+  int64_t gpuTileOutputs = 4;    // CudaOptions::tileOutputsPerThread (0: none)
+  bool gpuAlignedSlices = false; // CudaOptions::alignSlices
+  int64_t gpuIndexBits = 32;     // CudaOptions::indexBitwidth
 };
 
 /// Runs the pipeline; returns the process exit code (0 on success, 1 after

@@ -56,7 +56,8 @@ constexpr const char *kGPULoops =
     "func.func(cnn-copy-to-linalg,convert-linalg-to-parallel-loops,"
     "canonicalize,{0}cnn-map-loops-to-gpu,cnn-sink-scalars-into-kernels)";
 constexpr const char *kTileContractions =
-    "cnn-tile-contractions{{outputs-per-thread={0}},canonicalize,cse,";
+    "cnn-tile-contractions{{outputs-per-thread={0} align-slices={1}},"
+    "canonicalize,cse,";
 
 /// Loops (and vector code) on the host to the llvm dialect. The GPU's
 /// kernel-shaped loops go this way too when they run on the CPU.
@@ -126,22 +127,26 @@ void cnnc::buildLinalgToLLVMPipeline(mlir::OpPassManager &pm) {
 }
 
 /// cnn ops to the GPU's kernel-shaped loops, on buffers; tiled with
-/// `tileOutputsPerThread` (cnn-tile-contractions) unless it is 0.
+/// `tileOutputsPerThread` (cnn-tile-contractions) unless it is 0, with
+/// slices along convolutions' windows where `alignSlices`.
 static void buildCnnToGPULoopsPipeline(mlir::OpPassManager &pm,
-                                       int64_t tileOutputsPerThread) {
+                                       int64_t tileOutputsPerThread,
+                                       bool alignSlices) {
   cnnc::buildCnnToLinalgPipeline(pm, /*fuse=*/false);
   addPipeline(pm, kGPUPrepare);
   addPipeline(pm, kBufferize);
   std::string tiles =
       tileOutputsPerThread > 0
-          ? llvm::formatv(kTileContractions, tileOutputsPerThread).str()
+          ? llvm::formatv(kTileContractions, tileOutputsPerThread,
+                          alignSlices ? "true" : "false")
+                .str()
           : "";
   addPipeline(pm, llvm::formatv(kGPULoops, tiles).str());
 }
 
 void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
                                  const CudaOptions &cuda) {
-  buildCnnToGPULoopsPipeline(pm, cuda.tileOutputsPerThread);
+  buildCnnToGPULoopsPipeline(pm, cuda.tileOutputsPerThread, cuda.alignSlices);
   addPipeline(pm, llvm::formatv(kGPULoopsToKernels, cuda.arch,
                                 cuda.ptxOnly ? "isa" : "fatbin",
                                 cuda.toolkitPath, cuda.indexBitwidth)
@@ -149,8 +154,9 @@ void cnnc::buildCnnToGPUPipeline(mlir::OpPassManager &pm,
 }
 
 void cnnc::buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm,
-                                      int64_t tileOutputsPerThread) {
-  buildCnnToGPULoopsPipeline(pm, tileOutputsPerThread);
+                                      int64_t tileOutputsPerThread,
+                                      bool alignSlices) {
+  buildCnnToGPULoopsPipeline(pm, tileOutputsPerThread, alignSlices);
   addPipeline(pm, kLoopsToLLVM);
 }
 

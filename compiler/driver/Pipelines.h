@@ -28,6 +28,9 @@ struct CudaOptions {
   /// each large side of a tile (4: 4 x 4); 0: no tiles, one thread per
   /// output, to compare.
   int64_t tileOutputsPerThread = 4;
+  /// Tiled kernels' slices span a convolution's window (cnn-tile-contractions'
+  /// align-slices) instead of 8 terms across it; to compare.
+  bool alignSlices = false;
   /// The width of the kernels' `index` (convert-gpu-to-nvvm): 32, or 64 to
   /// compare. The host's is 64 either way.
   int64_t indexBitwidth = 32;
@@ -64,7 +67,8 @@ void buildCnnToGPUPipeline(mlir::OpPassManager &pm, const CudaOptions &cuda);
 /// GPU-specific rewrites numerically on a machine without a GPU
 /// (test/unit/LoweringTestUtil.h runs every numerics test through it).
 void buildGPULoopsOnCPUPipeline(mlir::OpPassManager &pm,
-                                int64_t tileOutputsPerThread = 4);
+                                int64_t tileOutputsPerThread = 4,
+                                bool alignSlices = false);
 
 /// Registers `cnnc-cpu-to-linalg`, `cnnc-cpu-to-llvm`, `cnnc-gpu-to-llvm`
 /// (sm_90, the toolkit in /usr/local/cuda) and `cnnc-gpu-loops-on-cpu` with

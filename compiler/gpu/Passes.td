@@ -456,11 +456,29 @@ def TileContractions : Pass<"cnn-tile-contractions", "func::FuncOp"> {
     value from the tiles instead of half, in a quarter as many tiles, each
     thread keeping 64 sums in registers. Which pays on a GPU is to be
     measured (`bench/gpu.sh` times both).
+
+    With `align-slices`, a slice is not 8 terms but, where the sum's
+    innermost loops (not all of them) make 4 to 32 terms together and
+    their tiles fit in shared memory, the largest such product: a 3 x 3
+    window's 9 terms, a 5 x 5 window's 25 (or its row's 5, where 25 would
+    not fit), a row of 13 pixels of a weight gradient. Each element a
+    thread copies is then at the same place of the window at every slice:
+    its indices in the inner loops, and the window's checks against the
+    padding, are computed once, and only the slice's number is divided
+    into the outer loops' indices (the channel), the same for all threads.
+    The sums are added in the same order. Fewer instructions a term (PTX:
+    AlexNet's 3 x 3 convolutions 248 for 8 terms, 269 for 9; LeNet-5's
+    first convolution 323 for 8, 159 for 5), but larger slices hold more in
+    registers (AlexNet's 5 x 5 convolution: 113 instead of 63 a thread);
+    which pays on a GPU is to be measured (`bench/gpu.sh` times both).
   }];
   let options = [
     Option<"outputsPerThread", "outputs-per-thread", "int64_t",
            /*default=*/"4",
            "Outputs a thread sums along each large side of a tile (1 to 8)">,
+    Option<"alignSlices", "align-slices", "bool", /*default=*/"false",
+           "Slices that span the sum's innermost loops where they make 4 to "
+           "32 terms (a convolution's window), instead of 8 terms across them">,
   ];
   let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect",
                            "memref::MemRefDialect"];

@@ -41,8 +41,14 @@ constexpr int64_t kMinBlockThreads = 64;
 constexpr int64_t kMinBlocks = 128;
 /// The most blocks a grid's y and z dimensions take.
 constexpr int64_t kMaxGridYZ = 65535;
-/// The reduction is staged this many terms at a time.
+/// The reduction is staged this many terms at a time, unless its inner
+/// loops make a slice (chooseSlice, with align-slices).
 constexpr int64_t kTileK = 8;
+/// The fewest and most terms of a slice that spans the sum's inner loops.
+constexpr int64_t kMinAlignedTileK = 4;
+constexpr int64_t kMaxAlignedTileK = 32;
+/// The shared memory a kernel may declare statically.
+constexpr int64_t kMaxSharedBytes = 48 * 1024;
 /// The budget of outputs per thread when one side is small and taken
 /// whole; a large side's outputs per thread are the pass's option.
 constexpr int64_t kSmallSide = 8;
@@ -186,6 +192,7 @@ Value less(OpBuilder &b, Location loc, Value lhs, Value rhs) {
 struct TilePlan {
   Side m, n;
   int64_t tileK;
+  size_t innerLevels;
 };
 
 /// The extents of `dims` of `loop`.
@@ -216,17 +223,58 @@ SmallVector<Value> reductionExtents(const cnn::Contraction &c) {
   return extents;
 }
 
+/// Bytes of shared memory the tiles of both factors take, with slices of
+/// `tileK` terms.
+int64_t tileBytes(const Side &sm, const Side &sn, int64_t tileK) {
+  int64_t floats = 0;
+  for (const Side *side : {&sm, &sn}) {
+    int64_t size = 1;
+    for (int64_t extent : tileShape(*side, tileK))
+      size *= extent;
+    floats += size;
+  }
+  return floats * static_cast<int64_t>(sizeof(float));
+}
+
+/// The terms of a slice, and how many of the sum's loops (of `kExtents`),
+/// innermost first, it spans whole. With `align`, where the innermost loops
+/// (not all of them) make 4 to 32 terms together (a convolution's window:
+/// 3 x 3, 5 x 5 or its row), the largest such product whose tiles fit in
+/// shared memory: a term's indices in those loops are then the same at
+/// every slice, so a thread divides its place in the slice into them once,
+/// and only the slice's number into the outer loops' indices, the same for
+/// all threads. Else slices of 8 terms (or the whole of a shorter sum)
+/// across the loops.
+std::pair<int64_t, size_t> chooseSlice(ArrayRef<Value> kExtents, const Side &sm,
+                                       const Side &sn, bool align) {
+  std::pair<int64_t, size_t> best{0, 0};
+  int64_t terms = 1;
+  for (size_t inner = 1; align && inner < kExtents.size(); ++inner) {
+    std::optional<int64_t> extent =
+        getConstantIntValue(kExtents[kExtents.size() - inner]);
+    if (!extent || terms * *extent > kMaxAlignedTileK)
+      break;
+    terms *= *extent;
+    if (terms >= kMinAlignedTileK &&
+        tileBytes(sm, sn, terms) <= kMaxSharedBytes)
+      best = {terms, inner};
+  }
+  if (best.second > 0)
+    return best;
+  std::optional<int64_t> total = staticProduct(kExtents);
+  return {total ? std::min(kTileK, *total) : kTileK, 0};
+}
+
 /// The tile of `c`, each thread summing up to `perThreadLarge` outputs
 /// along a large side, or nullopt where a tile would be too small to pay or
 /// its grid would not fit.
 std::optional<TilePlan> planTile(const cnn::Contraction &c,
-                                 int64_t perThreadLarge) {
+                                 int64_t perThreadLarge, bool alignSlices) {
   scf::ParallelOp loop = c.loop();
   std::optional<int64_t> mStatic = staticProduct(extentsOf(loop, c.mDims())),
                          nStatic = staticProduct(extentsOf(loop, c.nDims())),
                          batchStatic =
-                             staticProduct(extentsOf(loop, c.batchDims())),
-                         kStatic = staticProduct(reductionExtents(c));
+                             staticProduct(extentsOf(loop, c.batchDims()));
   std::optional<std::pair<Side, Side>> tile =
       chooseTile(mStatic, nStatic, perThreadLarge);
   if (!tile)
@@ -243,7 +291,9 @@ std::optional<TilePlan> planTile(const cnn::Contraction &c,
               llvm::divideCeil(*nStatic, sn.block()) * *batchStatic <
           kMinBlocks)
     return std::nullopt;
-  return TilePlan{sm, sn, kStatic ? std::min(kTileK, *kStatic) : kTileK};
+  auto [tileK, innerLevels] =
+      chooseSlice(reductionExtents(c), sm, sn, alignSlices);
+  return TilePlan{sm, sn, tileK, innerLevels};
 }
 
 /// `load`'s buffer with the dimensions the sum's loops (of `kExtents`) index
@@ -283,8 +333,9 @@ class TiledContractionBuilder {
 public:
   TiledContractionBuilder(cnn::Contraction &c, const TilePlan &plan)
       : c(c), loop(c.loop()), loc(c.loop().getLoc()), sm(plan.m), sn(plan.n),
-        tileK(plan.tileK), threads(plan.m.threads * plan.n.threads),
-        f32(c.mul().getType()), mExtents(extentsOf(loop, c.mDims())),
+        tileK(plan.tileK), innerLevels(plan.innerLevels),
+        threads(plan.m.threads * plan.n.threads), f32(c.mul().getType()),
+        mExtents(extentsOf(loop, c.mDims())),
         nExtents(extentsOf(loop, c.nDims())),
         batchExtents(extentsOf(loop, c.batchDims())),
         kExtents(reductionExtents(c)) {}
@@ -335,6 +386,8 @@ private:
     Value buffer;
   };
   std::optional<SumRead> sumRead(OpBuilder &builder, Value factor);
+  /// The sum's loop indices at its place k0 + kk, k0 a slice's first.
+  SmallVector<Value> termIndices(OpBuilder &b, Value k0, Value kk);
   /// The factor of `read` at place `k` of the sum, the loop's parallel
   /// indices as `mapping` has them.
   Value readAt(OpBuilder &ib, const SumRead &read, IRMapping &mapping, Value k);
@@ -355,7 +408,9 @@ private:
   scf::ParallelOp loop;
   Location loc;
   Side sm, sn;
-  int64_t tileK, threads;
+  int64_t tileK;
+  size_t innerLevels;
+  int64_t threads;
   Type f32;
   SmallVector<Value> mExtents, nExtents, batchExtents, kExtents;
   /// Before the loop over blocks: the sides' and the sum's extents, and
@@ -515,6 +570,22 @@ void TiledContractionBuilder::initSums(OpBuilder &b) {
   });
 }
 
+SmallVector<Value> TiledContractionBuilder::termIndices(OpBuilder &b, Value k0,
+                                                        Value kk) {
+  if (innerLevels == 0)
+    return delinearize(b, loc, b.create<arith::AddIOp>(loc, k0, kk), kExtents);
+  size_t outerLevels = kExtents.size() - innerLevels;
+  Value slice = b.create<arith::DivUIOp>(loc, k0, constantIndex(b, loc, tileK));
+  SmallVector<Value> indices;
+  if (outerLevels > 0)
+    indices = delinearize(b, loc, slice,
+                          ArrayRef<Value>(kExtents).take_front(outerLevels));
+  llvm::append_range(
+      indices, delinearize(b, loc, kk,
+                           ArrayRef<Value>(kExtents).drop_front(outerLevels)));
+  return indices;
+}
+
 std::optional<TiledContractionBuilder::SumRead>
 TiledContractionBuilder::sumRead(OpBuilder &builder, Value factor) {
   // Over one loop, its index is the place in the sum already.
@@ -585,8 +656,8 @@ TiledContractionBuilder::fetch(OpBuilder &tb, Value t, Value k0, bool isLhs) {
         group);
     Value outer = tb.create<arith::AddIOp>(loc, base, along);
     Value k = tb.create<arith::AddIOp>(loc, k0, kk);
-    Value inside =
-        both(tb, loc, less(tb, loc, outer, total), less(tb, loc, k, kTotal));
+    Value inside = both(tb, loc, less(tb, loc, outer, total),
+                        less(tb, loc, innerLevels ? k0 : k, kTotal));
     // Inside the factor even where the slice ends (the last round of a
     // slice that does not fill it); only the store is then skipped.
     Value value = ifElse(tb, loc, inside, fzero, [&](OpBuilder &ib) {
@@ -595,8 +666,7 @@ TiledContractionBuilder::fetch(OpBuilder &tb, Value t, Value k0, bool isLhs) {
                   isLhs ? Value() : outer);
       if (read)
         return readAt(ib, *read, mapping, k);
-      for (auto [level, index] :
-           llvm::zip(c.nest(), delinearize(ib, loc, k, kExtents)))
+      for (auto [level, index] : llvm::zip(c.nest(), termIndices(ib, k0, kk)))
         mapping.map(scf::ForOp(level).getInductionVar(), index);
       return c.materialize(factor, mapping, ib);
     });
@@ -731,7 +801,8 @@ struct TileContractionsPass
     });
     OpBuilder builder(&getContext());
     for (cnn::Contraction &c : contractions)
-      if (std::optional<TilePlan> plan = planTile(c, outputsPerThread))
+      if (std::optional<TilePlan> plan =
+              planTile(c, outputsPerThread, alignSlices))
         TiledContractionBuilder(c, *plan).build(builder);
   }
 };

@@ -689,6 +689,22 @@ TEST(ModelsOnCudaWithLargeTiles, AlexnetMatchesTheCpu) {
   expectCudaSameAsCpu(modelPath("alexnet.mdl"), 2, "--gpu-tile-outputs=8");
 }
 
+// Slices along the convolutions' windows (cnnc --gpu-aligned-slices, which
+// bench/gpu.sh times against slices of 8 terms): LeNet-5's 5 x 5 windows a
+// row a slice.
+TEST(ModelsInGpuLoopsWithAlignedSlices, Lenet5MatchesTheCpu) {
+  expectGpuLoopsSameAsCpu(modelPath("lenet5.mdl"), 70, "",
+                          "--gpu-aligned-slices");
+}
+
+TEST(ModelsOnCudaWithAlignedSlices, Lenet5MatchesTheCpu) {
+  expectCudaSameAsCpu(modelPath("lenet5.mdl"), 70, "--gpu-aligned-slices");
+}
+
+TEST(ModelsOnCudaWithAlignedSlices, AlexnetMatchesTheCpu) {
+  expectCudaSameAsCpu(modelPath("alexnet.mdl"), 2, "--gpu-aligned-slices");
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, ModelsOnCuda,
                          ::testing::Values(GpuCase{"lenet5.mdl", 70},
                                            GpuCase{"lenet5-1998.mdl", 16},

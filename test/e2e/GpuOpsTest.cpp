@@ -75,4 +75,27 @@ std::string opName(const ::testing::TestParamInfo<const char *> &info) {
 INSTANTIATE_TEST_SUITE_P(Ops, OpsInGpuLoops, ::testing::ValuesIn(kOps), opName);
 INSTANTIATE_TEST_SUITE_P(Ops, OpsOnCuda, ::testing::ValuesIn(kOps), opName);
 
+// With slices along the windows (cnnc --gpu-aligned-slices), the ops whose
+// tiled kernels it changes: 3 x 3 windows, strided and dilated or with a
+// connection table, a slice each.
+class OpsInGpuLoopsWithAlignedSlices
+    : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(OpsInGpuLoopsWithAlignedSlices, MatchTheCpu) {
+  expectGpuLoopsSameAsCpu(opModelPath(GetParam()), kBatch, "--no-cuda",
+                          "--gpu-aligned-slices");
+}
+
+const char *const kAlignedOps[] = {
+    "conv_strided_dilated",
+    "conv_table_sigmoid",
+    "conv_wide",
+    "avg_pool_padded",
+    "concat",
+    "adam_decay",
+};
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpsInGpuLoopsWithAlignedSlices,
+                         ::testing::ValuesIn(kAlignedOps), opName);
+
 } // namespace

@@ -1,5 +1,6 @@
 // RUN: cnnc-opt %s -split-input-file -cnn-tile-contractions | FileCheck %s
 // RUN: cnnc-opt %s -split-input-file -cnn-tile-contractions=outputs-per-thread=8 | FileCheck %s --check-prefix=EIGHT
+// RUN: cnnc-opt %s -split-input-file -cnn-tile-contractions=align-slices=true | FileCheck %s --check-prefix=ALIGNED
 // RUN: not cnnc-opt %s -split-input-file -cnn-tile-contractions=outputs-per-thread=9 2>&1 | FileCheck %s --check-prefix=RANGE
 
 // cnn-tile-contractions (TileContractions.cpp): a matrix product whose rows
@@ -93,6 +94,9 @@
 // EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x17x8xf32>
 // EIGHT-COUNT-8:       memref.load %{{.*}} : memref<2x8x17x8xf32>
 // EIGHT-COUNT-64:      arith.mulf
+// A sum over one loop has no window to align its slices with.
+// ALIGNED-LABEL: func @dense
+// ALIGNED-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<2x8x17x4xf32>
 // RANGE: error: cnn-tile-contractions: outputs-per-thread must be 1 to 8, got 9
 func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120xf32>, %out: memref<?x120xf32>) {
   %c0 = arith.constant 0 : index
@@ -147,6 +151,26 @@ func.func @dense(%x: memref<?x400xf32>, %w: memref<120x400xf32>, %b: memref<120x
 // CHECK:         scf.parallel
 // CHECK-COUNT-6:   math.tanh
 // CHECK-NOT:     memref.load %[[W]]
+// With align-slices, a slice is a row of the window (its 25 terms would
+// not fit in shared memory with a tile 257 pixels wide): a thread's place
+// in the slice is the window's column, the slice's number its row.
+// ALIGNED-LABEL: func @conv_six_filters
+// ALIGNED-SAME:    (%[[X:.*]]: memref<?x1x32x32xf32>
+// ALIGNED-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<2x5x257x1xf32>
+// ALIGNED-DAG:     memref.alloc() {cnn.memory = "workgroup"} : memref<2x5x2x6xf32>
+// ALIGNED:         scf.for %[[K0:.*]] = %{{.*}} to %[[K:.*]] step %c5
+// ALIGNED:           %[[NEXT:.*]] = arith.addi %[[K0]], %c5
+// ALIGNED:           scf.parallel (%[[T:.*]]) =
+// ALIGNED:             %[[E:.*]] = arith.addi %[[T]], %c0
+// ALIGNED-NEXT:        %c256{{.*}} = arith.constant 256 : index
+// ALIGNED-NEXT:        %[[PIXEL:.*]] = arith.remui %[[E]], %c256
+// ALIGNED-NEXT:        %[[KK:.*]] = arith.divui %[[E]], %c256
+// ALIGNED:             arith.cmpi ult, %[[NEXT]], %[[K]] : index
+// ALIGNED:             scf.if
+// ALIGNED:               %[[ROW:.*]] = arith.divui %[[NEXT]], %c5
+// ALIGNED-NEXT:          %[[Y:.*]] = arith.addi %{{.*}}, %[[ROW]] : index
+// ALIGNED-NEXT:          %[[COLUMN:.*]] = arith.addi %{{.*}}, %[[KK]] : index
+// ALIGNED-NEXT:          memref.load %[[X]][%{{.*}}, %c0, %[[Y]], %[[COLUMN]]]
 func.func @conv_six_filters(%x: memref<?x1x32x32xf32>, %w: memref<6x1x5x5xf32>, %b: memref<6xf32>, %out: memref<?x6x28x28xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

@@ -98,6 +98,13 @@ static cl::opt<int64_t> gpuTileOutputs(
              "memory per multiply-add, fewer tiles; to compare)"),
     cl::value_desc("4|8"), cl::init(4), cl::cat(category));
 
+static cl::opt<bool> gpuAlignedSlices(
+    "gpu-aligned-slices",
+    cl::desc("Tiled GPU kernels sum a convolution's window a slice at a time "
+             "(3 x 3: 9 terms, 5 x 5: 25) instead of 8 terms across it: "
+             "fewer instructions a term, more registers; to compare"),
+    cl::cat(category));
+
 static cl::opt<int64_t> gpuIndexBits(
     "gpu-index-bits",
     cl::desc("The width of the GPU kernels' index arithmetic: 32 (the "
@@ -145,6 +152,12 @@ int main(int argc, char **argv) {
   }
   if (gpuTileOutputs.getNumOccurrences() > 0 && noGpuTiles) {
     llvm::errs() << "cnnc: error: --gpu-tile-outputs has no effect with "
+                    "--no-gpu-tiles: no kernel is tiled\n";
+    return 1;
+  }
+  options.gpuAlignedSlices = gpuAlignedSlices;
+  if (gpuAlignedSlices && noGpuTiles) {
+    llvm::errs() << "cnnc: error: --gpu-aligned-slices has no effect with "
                     "--no-gpu-tiles: no kernel is tiled\n";
     return 1;
   }
