@@ -673,37 +673,45 @@ INSTANTIATE_TEST_SUITE_P(Models, ModelsInGpuLoops,
                            return modelTestName(info.param.file);
                          });
 
-// Tiles of 8 x 8 outputs per thread (cnnc --gpu-tile-outputs=8, which
-// bench/gpu.sh times against the default 4 x 4): LeNet-5's forward dense
-// and convolution kernels and its weight gradients take them.
-TEST(ModelsInGpuLoopsWithLargeTiles, Lenet5MatchesTheCpu) {
-  expectGpuLoopsSameAsCpu(modelPath("lenet5.mdl"), 70, "",
-                          "--gpu-tile-outputs=8");
+// The builds bench/gpu.sh times against the default one: tiles of 8 x 8
+// outputs per thread (cnnc --gpu-tile-outputs=8: LeNet-5's forward dense
+// and convolution kernels and its weight gradients take them), and slices
+// along the convolutions' windows (--gpu-aligned-slices: LeNet-5's 5 x 5
+// windows a row a slice).
+struct BuildVariant {
+  const char *name;
+  const char *flag;
+};
+
+class VariantsInGpuLoops : public ::testing::TestWithParam<BuildVariant> {};
+
+TEST_P(VariantsInGpuLoops, Lenet5MatchesTheCpu) {
+  expectGpuLoopsSameAsCpu(modelPath("lenet5.mdl"), 70, "", GetParam().flag);
 }
 
-TEST(ModelsOnCudaWithLargeTiles, Lenet5MatchesTheCpu) {
-  expectCudaSameAsCpu(modelPath("lenet5.mdl"), 70, "--gpu-tile-outputs=8");
+class VariantsOnCuda : public ::testing::TestWithParam<BuildVariant> {};
+
+TEST_P(VariantsOnCuda, Lenet5MatchesTheCpu) {
+  expectCudaSameAsCpu(modelPath("lenet5.mdl"), 70, GetParam().flag);
 }
 
-TEST(ModelsOnCudaWithLargeTiles, AlexnetMatchesTheCpu) {
-  expectCudaSameAsCpu(modelPath("alexnet.mdl"), 2, "--gpu-tile-outputs=8");
+TEST_P(VariantsOnCuda, AlexnetMatchesTheCpu) {
+  expectCudaSameAsCpu(modelPath("alexnet.mdl"), 2, GetParam().flag);
 }
 
-// Slices along the convolutions' windows (cnnc --gpu-aligned-slices, which
-// bench/gpu.sh times against slices of 8 terms): LeNet-5's 5 x 5 windows a
-// row a slice.
-TEST(ModelsInGpuLoopsWithAlignedSlices, Lenet5MatchesTheCpu) {
-  expectGpuLoopsSameAsCpu(modelPath("lenet5.mdl"), 70, "",
-                          "--gpu-aligned-slices");
+const BuildVariant kBuildVariants[] = {
+    {"LargeTiles", "--gpu-tile-outputs=8"},
+    {"AlignedSlices", "--gpu-aligned-slices"},
+};
+
+std::string variantName(const ::testing::TestParamInfo<BuildVariant> &info) {
+  return info.param.name;
 }
 
-TEST(ModelsOnCudaWithAlignedSlices, Lenet5MatchesTheCpu) {
-  expectCudaSameAsCpu(modelPath("lenet5.mdl"), 70, "--gpu-aligned-slices");
-}
-
-TEST(ModelsOnCudaWithAlignedSlices, AlexnetMatchesTheCpu) {
-  expectCudaSameAsCpu(modelPath("alexnet.mdl"), 2, "--gpu-aligned-slices");
-}
+INSTANTIATE_TEST_SUITE_P(Builds, VariantsInGpuLoops,
+                         ::testing::ValuesIn(kBuildVariants), variantName);
+INSTANTIATE_TEST_SUITE_P(Builds, VariantsOnCuda,
+                         ::testing::ValuesIn(kBuildVariants), variantName);
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelsOnCuda,
                          ::testing::Values(GpuCase{"lenet5.mdl", 70},
