@@ -188,6 +188,7 @@ run)
   each_case variants
   echo
   "$python" "$dir/gpu_report.py" "$results"
+  echo
   each_case profile
   ;;
 table)
