@@ -11,7 +11,7 @@
 # (--gpu-tile-outputs=8) and with slices along the windows
 # (--gpu-aligned-slices), and copies cnnc-run,
 # cnnc-train, cnnc-runtime-tests and the libraries they need into DIR
-# (about 35 MB). `run`:
+# (about 38 MB). `run`:
 #   1. runs the CUDA layer's round trip on the real driver
 #      (cnnc-runtime-tests, CudaRuntimeTest.RealDeviceRoundTrip);
 #   2. runs each model with cnnc-run --device cpu and --device cuda on the
