@@ -251,14 +251,14 @@ Contraction::reductionCoefficients(Value index) {
 std::optional<Contraction::ReadAlongSum>
 Contraction::readAlongReduction(Value factor) {
   auto load = factor.getDefiningOp<memref::LoadOp>();
-  if (!load || load.getIndices().empty())
-    return std::nullopt;
-  auto independent = [&](ValueRange indices) {
-    return llvm::all_of(indices, [&](Value index) {
-      Dependences deps = dependencesOf(index);
+  auto independent = [&](ValueRange values) {
+    return llvm::all_of(values, [&](Value value) {
+      Dependences deps = dependencesOf(value);
       return deps.valid && deps.reduction.none();
     });
   };
+  if (!load || load.getIndices().empty() || !independent(load.getMemRef()))
+    return std::nullopt;
   size_t count = load.getIndices().size();
   if (count >= loops.size() &&
       llvm::equal(load.getIndices().drop_front(count - loops.size()),

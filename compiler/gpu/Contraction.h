@@ -54,8 +54,8 @@ public:
   /// either through its last indices, which are the sum's loop indices
   /// (`trailing`: w[o, c, kh, kw] over c, kh, kw), or through its last
   /// index, `stride` x k plus a value of the parallel indices (a
-  /// convolution's weights among the packed parameters). Its other indices
-  /// depend on no loop of the sum.
+  /// convolution's weights among the packed parameters). Its buffer and
+  /// other indices depend on no loop of the sum.
   struct ReadAlongSum {
     memref::LoadOp load;
     bool trailing;

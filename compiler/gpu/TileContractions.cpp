@@ -610,8 +610,9 @@ Value TiledContractionBuilder::readAt(OpBuilder &ib, const SumRead &read,
   for (Value index :
        indices.drop_back(read.read.trailing ? kExtents.size() : 1))
     at.push_back(c.materialize(index, mapping, ib));
-  Value place = k;
+  Value buffer = read.buffer, place = k;
   if (!read.read.trailing) {
+    buffer = c.materialize(buffer, mapping, ib);
     // The last index where the sum starts, then stride x k on from there.
     for (scf::ForOp level : c.nest())
       mapping.map(level.getInductionVar(), zero);
@@ -623,7 +624,7 @@ Value TiledContractionBuilder::readAt(OpBuilder &ib, const SumRead &read,
     place = ib.create<arith::AddIOp>(loc, start, step);
   }
   at.push_back(place);
-  return ib.create<memref::LoadOp>(loc, read.buffer, at);
+  return ib.create<memref::LoadOp>(loc, buffer, at);
 }
 
 // A thread copies the elements of a slice whose places in the tile
