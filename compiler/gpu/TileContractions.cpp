@@ -657,6 +657,8 @@ TiledContractionBuilder::fetch(OpBuilder &tb, Value t, Value k0, bool isLhs) {
         group);
     Value outer = tb.create<arith::AddIOp>(loc, base, along);
     Value k = tb.create<arith::AddIOp>(loc, k0, kk);
+    // A slice that spans inner loops divides the sum: it is inside where
+    // its first term is.
     Value inside = both(tb, loc, less(tb, loc, outer, total),
                         less(tb, loc, innerLevels ? k0 : k, kTotal));
     // Inside the factor even where the slice ends (the last round of a
