@@ -93,6 +93,13 @@ DeviceContext *openOneFakeDevice() {
   return c;
 }
 
+/// Takes the error `c` recorded and prints it to stderr on a line of its
+/// own ("(none)" for none), where a death test's pattern matches it.
+void printRecordedError(DeviceContext *c) {
+  const char *message = takeError(c);
+  std::fprintf(stderr, "%s\n", message ? message : "(none)");
+}
+
 /// One of the fake driver's counters.
 long fakeCounter(const char *name) {
   void *fake = dlopen(FAKE_CUDA_DRIVER_PATH, RTLD_NOW | RTLD_NOLOAD);
@@ -411,8 +418,7 @@ void runGeneratedCalls() {
     CHILD_EXPECT(host[0] == 0);
     CHILD_EXPECT(mgpuMemAlloc(64, stream, false) == nullptr);
     CHILD_EXPECT(fakeCounter("fakeCudaLaunches") == 3);
-    const char *message = takeError(c);
-    std::fprintf(stderr, "%s\n", message ? message : "(none)");
+    printRecordedError(c);
     CHILD_EXPECT(takeError(c) == nullptr);
     mgpuMemcpy(host, words, sizeof host, stream);
     CHILD_EXPECT(host[0] == 7);
@@ -421,17 +427,14 @@ void runGeneratedCalls() {
     void *function = mgpuModuleGetFunction(module, "main_kernel");
     mgpuLaunchKernel(function, 0, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr,
                      0);
-    message = takeError(c);
-    std::fprintf(stderr, "%s\n", message ? message : "(none)");
+    printRecordedError(c);
 
     // Binaries that do not load.
     CHILD_EXPECT(mgpuModuleLoad(const_cast<char *>(kBadBinary), 0) == nullptr);
-    message = takeError(c);
-    std::fprintf(stderr, "%s\n", message ? message : "(none)");
+    printRecordedError(c);
     CHILD_EXPECT(mgpuModuleLoadJIT(const_cast<char *>(kBadBinary), 2) ==
                  nullptr);
-    message = takeError(c);
-    std::fprintf(stderr, "%s\n", message ? message : "(none)");
+    printRecordedError(c);
     mgpuMemFree(words, stream);
   }
   // Scope left: the functions act on no context again.
@@ -473,8 +476,7 @@ void runOutOfMemory() {
   // No room: recorded, and later work does nothing.
   CHILD_EXPECT(mgpuMemAlloc(4000, nullptr, false) == nullptr);
   mgpuMemset32(b, 1, 4, nullptr);
-  const char *message = takeError(c);
-  std::fprintf(stderr, "%s\n", message ? message : "(none)");
+  printRecordedError(c);
   mgpuMemFree(b, nullptr);
   CHILD_EXPECT(fakeCounter("fakeCudaBytesInUse") == 3072); // cached
 }
@@ -504,8 +506,7 @@ void runFaultingKernel() {
     CHILD_EXPECT(takeError(c) == nullptr);
     mgpuLaunchKernel(mgpuModuleGetFunction(module, "bad_kernel"), 1, 1, 1, 32,
                      1, 1, 0, stream, nullptr, nullptr, 0);
-    const char *message = takeError(c);
-    std::fprintf(stderr, "%s\n", message ? message : "(none)");
+    printRecordedError(c);
     mgpuModuleUnload(module);
     mgpuStreamDestroy(stream);
   }
@@ -528,8 +529,7 @@ void runBeyondIndexing() {
   CHILD_EXPECT(mgpuMemAlloc(uint64_t(INT32_MAX) * 4 + 1, nullptr, false) ==
                nullptr);
   CHILD_EXPECT(fakeCounter("fakeCudaBytesInUse") == 0);
-  const char *message = takeError(c);
-  std::fprintf(stderr, "%s\n", message ? message : "(none)");
+  printRecordedError(c);
 }
 
 TEST_F(CudaDriverTest, BufferBeyondIndexingIsRecorded) {
