@@ -117,6 +117,15 @@ static cl::opt<bool> gpuLoopsOnCpu(
              "kernel-shaped loops, run one after another (slow)"),
     cl::Hidden, cl::cat(category));
 
+/// Refuses `option` given `other`, with which it does nothing (`why`);
+/// returns the exit code.
+static int refuseUseless(const char *option, const char *other,
+                         const char *why) {
+  llvm::errs() << "cnnc: error: " << option << " has no effect with " << other
+               << ": " << why << "\n";
+  return 1;
+}
+
 static void printVersion(llvm::raw_ostream &os) {
   os << "cnnc " CNNC_VERSION " (LLVM/MLIR " LLVM_VERSION_STRING ")\n";
 }
@@ -150,17 +159,13 @@ int main(int argc, char **argv) {
                  << gpuTileOutputs << "\n";
     return 1;
   }
-  if (gpuTileOutputs.getNumOccurrences() > 0 && noGpuTiles) {
-    llvm::errs() << "cnnc: error: --gpu-tile-outputs has no effect with "
-                    "--no-gpu-tiles: no kernel is tiled\n";
-    return 1;
-  }
+  if (gpuTileOutputs.getNumOccurrences() > 0 && noGpuTiles)
+    return refuseUseless("--gpu-tile-outputs", "--no-gpu-tiles",
+                         "no kernel is tiled");
   options.gpuAlignedSlices = gpuAlignedSlices;
-  if (gpuAlignedSlices && noGpuTiles) {
-    llvm::errs() << "cnnc: error: --gpu-aligned-slices has no effect with "
-                    "--no-gpu-tiles: no kernel is tiled\n";
-    return 1;
-  }
+  if (gpuAlignedSlices && noGpuTiles)
+    return refuseUseless("--gpu-aligned-slices", "--no-gpu-tiles",
+                         "no kernel is tiled");
   options.gpuIndexBits = gpuIndexBits;
   if (gpuIndexBits != 32 && gpuIndexBits != 64) {
     llvm::errs() << "cnnc: error: --gpu-index-bits must be 32 or 64, got "
@@ -172,16 +177,12 @@ int main(int argc, char **argv) {
                     "--cuda-arch or --cuda-path\n";
     return 1;
   }
-  if (noCuda && noGpuTiles) {
-    llvm::errs() << "cnnc: error: --no-gpu-tiles has no effect with "
-                    "--no-cuda: there are no GPU kernels\n";
-    return 1;
-  }
-  if (noCuda && gpuIndexBits.getNumOccurrences() > 0) {
-    llvm::errs() << "cnnc: error: --gpu-index-bits has no effect with "
-                    "--no-cuda: there are no GPU kernels\n";
-    return 1;
-  }
+  if (noCuda && noGpuTiles)
+    return refuseUseless("--no-gpu-tiles", "--no-cuda",
+                         "there are no GPU kernels");
+  if (noCuda && gpuIndexBits.getNumOccurrences() > 0)
+    return refuseUseless("--gpu-index-bits", "--no-cuda",
+                         "there are no GPU kernels");
   options.modelRuntimeArchive = cnnc::findModelRuntimeArchive(
       argv[0], reinterpret_cast<void *>(&printVersion));
   return cnnc::runDriver(options);
